@@ -1,0 +1,128 @@
+"""The `seascout` command: a thin layer over the library and the Prefect flows."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from seascout.config import ConfigError, Settings, load_settings
+from seascout.runtime import prepare_environment
+
+app = typer.Typer(
+    help="seascout — keeps a survey of ocean and remote-sensing foundation models alive.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err = Console(stderr=True)
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="Config TOML (default: ./seascout.toml).")]
+
+
+def _settings(config: Path | None) -> Settings:
+    prepare_environment()
+    try:
+        return load_settings(config)
+    except ConfigError as e:
+        err.print(f"[red]config error[/red]\n{e}")
+        raise typer.Exit(2) from None
+
+
+def _warehouse(settings: Settings):  # type: ignore[no-untyped-def]
+    from warehouse.db import Warehouse
+
+    wait = float(os.environ.get("SEASCOUT_LOCK_WAIT", "60"))
+    return Warehouse(settings.db_path, lock_wait=wait)
+
+
+# --- seed ---------------------------------------------------------------------------------
+@app.command()
+def seed(config: ConfigOpt = None) -> None:
+    """Parse the survey documents in seeds/ and store taxonomy, entries and watch list."""
+    from seascout.survey import SurveyError
+    from warehouse.seeds import store_survey
+    from seascout.survey import parse_seed_dir
+
+    settings = _settings(config)
+    try:
+        surveys = parse_seed_dir(settings.seeds_dir)
+    except SurveyError as e:
+        err.print(f"[red]seed error[/red]: {e}")
+        raise typer.Exit(2) from None
+    report = store_survey(_warehouse(settings), surveys)
+    console.print(report.describe())
+
+
+# --- sql / export -------------------------------------------------------------------------
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="A SQL query; the warehouse is opened read-only.")],
+    format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json")] = "table",
+    config: ConfigOpt = None,
+) -> None:
+    """Run a read-only SQL query on the warehouse (works while a flow is writing)."""
+    from warehouse.query import QueryError, run_query
+
+    settings = _settings(config)
+    try:
+        columns, rows = run_query(_warehouse(settings), query)
+    except QueryError as e:
+        err.print(f"[red]query error[/red]: {e}")
+        raise typer.Exit(1) from None
+    _print_rows(columns, rows, format)
+
+
+def _print_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:  # type: ignore[type-arg]
+    if fmt == "json":
+        sys.stdout.write(json.dumps([dict(zip(columns, r, strict=True)) for r in rows],
+                                    default=str, ensure_ascii=False, indent=1) + "\n")
+    elif fmt == "csv":
+        import csv
+
+        w = csv.writer(sys.stdout)
+        w.writerow(columns)
+        w.writerows(rows)
+    elif fmt == "table":
+        table = Table(*columns, show_lines=False)
+        for r in rows:
+            table.add_row(*("" if v is None else str(v) for v in r))
+        console.print(table)
+        console.print(f"{len(rows)} row(s)")
+    else:
+        err.print(f"unknown --format {fmt!r}: use table, csv or json")
+        raise typer.Exit(2)
+
+
+@app.command()
+def export(
+    parquet: Annotated[Path, typer.Option("--parquet", help="Folder to write one Parquet file per table and view.")],
+    config: ConfigOpt = None,
+) -> None:
+    """Export every table and view to Parquet for notebooks and other engines."""
+    from warehouse.query import export_parquet
+
+    settings = _settings(config)
+    for name, path, n in export_parquet(_warehouse(settings), parquet):
+        console.print(f"{name:<24} {n:>8} rows → {path}")
+
+
+# --- pipeline -----------------------------------------------------------------------------
+@app.command()
+def weekly(config: ConfigOpt = None) -> None:
+    """Run the weekly pipeline (the scheduled deployment's flow) once, now."""
+    settings = _settings(config)
+    from flows.weekly import weekly_flow
+
+    weekly_flow(config_path=str(settings.config_path) if settings.config_path else None)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

@@ -1,0 +1,195 @@
+"""Normalise, dedupe and merge records of one work — pure functions, no database.
+
+Records are the same work when they share a key (DOI, then versionless arXiv id — an arXiv
+DOI *is* its arXiv id, and arXiv's own `arxiv:doi` already sits in the record's ids), or
+when a preprint-only record and a journal-only record have titles with a rapidfuzz
+token-set ratio ≥ 90 and years at most one apart (likewise two news items with URL keys
+only). Bibliographic fields come from the most trusted source that has them
+(`seascout.model.SOURCE_PRIORITY`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from rapidfuzz import fuzz
+
+from seascout.ids import normalise_key, title_key
+from seascout.model import Kind, Work, source_priority
+
+FUZZY_THRESHOLD = 90.0
+_FAST_KEY_PREFIXES = ("doi:10.", "arxiv:", "url:https://")
+
+
+def normalise(work: Work) -> Work:
+    """Canonical keys (deduplicated, DOI first), folded whitespace in title and abstract."""
+    keys: list[str] = []
+    for k in work.ids:
+        # Keys built by seascout.ids are already canonical; re-normalise the rest.
+        key = k if k.startswith(_FAST_KEY_PREFIXES) and k == k.strip() and (
+            not k.startswith("doi:") or k == k.lower()) else normalise_key(k)
+        if key not in keys:
+            keys.append(key)
+    keys.sort(key=key_order)
+    work.ids = keys
+    work.title = " ".join(work.title.split())
+    if work.abstract is not None:
+        work.abstract = work.abstract.strip() or None
+    return work
+
+
+def key_order(key: str) -> int:
+    return 0 if key.startswith("doi:") else 1 if key.startswith("arxiv:") else 2
+
+
+def rank(work: Work) -> int:
+    return max((source_priority(p.source) for p in work.provenance), default=0)
+
+
+def year(work: Work) -> int | None:
+    return work.published.year if work.published else None
+
+
+def fuzzy_class(ids: Iterable[str]) -> str | None:
+    """Which records may be matched by title: 'preprint' (arXiv, no DOI), 'journal' (DOI, no
+    arXiv), 'news' (URL only). Records with both kinds of key are matched by key alone."""
+    has_doi = has_arxiv = has_url = False
+    for i in ids:
+        if i.startswith("doi:"):
+            has_doi = True
+        elif i.startswith("arxiv:"):
+            has_arxiv = True
+        else:
+            has_url = True
+    if has_arxiv and not has_doi:
+        return "preprint"
+    if has_doi and not has_arxiv:
+        return "journal"
+    if has_url and not has_doi and not has_arxiv:
+        return "news"
+    return None
+
+
+_PARTNER = {"preprint": "journal", "journal": "preprint", "news": "news"}
+
+
+def may_match(cls_a: str | None, cls_b: str | None) -> bool:
+    return cls_a is not None and _PARTNER.get(cls_a) == cls_b
+
+
+def titles_match(key_a: str, year_a: int | None, key_b: str, year_b: int | None) -> bool:
+    if year_a is not None and year_b is not None and abs(year_a - year_b) > 1:
+        return False
+    if len(key_a) < 12 or len(key_b) < 12:  # "Introduction", "Editorial": too short to trust
+        return key_a == key_b
+    return fuzz.token_set_ratio(key_a, key_b) >= FUZZY_THRESHOLD
+
+
+def block_of(tkey: str) -> str:
+    """Blocking key for fuzzy matching: the title's first token (acronyms survive versions)."""
+    return tkey.split(" ", 1)[0] if tkey else ""
+
+
+def group_batch(works: Sequence[Work]) -> list[list[int]]:
+    """Indices of records that are one work: shared keys, then fuzzy titles by block."""
+    parent = list(range(len(works)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def union(a: int, b: int) -> None:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+
+    owner: dict[str, int] = {}
+    for i, w in enumerate(works):
+        for k in w.ids:
+            j = owner.setdefault(k, i)
+            if j != i:
+                union(i, j)
+
+    blocks: dict[str, list[int]] = defaultdict(list)
+    for i, w in enumerate(works):
+        if fuzzy_class(w.ids):
+            blocks[block_of(title_key(w.title))].append(i)
+    for members in blocks.values():
+        if len(members) < 2:
+            continue
+        for x, i in enumerate(members):
+            for j in members[x + 1 :]:
+                if find(i) == find(j):
+                    continue
+                a, b = works[i], works[j]
+                if may_match(fuzzy_class(a.ids), fuzzy_class(b.ids)) and titles_match(
+                    title_key(a.title), year(a), title_key(b.title), year(b)
+                ):
+                    union(i, j)
+
+    groups: dict[int, list[int]] = defaultdict(list)
+    for i in range(len(works)):
+        groups[find(i)].append(i)
+    return list(groups.values())
+
+
+def merge_records(records: Sequence[Work], ranks: Sequence[int] | None = None) -> Work:
+    """One work from records of it: fields from the most trusted source that has them.
+
+    `ranks` gives each record's trust explicitly (a stored row's `source_rank`); by default
+    it is the best priority among the record's provenance.
+    """
+    if len(records) == 1:
+        return records[0]
+    rank_of = dict(zip(map(id, records), ranks or [rank(r) for r in records], strict=True))
+    ordered = sorted(records, key=lambda r: rank_of[id(r)], reverse=True)
+    best = ordered[0]
+    merged = Work(ids=[], title=best.title, kind=best.kind)
+    for rec in ordered:
+        for k in rec.ids:
+            if k not in merged.ids:
+                merged.ids.append(k)
+        for link in rec.links:
+            if link.url not in {x.url for x in merged.links}:
+                merged.links.append(link)
+        merged.provenance.extend(p for p in rec.provenance if p not in merged.provenance)
+        for c in rec.categories:
+            if c not in merged.categories:
+                merged.categories.append(c)
+    merged.ids.sort(key=key_order)
+    merged.abstract = _first(r.abstract for r in ordered)
+    merged.authors = next((r.authors for r in ordered if r.authors), [])
+    merged.published = _first(r.published for r in ordered)
+    merged.updated = max((r.updated for r in records if r.updated), default=None)
+    merged.venue = next((r.venue for r in ordered if not r.venue.is_empty()), best.venue)
+    merged.arxiv_version = max((r.arxiv_version for r in records if r.arxiv_version), default=None)
+    merged.journal_ref = _first(r.journal_ref for r in ordered)
+    merged.language = best.language
+    if any(r.kind is Kind.PAPER for r in records) and merged.kind is Kind.PREPRINT:
+        merged.kind = Kind.PAPER
+    merged.work_id = _first(r.work_id for r in records)
+    return merged
+
+
+def _first(values: Iterable[object]):  # type: ignore[no-untyped-def]
+    for v in values:
+        if v:
+            return v
+    return None
+
+
+def content_hash(work: Work) -> str:
+    """A hash of every stored field; equal hashes mean an upsert would change nothing."""
+    v = work.venue
+    parts = [
+        work.kind.value, work.title, work.abstract or "", "|".join(a.name for a in work.authors),
+        str(work.published or ""), str(work.updated or ""), v.journal or "", v.volume or "",
+        v.issue or "", v.pages or "", v.article_number or "", v.publisher or "",
+        "|".join(work.categories), str(work.arxiv_version or ""), work.journal_ref or "",
+        work.language, "|".join(sorted(work.ids)),
+    ]
+    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()

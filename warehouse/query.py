@@ -1,0 +1,52 @@
+"""Read-only SQL for users: `seascout sql` and Parquet export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from warehouse.db import Warehouse
+
+
+class QueryError(ValueError):
+    """A query DuckDB rejected (syntax, unknown table, or an attempt to write)."""
+
+
+def run_query(wh: Warehouse, query: str, params: list[Any] | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Column names and rows of a query on a read-only connection."""
+    with wh.read() as con:
+        try:
+            cur = con.execute(query, params or [])
+        except duckdb.Error as e:
+            hint = " (the warehouse is opened read-only)" if "read-only" in str(e) else ""
+            raise QueryError(f"{e}{hint}") from None
+        if cur.description is None:
+            return [], []
+        columns = [d[0] for d in cur.description]
+        return columns, cur.fetchall()
+
+
+def relations(wh: Warehouse) -> list[tuple[str, str]]:
+    """(name, 'table'|'view') of every user-facing relation."""
+    with wh.read() as con:
+        return con.execute(
+            "SELECT table_name, CASE table_type WHEN 'VIEW' THEN 'view' ELSE 'table' END "
+            "FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1"
+        ).fetchall()
+
+
+def export_parquet(wh: Warehouse, folder: Path) -> list[tuple[str, Path, int]]:
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    with wh.read() as con:
+        names = [r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1"
+        ).fetchall()]
+        for name in names:
+            path = folder / f"{name}.parquet"
+            con.execute(f'COPY (SELECT * FROM "{name}") TO \'{path}\' (FORMAT parquet)')
+            n = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]  # type: ignore[index]
+            out.append((name, path, n))
+    return out

@@ -1,0 +1,64 @@
+"""Explicit incremental state: crawl cursors, run records and their errors."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from warehouse.db import Warehouse
+
+
+def get_cursor(wh: Warehouse, source: str, query: str = "") -> str | None:
+    """The stored cursor of a source/query, or None on its first run."""
+    if not wh.path.exists():
+        return None
+    with wh.read() as con:
+        row = con.execute(
+            "SELECT value FROM cursors WHERE source = ? AND query = ?", [source, query]
+        ).fetchone()
+    return row[0] if row else None
+
+
+def set_cursor(wh: Warehouse, source: str, query: str, value: str) -> None:
+    """Advance a cursor. Call only after the batch it covers is stored."""
+    with wh.write() as con:
+        con.execute(
+            "INSERT INTO cursors VALUES (?, ?, ?, now()) ON CONFLICT (source, query) "
+            "DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            [source, query, value],
+        )
+
+
+def start_run(wh: Warehouse, flow: str, parameters: Mapping[str, Any] | None = None) -> str:
+    run_id = f"{datetime.now():%Y%m%dT%H%M%S}-{flow}-{uuid.uuid4().hex[:6]}"
+    with wh.write() as con:
+        con.execute(
+            "INSERT INTO runs (run_id, flow, parameters, started_at, status) "
+            "VALUES (?, ?, ?, now(), 'running')",
+            [run_id, flow, json.dumps(dict(parameters or {}), default=str, ensure_ascii=False)],
+        )
+    return run_id
+
+
+def log_error(wh: Warehouse, run_id: str, stage: str, source: str, message: str,
+              level: str = "error") -> None:
+    with wh.write() as con:
+        con.execute("INSERT INTO run_errors VALUES (?, ?, ?, ?, ?, now())",
+                    [run_id, stage, source, level, message])
+
+
+def finish_run(wh: Warehouse, run_id: str, *, status: str, counts: Mapping[str, Any] | None = None,
+               timings: Mapping[str, float] | None = None, llm_calls: int = 0,
+               llm_tokens: int = 0, llm_cost_usd: float = 0.0) -> None:
+    with wh.write() as con:
+        con.execute(
+            """UPDATE runs SET finished_at = now(), status = ?, counts = ?, timings = ?,
+                   llm_calls = llm_calls + ?, llm_tokens = llm_tokens + ?,
+                   llm_cost_usd = llm_cost_usd + ?
+               WHERE run_id = ?""",
+            [status, json.dumps(dict(counts or {}), default=str, ensure_ascii=False),
+             json.dumps(dict(timings or {})), llm_calls, llm_tokens, llm_cost_usd, run_id],
+        )
