@@ -74,3 +74,12 @@ def settings(tmp_path: Path):  # type: ignore[no-untyped-def]
     from seascout.config import Config, Settings
 
     return Settings(config=Config(), home=tmp_path, root=ROOT, config_path=None)
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():  # type: ignore[no-untyped-def]
+    """One Prefect test harness for the whole session (~10 s); request it only in flow tests."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness():
+        yield
