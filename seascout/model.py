@@ -120,7 +120,9 @@ class Work:
     kind: Kind = Kind.PAPER
     abstract: str | None = None
     authors: list[Author] = field(default_factory=list)
+    authors_incomplete: bool = False  # the source listed only the first authors ("et al.")
     published: date | None = None
+    published_precision: str = "day"  # "year", "month" or "day": how much of `published` is known
     updated: date | None = None
     venue: Venue = field(default_factory=Venue)
     categories: list[str] = field(default_factory=list)  # arXiv categories, primary first

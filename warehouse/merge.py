@@ -162,8 +162,10 @@ def merge_records(records: Sequence[Work], ranks: Sequence[int] | None = None) -
                 merged.categories.append(c)
     merged.ids.sort(key=key_order)
     merged.abstract = _first(r.abstract for r in ordered)
-    merged.authors = next((r.authors for r in ordered if r.authors), [])
-    merged.published = _first(r.published for r in ordered)
+    with_authors = next((r for r in ordered if r.authors), best)
+    merged.authors, merged.authors_incomplete = with_authors.authors, with_authors.authors_incomplete
+    with_date = next((r for r in ordered if r.published), best)
+    merged.published, merged.published_precision = with_date.published, with_date.published_precision
     merged.updated = max((r.updated for r in records if r.updated), default=None)
     merged.venue = next((r.venue for r in ordered if not r.venue.is_empty()), best.venue)
     merged.arxiv_version = max((r.arxiv_version for r in records if r.arxiv_version), default=None)
@@ -187,7 +189,8 @@ def content_hash(work: Work) -> str:
     v = work.venue
     parts = [
         work.kind.value, work.title, work.abstract or "", "|".join(a.name for a in work.authors),
-        str(work.published or ""), str(work.updated or ""), v.journal or "", v.volume or "",
+        str(work.authors_incomplete), str(work.published or ""), work.published_precision,
+        str(work.updated or ""), v.journal or "", v.volume or "",
         v.issue or "", v.pages or "", v.article_number or "", v.publisher or "",
         "|".join(work.categories), str(work.arxiv_version or ""), work.journal_ref or "",
         work.language, "|".join(sorted(work.ids)),

@@ -34,15 +34,16 @@ from warehouse.merge import (
 )
 
 WORK_COLUMNS = (
-    "work_id", "kind", "title", "title_key", "abstract", "authors", "affiliations", "published",
-    "updated", "journal", "volume", "issue", "pages", "article_number", "publisher", "categories",
+    "work_id", "kind", "title", "title_key", "abstract", "authors", "affiliations",
+    "authors_incomplete", "published", "published_precision", "updated", "journal", "volume", "issue", "pages", "article_number", "publisher", "categories",
     "arxiv_version", "journal_ref", "language", "source_rank", "content_hash", "first_seen",
     "last_changed", "change_note",
 )
 _ARROW_SCHEMA = pa.schema([
     ("work_id", pa.string()), ("kind", pa.string()), ("title", pa.string()),
     ("title_key", pa.string()), ("abstract", pa.string()), ("authors", pa.list_(pa.string())),
-    ("affiliations", pa.string()), ("published", pa.date32()), ("updated", pa.date32()),
+    ("affiliations", pa.string()), ("authors_incomplete", pa.bool_()),
+    ("published", pa.date32()), ("published_precision", pa.string()), ("updated", pa.date32()),
     ("journal", pa.string()), ("volume", pa.string()), ("issue", pa.string()),
     ("pages", pa.string()), ("article_number", pa.string()), ("publisher", pa.string()),
     ("categories", pa.list_(pa.string())), ("arxiv_version", pa.int32()),
@@ -70,50 +71,60 @@ class UpsertResult:
 
 def upsert_works(wh: Warehouse, works: Iterable[Work], *, now: datetime | None = None) -> UpsertResult:
     """Store works, merging with what is there. One transaction: all or nothing."""
+    batch = list(works)
+    if not batch:
+        return UpsertResult()
+    with wh.write() as con:
+        return upsert_works_in(con, batch, now=now)
+
+
+def upsert_works_in(con: duckdb.DuckDBPyConnection, works: Iterable[Work], *,
+                    now: datetime | None = None) -> UpsertResult:
+    """`upsert_works` inside a transaction the caller holds (to store more in the same one)."""
     now = now or datetime.now()
     batch = [normalise(w) for w in works]
     result = UpsertResult()
     if not batch:
         return result
     incoming = [merge_records([batch[i] for i in g]) for g in group_batch(batch)]
-    with wh.write() as con:
-        matches = _match_keys(con, incoming)
-        _match_titles(con, incoming, matches)
-        targets = {t for ts in matches.values() for t in ts}
-        existing = load_works(con, sorted(targets), with_rank=True) if targets else {}
-        rows: list[tuple[Work, int, str, datetime, str | None]] = []
-        absorb: list[tuple[str, str]] = []
-        for idx, work in enumerate(incoming):
-            found = sorted(matches.get(idx, ()), key=lambda w: (existing[w][2], w))
-            if not found:
-                work.work_id = work.ids[0]
-                rows.append((work, rank(work), content_hash(work), now, None))
-                result.inserted.append(work.work_id)
-                continue
-            survivor = found[0]
-            absorb.extend((other, survivor) for other in found[1:])
-            old, old_rank, first_seen, old_hash = existing[survivor]
-            others = [existing[o][0] for o in found[1:]]
-            merged = merge_records([work, old, *others],
-                                   [rank(work), old_rank, *(existing[o][1] for o in found[1:])])
-            merged.work_id = survivor
-            new_hash = content_hash(merged)
-            if new_hash == old_hash and not others:
-                result.unchanged.append(survivor)
-            else:
-                rows.append((merged, max(rank(work), old_rank), new_hash, first_seen,
-                             _change_note(old, merged)))
-                result.updated.append(survivor)
-            work.work_id = survivor
-            for o in found[1:]:
-                result.merged_away.append(o)
-        for other, survivor in absorb:
-            _absorb(con, other, survivor)
-        if rows:
-            _write_rows(con, rows, now)
-        _write_children(con, incoming)
+    matches = _match_keys(con, incoming)
+    _match_titles(con, incoming, matches)
+    targets = {t for ts in matches.values() for t in ts}
+    existing = load_works(con, sorted(targets), with_rank=True) if targets else {}
+    rows: list[tuple[Work, int, str, datetime, str | None]] = []
+    absorb: list[tuple[str, str]] = []
+    for idx, work in enumerate(incoming):
+        found = sorted(matches.get(idx, ()), key=lambda w: (existing[w][2], w))
+        if not found:
+            work.work_id = work.ids[0]
+            rows.append((work, rank(work), content_hash(work), now, None))
+            result.inserted.append(work.work_id)
+            continue
+        survivor = found[0]
+        absorb.extend((other, survivor) for other in found[1:])
+        old, old_rank, first_seen, old_hash = existing[survivor]
+        others = [existing[o][0] for o in found[1:]]
+        merged = merge_records([work, old, *others],
+                               [rank(work), old_rank, *(existing[o][1] for o in found[1:])])
+        merged.work_id = survivor
+        new_hash = content_hash(merged)
+        if new_hash == old_hash and not others:
+            result.unchanged.append(survivor)
+        else:
+            rows.append((merged, max(rank(work), old_rank), new_hash, first_seen,
+                         _change_note(old, merged)))
+            result.updated.append(survivor)
+        work.work_id = survivor
+        for o in found[1:]:
+            result.merged_away.append(o)
+    for other, survivor in absorb:
+        _absorb(con, other, survivor)
+    if rows:
+        _write_rows(con, rows, now)
+    _write_children(con, incoming)
+    owner = {k: m.work_id for m in incoming for k in m.ids}
     for w in batch:  # let callers see where each record went
-        w.work_id = w.work_id or next((m.work_id for m in incoming if w.ids[0] in m.ids), None)
+        w.work_id = owner[w.ids[0]]
     return result
 
 
@@ -196,7 +207,7 @@ def _write_rows(con: duckdb.DuckDBPyConnection,
             [a.name for a in w.authors],
             json.dumps([a.affiliations for a in w.authors], ensure_ascii=False)
             if any(a.affiliations for a in w.authors) else None,
-            w.published, w.updated, v.journal, v.volume, v.issue, v.pages, v.article_number,
+            w.authors_incomplete, w.published, w.published_precision, w.updated, v.journal, v.volume, v.issue, v.pages, v.article_number,
             v.publisher, w.categories, w.arxiv_version, w.journal_ref, w.language, rnk, h,
             first_seen, now, note,
         )
@@ -269,7 +280,8 @@ def load_works(con: duckdb.DuckDBPyConnection, work_ids: Sequence[str], *,
         work = Work(
             ids=sorted(ids_of.get(wid, [wid]), key=lambda k: (key_order(k), k)),
             title=c["title"], kind=Kind(c["kind"]), abstract=c["abstract"], authors=authors,
-            published=c["published"], updated=c["updated"],
+            authors_incomplete=c["authors_incomplete"], published=c["published"],
+            published_precision=c["published_precision"], updated=c["updated"],
             venue=Venue(c["journal"], c["volume"], c["issue"], c["pages"], c["article_number"],
                         c["publisher"]),
             categories=list(c["categories"] or []), arxiv_version=c["arxiv_version"],

@@ -8,7 +8,9 @@ CREATE TABLE works (
     abstract       VARCHAR,
     authors        VARCHAR[],             -- names in order
     affiliations   JSON,                  -- list (per author) of lists of affiliations
+    authors_incomplete BOOLEAN NOT NULL DEFAULT FALSE, -- the source said "et al."
     published      DATE,
+    published_precision VARCHAR NOT NULL DEFAULT 'day', -- year | month | day
     updated        DATE,
     journal        VARCHAR,
     volume         VARCHAR,
