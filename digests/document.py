@@ -1,0 +1,193 @@
+"""The digest as data: sections of numbered entries, each a work with its survey-style parts.
+
+Every output (Markdown, HTML, PDF, DOCX, webhooks) renders from this one structure.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from digests.citation import citation_plain, format_citation, is_paper
+from seascout.model import Kind, Link, LinkKind, Section, SeedEntry, Work
+
+# The survey's own labels for typed links.
+LINK_LABELS: dict[LinkKind, str] = {
+    LinkKind.CODE: "开源代码",
+    LinkKind.PROJECT: "项目主页",
+    LinkKind.MODEL: "模型下载",
+    LinkKind.DATASET: "数据集下载",
+    LinkKind.PAPER: "论文地址",
+    LinkKind.NEWS: "相关链接",
+    LinkKind.OTHER: "相关链接",
+}
+_LINK_ORDER = [LinkKind.PAPER, LinkKind.PROJECT, LinkKind.MODEL, LinkKind.CODE,
+               LinkKind.DATASET, LinkKind.NEWS, LinkKind.OTHER]
+
+
+@dataclass
+class LabelledLink:
+    label: str
+    url: str
+
+
+@dataclass
+class DigestEntry:
+    number: str  # "1.2"
+    title: str  # Chinese title where available, else the original
+    work: Work
+    summary: str = ""  # Markdown paragraphs
+    status: str = "new"  # new | updated
+    change_note: str | None = None  # 'published', 'new version v3'
+    content_hash: str = ""
+
+    @property
+    def citation(self) -> str | None:
+        w = self.work
+        if not is_paper(w) or w.kind is Kind.NEWS or not (w.authors or w.doi):
+            return None
+        return format_citation(self.work)
+
+    @property
+    def citation_text(self) -> str | None:
+        c = self.citation
+        return citation_plain(c) if c else None
+
+    @property
+    def is_news(self) -> bool:
+        return self.work.kind is Kind.NEWS
+
+    @property
+    def update_text(self) -> str | None:
+        if self.status != "updated":
+            return None
+        note = self.change_note or ""
+        if note == "published":
+            venue = self.work.venue.journal
+            return f"已正式发表{'于 ' + venue if venue else ''}"
+        if note.startswith("new version"):
+            return f"arXiv 新版本 {note.removeprefix('new version').strip()}".strip()
+        return "元数据更新"
+
+    @property
+    def url(self) -> str | None:
+        """The main link of the entry: DOI, arXiv, else the first link."""
+        if self.work.doi:
+            return f"https://doi.org/{self.work.doi}"
+        u = self.work.key("url")
+        if u:
+            return u
+        return self.work.links[0].url if self.work.links else None
+
+    @property
+    def links(self) -> list[LabelledLink]:
+        """Labelled links as the survey writes them; arXiv papers get 论文直看 on ar5iv."""
+        out: list[LabelledLink] = []
+        seen: set[str] = set()
+        arxiv = self.work.arxiv_id
+        if arxiv:
+            url = f"https://ar5iv.labs.arxiv.org/html/{arxiv}"
+            out.append(LabelledLink("论文直看", url))
+            seen.add(url)
+        ordered: list[Link] = sorted(self.work.links, key=lambda ln: _LINK_ORDER.index(ln.kind))
+        for ln in ordered:
+            if ln.url in seen or "ar5iv" in ln.url:
+                continue
+            seen.add(ln.url)
+            label = (ln.label or LINK_LABELS[ln.kind]).strip().rstrip("：:")
+            out.append(LabelledLink(label or LINK_LABELS[ln.kind], ln.url))
+        return out
+
+
+    @property
+    def news_links(self) -> list[LabelledLink]:
+        """A news item's related-links list: its own page first, none the summary already gives."""
+        def bare(u: str) -> str:
+            return u.split("://", 1)[-1].rstrip("/")
+
+        out: list[LabelledLink] = []
+        seen = {bare(u) for u in re.findall(r"https?://\S+", self.summary)}
+        own = self.work.key("url")
+        if own and bare(own) not in seen and all(bare(ln.url) != bare(own) for ln in self.links):
+            out.append(LabelledLink("原文", own))
+        for ln in self.links:
+            if bare(ln.url) not in seen:
+                seen.add(bare(ln.url))
+                out.append(ln)
+        return out
+
+
+@dataclass
+class DigestSection:
+    number: int
+    title: str
+    entries: list[DigestEntry] = field(default_factory=list)
+    previous_count: int | None = None  # items in the previous digest's section
+
+    @property
+    def new_count(self) -> int:
+        return sum(1 for e in self.entries if e.status == "new")
+
+    @property
+    def updated_count(self) -> int:
+        return sum(1 for e in self.entries if e.status == "updated")
+
+    @property
+    def change(self) -> str:
+        if self.previous_count is None:
+            return ""
+        d = len(self.entries) - self.previous_count
+        return f"{d:+d}" if d else "±0"
+
+
+@dataclass
+class ExportFile:
+    label: str  # "PDF"
+    name: str  # "seascout-2026-W48.pdf"
+    url: str  # where the reader finds it
+
+
+@dataclass
+class Digest:
+    digest_id: str  # "2026-W48"
+    title: str
+    period_label: str  # "2026-11-23 至 2026-11-29（Asia/Shanghai）"
+    sections: list[DigestSection]
+    generated_at: datetime
+    exports: list[ExportFile] = field(default_factory=list)
+    previous_id: str | None = None
+    chart_svg: str = ""  # inline SVG of items per section per week
+    full_url: str = ""  # where the full digest is published, for webhooks
+
+    @property
+    def entries(self) -> list[DigestEntry]:
+        return [e for s in self.sections for e in s.entries]
+
+    @property
+    def new_count(self) -> int:
+        return sum(s.new_count for s in self.sections)
+
+    @property
+    def updated_count(self) -> int:
+        return sum(s.updated_count for s in self.sections)
+
+
+def number_entries(sections: list[DigestSection]) -> None:
+    for s in sections:
+        for i, e in enumerate(s.entries, 1):
+            e.number = f"{s.number}.{i}"
+
+
+def digest_from_survey(sections: list[Section], entries: list[SeedEntry], *, digest_id: str,
+                       title: str, generated_at: datetime) -> Digest:
+    """A digest of a parsed survey's entries (the golden test renders the survey itself)."""
+    out = [DigestSection(s.number, s.title) for s in sections if s.number != 0]
+    by_number = {s.number: s for s in out}
+    for e in entries:
+        sec = by_number.get(e.section)
+        if sec is None:
+            continue
+        sec.entries.append(DigestEntry(e.number, e.heading, e.work, e.summary))
+    number_entries(out)
+    return Digest(digest_id, title, digest_id, out, generated_at)

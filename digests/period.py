@@ -1,0 +1,73 @@
+"""Digest periods: ISO weeks such as ``2026-W48`` in the configured timezone."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+_WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+class PeriodError(ValueError):
+    """A period that is not an ISO week like 2026-W48."""
+
+
+@dataclass(frozen=True)
+class Period:
+    """One ISO week: [start, end) as local dates in `timezone`."""
+
+    year: int
+    week: int
+    timezone: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.year}-W{self.week:02d}"
+
+    @property
+    def start(self) -> date:
+        return date.fromisocalendar(self.year, self.week, 1)
+
+    @property
+    def end(self) -> date:
+        """Exclusive: the Monday after."""
+        return self.start + timedelta(days=7)
+
+    @property
+    def last_day(self) -> date:
+        return self.end - timedelta(days=1)
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        """[start, end) as naive local (machine) timestamps, the form the warehouse stores."""
+        tz = ZoneInfo(self.timezone)
+        lo = datetime.combine(self.start, datetime.min.time(), tz).astimezone().replace(tzinfo=None)
+        hi = datetime.combine(self.end, datetime.min.time(), tz).astimezone().replace(tzinfo=None)
+        return lo, hi
+
+    def previous(self) -> Period:
+        y, w, _ = (self.start - timedelta(days=7)).isocalendar()
+        return Period(y, w, self.timezone)
+
+    def __str__(self) -> str:
+        return self.id
+
+
+def parse_period(text: str, timezone: str) -> Period:
+    m = _WEEK_RE.match(text.strip())
+    if not m:
+        raise PeriodError(f"period {text!r}: expected an ISO week such as 2026-W48")
+    year, week = int(m.group(1)), int(m.group(2))
+    try:
+        date.fromisocalendar(year, week, 1)
+    except ValueError:
+        raise PeriodError(f"period {text!r}: {year} has no ISO week {week}") from None
+    return Period(year, week, timezone)
+
+
+def current_period(timezone: str, now: datetime | None = None) -> Period:
+    """The week being reported: the last complete ISO week (on Monday morning, last week)."""
+    now = (now or datetime.now(ZoneInfo(timezone))).astimezone(ZoneInfo(timezone))
+    y, w, _ = (now.date() - timedelta(days=7)).isocalendar()
+    return Period(y, w, timezone)

@@ -1,0 +1,79 @@
+"""Jinja2 rendering of a `Digest`: Markdown in the survey's format, HTML e-mail, plain text.
+
+Templates live in `digests/templates/`; a file of the same name in `[digest] templates_dir`
+overrides the built-in one. HTML templates autoescape every value; the Markdown filters keep
+untrusted strings on one line and out of the document structure.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import jinja2
+from markdown_it import MarkdownIt
+from markupsafe import Markup, escape
+
+from digests.document import Digest
+
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
+
+
+def one_line(value: object) -> str:
+    """Any string on one line: CR, LF, tabs and other control characters become spaces."""
+    text = _CONTROL_RE.sub(" ", str(value or "")).replace("\n", " ")
+    return " ".join(text.split())
+
+
+def md_inline(value: object) -> str:
+    """An untrusted string for one line of Markdown: no newlines, no raw HTML."""
+    return one_line(value).replace("<", "&lt;").replace(">", "&gt;")
+
+
+def md_block(value: object) -> str:
+    """Untrusted Markdown paragraphs: no raw HTML, no headings that would break the outline."""
+    text = str(value or "").replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL_RE.sub(" ", text).replace("<", "&lt;")
+    return re.sub(r"(?m)^(\s{0,3})#", r"\1\\#", text).strip()
+
+
+def markdown_to_html(value: object) -> Markup:
+    """Markdown (a summary) as HTML: raw HTML is escaped, unsafe link schemes are dropped."""
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False}).disable("image")
+    return Markup(md.render(str(value or "")))  # noqa: S704 - markdown-it escapes, html=False
+
+
+def make_environment(templates_dir: str | Path | None = None) -> jinja2.Environment:
+    loaders: list[jinja2.BaseLoader] = []
+    if templates_dir:
+        loaders.append(jinja2.FileSystemLoader(str(templates_dir)))
+    loaders.append(jinja2.PackageLoader("digests", "templates"))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "xml", "html.j2"),
+                                            default_for_string=True, default=False),
+        trim_blocks=False,
+        lstrip_blocks=False,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["md"] = md_inline
+    env.filters["mdblock"] = md_block
+    env.filters["line"] = one_line
+    env.filters["markdown"] = markdown_to_html
+    env.filters["e1"] = lambda v: escape(one_line(v))
+    return env
+
+
+def render_markdown(digest: Digest, env: jinja2.Environment) -> str:
+    text = env.get_template("digest.md.j2").render(digest=digest)
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+def render_html(digest: Digest, env: jinja2.Environment, *, archive: bool = False) -> str:
+    return env.get_template("digest.html.j2").render(digest=digest, archive=archive)
+
+
+def render_text(digest: Digest, env: jinja2.Environment) -> str:
+    text = env.get_template("digest.txt.j2").render(digest=digest)
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
