@@ -1,0 +1,200 @@
+"""Digest state: which works a period reports, what each digest held, what each channel got.
+
+A work is reported once per content change: `digest_items` keeps the content hash a digest
+announced, `delivered_items` the hash each channel received, `deliveries` the status of each
+(digest, channel) pair so a rerun never resends a channel that succeeded.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from warehouse.db import Warehouse
+
+UPDATE_NOTES = ("published", "new version%")
+
+
+@dataclass
+class SelectedItem:
+    work_id: str
+    section: int
+    status: str  # new | updated
+    change_note: str | None
+    content_hash: str
+    title_zh: str | None
+    summary: str | None
+    heading: str | None  # the survey's heading, for seed works
+
+
+@dataclass
+class DigestRecord:
+    digest_id: str
+    period_start: date
+    period_end: date
+    rendered_at: datetime
+    item_count: int
+    files: dict[str, str]
+    counts: dict[int, int]
+
+
+@dataclass
+class DigestItem:
+    work_id: str
+    section: int
+    entry: str
+    status: str
+    content_hash: str
+    change_note: str | None = None
+
+
+_CANDIDATES = """
+WITH cand AS (
+    SELECT w.work_id, w.content_hash, w.first_seen, w.last_changed, w.change_note,
+           coalesce(sec.number, se.section) AS section, se.work_id IS NOT NULL AS is_seed,
+           m.title_zh, coalesce(m.summary, se.summary) AS summary, se.heading,
+           w.published, w.title,
+           EXISTS (SELECT 1 FROM digest_items d
+                   WHERE d.work_id = w.work_id AND d.digest_id <> $digest) AS reported_before,
+           EXISTS (SELECT 1 FROM digest_items d
+                   WHERE d.work_id = w.work_id AND d.digest_id <> $digest
+                     AND d.content_hash = w.content_hash) AS version_reported
+    FROM works w
+    LEFT JOIN classifications c USING (work_id)
+    LEFT JOIN sections sec ON sec.label = c.label AND sec.number <> 0
+    LEFT JOIN seed_entries se USING (work_id)
+    LEFT JOIN summaries m USING (work_id)
+    WHERE c.label IS NULL OR c.label <> 'irrelevant'
+)
+SELECT work_id, section,
+       CASE WHEN first_seen >= $lo AND NOT is_seed AND NOT reported_before
+            THEN 'new' ELSE 'updated' END AS status,
+       change_note, content_hash, title_zh, summary, heading
+FROM cand
+WHERE section IS NOT NULL AND NOT version_reported AND (
+      (first_seen >= $lo AND first_seen < $hi AND NOT is_seed AND NOT reported_before)
+   OR (last_changed >= $lo AND last_changed < $hi
+       AND (change_note = 'published' OR change_note LIKE 'new version%')
+       AND (first_seen < $lo OR is_seed OR reported_before)))
+ORDER BY section, status, published DESC NULLS LAST, title
+"""
+
+
+def select_items(wh: Warehouse, digest_id: str, lo: datetime, hi: datetime) -> list[SelectedItem]:
+    """Relevant works new in [lo, hi) or updated then (new version, now published), minus
+    every version an earlier digest already reported. Rerunning a period selects the same."""
+    with wh.read() as con:
+        rows = con.execute(_CANDIDATES, {"digest": digest_id, "lo": lo, "hi": hi}).fetchall()
+    return [SelectedItem(*r) for r in rows]
+
+
+def sections(wh: Warehouse) -> list[tuple[int, str]]:
+    """The seeded taxonomy (number, title) in order, without section 0."""
+    with wh.read() as con:
+        return [(n, t) for n, t in con.execute(
+            "SELECT number, title FROM sections WHERE number <> 0 ORDER BY number").fetchall()]
+
+
+def save_digest(wh: Warehouse, record: DigestRecord, items: Sequence[DigestItem]) -> None:
+    """Store (or replace, on a rerun) a digest and its items."""
+    with wh.write() as con:
+        con.execute("DELETE FROM digest_items WHERE digest_id = ?", [record.digest_id])
+        con.execute(
+            "INSERT INTO digests (digest_id, period_start, period_end, rendered_at, item_count, "
+            "files, counts) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (digest_id) DO UPDATE SET "
+            "rendered_at = excluded.rendered_at, item_count = excluded.item_count, "
+            "files = excluded.files, counts = excluded.counts",
+            [record.digest_id, record.period_start, record.period_end, record.rendered_at,
+             record.item_count, json.dumps(record.files, ensure_ascii=False),
+             json.dumps({str(k): v for k, v in record.counts.items()})])
+        if items:
+            con.executemany(
+                "INSERT INTO digest_items (digest_id, work_id, section, entry, status, "
+                "content_hash, change_note) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(record.digest_id, i.work_id, i.section, i.entry, i.status, i.content_hash,
+                  i.change_note) for i in items])
+
+
+def _record(row: tuple[Any, ...]) -> DigestRecord:
+    did, start, end, rendered, count, files, counts = row
+    return DigestRecord(did, start, end, rendered, count, json.loads(files or "{}"),
+                        {int(k): v for k, v in json.loads(counts or "{}").items()})
+
+
+def list_digests(wh: Warehouse, *, before: str | None = None,
+                 limit: int = 1000) -> list[DigestRecord]:
+    """Stored digests, newest first (only those before `before`, if given)."""
+    with wh.read() as con:
+        rows = con.execute(
+            "SELECT digest_id, period_start, period_end, rendered_at, item_count, files, counts "
+            "FROM digests WHERE $before IS NULL OR digest_id < $before "
+            "ORDER BY period_start DESC LIMIT $limit",
+            {"before": before, "limit": limit}).fetchall()
+    return [_record(r) for r in rows]
+
+
+def digest_items(wh: Warehouse, digest_id: str) -> list[DigestItem]:
+    with wh.read() as con:
+        rows = con.execute(
+            "SELECT work_id, section, entry, status, content_hash, change_note FROM digest_items "
+            "WHERE digest_id = ? ORDER BY section, entry", [digest_id]).fetchall()
+    return [DigestItem(*r) for r in rows]
+
+
+def weekly_section_counts(wh: Warehouse, *, upto: str,
+                          weeks: int = 12) -> list[tuple[str, int, int]]:
+    """(digest_id, section, items) for the last `weeks` digests up to and including `upto`."""
+    with wh.read() as con:
+        return con.execute(
+            """WITH recent AS (SELECT digest_id FROM digests WHERE digest_id <= ?
+                               ORDER BY digest_id DESC LIMIT ?)
+               SELECT d.digest_id, i.section, count(i.work_id)
+               FROM recent d LEFT JOIN digest_items i USING (digest_id)
+               GROUP BY ALL ORDER BY 1, 2""", [upto, weeks]).fetchall()
+
+
+# -- deliveries ----------------------------------------------------------------------------
+def delivery_status(wh: Warehouse, digest_id: str) -> dict[str, str]:
+    """channel → 'sent' | 'failed' for one digest."""
+    with wh.read() as con:
+        return dict(con.execute(
+            "SELECT channel, status FROM deliveries WHERE digest_id = ?", [digest_id]).fetchall())
+
+
+def failed_deliveries(wh: Warehouse, *, max_attempts: int = 10) -> list[tuple[str, str]]:
+    """(digest_id, channel) pairs that failed and are still worth retrying, oldest first."""
+    with wh.read() as con:
+        return [(d, c) for d, c in con.execute(
+            "SELECT digest_id, channel FROM deliveries WHERE status = 'failed' AND attempts < ? "
+            "ORDER BY digest_id, channel", [max_attempts]).fetchall()]
+
+
+def record_delivery(wh: Warehouse, digest_id: str, channel: str, *, ok: bool,
+                    error: str | None = None, items: Sequence[DigestItem] = ()) -> None:
+    """One attempt on a channel; on success every item's version is marked delivered there."""
+    now = datetime.now()
+    with wh.write() as con:
+        con.execute(
+            """INSERT INTO deliveries
+                   (digest_id, channel, status, attempts, last_error, delivered_at)
+               VALUES (?, ?, ?, 1, ?, ?)
+               ON CONFLICT (digest_id, channel) DO UPDATE SET status = excluded.status,
+                   attempts = deliveries.attempts + 1, last_error = excluded.last_error,
+                   delivered_at = excluded.delivered_at""",
+            [digest_id, channel, "sent" if ok else "failed", None if ok else (error or "")[:2000],
+             now if ok else None])
+        if ok and items:
+            con.executemany(
+                "INSERT INTO delivered_items VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                [(i.work_id, channel, digest_id, i.status, i.content_hash, now) for i in items])
+
+
+def delivered_elsewhere(wh: Warehouse, channel: str, digest_id: str) -> set[tuple[str, str]]:
+    """(work_id, content_hash) already delivered on `channel` by another digest."""
+    with wh.read() as con:
+        return {(w, h) for w, h in con.execute(
+            "SELECT work_id, content_hash FROM delivered_items WHERE channel = ? "
+            "AND digest_id <> ?", [channel, digest_id]).fetchall()}
