@@ -101,7 +101,10 @@ class NewsSiteConfig(_Strict):
     title_css: str | None = None
     date_css: str | None = None
     body_css: str | None = None
-    max_pages: int = Field(50, ge=1)
+    listing_css: str | None = None  # where the article links sit on a listing page
+    next_css: str | None = None  # the listing's "next page" link
+    max_pages: int = Field(5, ge=1)  # listing pages followed per start URL
+    language: Literal["zh", "en"] | None = None  # None: detected from the text
 
     @field_validator("article_pattern")
     @classmethod
@@ -120,6 +123,9 @@ class NewsConfig(_Strict):
     feeds: list[FeedConfig] = []
     max_page_bytes: int = Field(5_000_000, ge=10_000)
     first_run_days: int = Field(90, ge=1)
+    download_delay: float | None = Field(None, ge=0)  # overrides every site's own delay
+    parallel_sites: int = Field(3, ge=1, le=16)  # crawls (one subprocess each) at a time
+    crawl_timeout_seconds: int = Field(900, ge=10)  # a crawl running longer is stopped
 
 
 class SourcesConfig(_Strict):

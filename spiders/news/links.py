@@ -1,0 +1,85 @@
+"""Typed links found in a news article's body: code, models, datasets and papers.
+
+A news item about a paper keeps the paper as a `LinkKind.PAPER` link — never as one of its
+own ids, which would merge the news item into the paper.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from seascout.ids import InvalidIdError, find_arxiv_ids, find_dois, normalise_doi
+from seascout.model import Link, LinkKind
+
+_HF_RESERVED = {"docs", "blog", "papers", "login", "join", "pricing", "learn", "tasks", "models"}
+
+
+def classify(url: str) -> Link | None:
+    """A typed link for a URL worth keeping, or None for everything else."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    segs = [s for s in parts.path.split("/") if s]
+    if host == "github.com" and len(segs) >= 2:
+        return Link(LinkKind.CODE, f"https://github.com/{segs[0]}/{segs[1]}".removesuffix(".git"),
+                    "开源代码")
+    if host in ("huggingface.co", "hf.co") and segs:
+        if segs[0] == "datasets" and len(segs) >= 3:
+            return Link(LinkKind.DATASET, f"https://huggingface.co/datasets/{segs[1]}/{segs[2]}",
+                        "数据集下载")
+        if segs[0] == "spaces" and len(segs) >= 3:
+            return Link(LinkKind.PROJECT, f"https://huggingface.co/spaces/{segs[1]}/{segs[2]}",
+                        "项目主页")
+        if segs[0] == "papers" and len(segs) >= 2:
+            ids = find_arxiv_ids(f"arxiv.org/abs/{segs[1]}")
+            return _arxiv_link(ids[0]) if ids else None
+        if len(segs) >= 2 and segs[0] not in _HF_RESERVED:
+            return Link(LinkKind.MODEL, f"https://huggingface.co/{segs[0]}/{segs[1]}", "模型下载")
+        return None
+    if host == "modelscope.cn" and len(segs) >= 3 and segs[0] in ("models", "datasets"):
+        kind = LinkKind.MODEL if segs[0] == "models" else LinkKind.DATASET
+        return Link(kind, f"https://modelscope.cn/{segs[0]}/{segs[1]}/{segs[2]}",
+                    "模型下载" if kind is LinkKind.MODEL else "数据集下载")
+    if host.endswith("arxiv.org"):
+        ids = find_arxiv_ids(url)
+        return _arxiv_link(ids[0]) if ids else None
+    if host in ("doi.org", "dx.doi.org"):
+        try:
+            return _doi_link(normalise_doi(url))
+        except InvalidIdError:
+            return None
+    return None
+
+
+def _arxiv_link(arxiv_id: str) -> Link:
+    return Link(LinkKind.PAPER, f"https://arxiv.org/abs/{arxiv_id}", "论文地址")
+
+
+def _doi_link(doi: str) -> Link:
+    if doi.startswith("10.48550/arxiv."):
+        return _arxiv_link(doi.removeprefix("10.48550/arxiv."))
+    return Link(LinkKind.PAPER, f"https://doi.org/{doi}", "论文地址")
+
+
+def body_links(hrefs: Iterable[str], text: str) -> list[Link]:
+    """Typed links from the body's anchors plus DOIs and arXiv ids written in its text."""
+    out: dict[str, Link] = {}
+    for href in hrefs:
+        link = classify(href)
+        if link and link.url not in out:
+            out[link.url] = link
+    for doi in find_dois(text):
+        link = _doi_link(doi)
+        out.setdefault(link.url, link)
+    for arxiv_id in find_arxiv_ids(text):
+        link = _arxiv_link(arxiv_id)
+        out.setdefault(link.url, link)
+    for m in re.finditer(r"https?://(?:github\.com|huggingface\.co)/[\w./\-]+", text):
+        link = classify(m.group(0).rstrip(".,;)"))
+        if link:
+            out.setdefault(link.url, link)
+    return list(out.values())

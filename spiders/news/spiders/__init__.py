@@ -1,0 +1,1 @@
+"""Scrapy spiders: the config-driven listing spider and one subclass per built-in site."""
