@@ -47,6 +47,7 @@ class CrossrefConfig(_Strict):
     enabled: bool = True
     base_url: str = "https://api.crossref.org"
     rows: int = Field(1000, ge=1, le=1000)
+    lookup_limit: int = Field(200, ge=0)  # DOI lookups per run (seeds, journal versions)
     overlap_days: int = Field(1, ge=0, le=30)
     first_run_days: int = Field(7, ge=1)
     # ISSN → journal; the field's journals (IEEE TGRS, JSTARS, GRSL, ISPRS JPRS, RSE, MDPI RS,
@@ -75,6 +76,7 @@ class OpenalexConfig(_Strict):
     base_url: str = "https://api.openalex.org"
     api_key_env: str = "OPENALEX_API_KEY"
     per_page: int = Field(100, ge=1, le=100)
+    overlap_days: int = Field(7, ge=0, le=60)
     first_run_days: int = Field(30, ge=1)
 
 
