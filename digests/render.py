@@ -43,6 +43,18 @@ def markdown_to_html(value: object) -> Markup:
     return Markup(md.render(str(value or "")))  # noqa: S704 - markdown-it escapes, html=False
 
 
+def markdown_inline(value: object) -> Markup:
+    """One line of Markdown (a citation) as inline HTML, escaped like `markdown_to_html`."""
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False}).disable("image")
+    return Markup(md.renderInline(one_line(value)))  # noqa: S704 - markdown-it escapes
+
+
+def safe_url(value: object) -> str:
+    """Only http(s) and mailto URLs reach an href; anything else becomes '#'."""
+    url = one_line(value)
+    return url if re.match(r"^(https?://|mailto:|\./|\.\./)", url, re.I) else "#"
+
+
 def make_environment(templates_dir: str | Path | None = None) -> jinja2.Environment:
     loaders: list[jinja2.BaseLoader] = []
     if templates_dir:
@@ -61,6 +73,8 @@ def make_environment(templates_dir: str | Path | None = None) -> jinja2.Environm
     env.filters["mdblock"] = md_block
     env.filters["line"] = one_line
     env.filters["markdown"] = markdown_to_html
+    env.filters["markdown_inline"] = markdown_inline
+    env.filters["url"] = safe_url
     env.filters["e1"] = lambda v: escape(one_line(v))
     return env
 

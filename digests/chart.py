@@ -1,0 +1,54 @@
+"""An inline SVG bar chart: items per section per week (the last 12 digests)."""
+
+from __future__ import annotations
+
+from html import escape
+
+PALETTE = ("#1f6feb", "#2da44e", "#d29922", "#8250df", "#cf222e", "#57606a", "#0a7d8c")
+
+
+def section_chart(counts: list[tuple[str, int | None, int]], sections: list[tuple[int, str]],
+                  *, width: int = 640, height: int = 220) -> str:
+    """Stacked bars, one per week; `counts` holds (week, section, items) rows."""
+    weeks = sorted({w for w, _, _ in counts})
+    if not weeks:
+        return ""
+    per: dict[str, dict[int, int]] = {w: {} for w in weeks}
+    for w, s, n in counts:
+        if s is not None:
+            per[w][s] = per[w].get(s, 0) + n
+    top = max([sum(v.values()) for v in per.values()] + [1])
+    left, bottom, legend = 32, 34, 18 * ((len(sections) + 2) // 3)
+    plot_h = height - bottom - legend - 10
+    slot = (width - left - 10) / len(weeks)
+    bar = max(6.0, slot * 0.6)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" role="img" aria-label="每周各章节条目数" '
+             'style="font-family:sans-serif;font-size:10px">',
+             f'<line x1="{left}" y1="{10 + plot_h}" x2="{width - 10}" y2="{10 + plot_h}" '
+             'stroke="#999"/>',
+             f'<text x="{left - 4}" y="14" text-anchor="end">{top}</text>',
+             f'<text x="{left - 4}" y="{10 + plot_h}" text-anchor="end">0</text>']
+    colour = {num: PALETTE[i % len(PALETTE)] for i, (num, _) in enumerate(sections)}
+    for i, w in enumerate(weeks):
+        x = left + i * slot + (slot - bar) / 2
+        y = 10 + plot_h
+        for num, _ in sections:
+            n = per[w].get(num, 0)
+            if not n:
+                continue
+            h = plot_h * n / top
+            y -= h
+            parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" '
+                         f'fill="{colour[num]}"><title>{escape(w)} §{num}: {n}</title></rect>')
+        label = escape(w.split("-")[-1])
+        parts.append(f'<text x="{x + bar / 2:.1f}" y="{22 + plot_h}" '
+                     f'text-anchor="middle">{label}</text>')
+    for i, (num, title) in enumerate(sections):
+        lx = left + (i % 3) * ((width - left) / 3)
+        ly = height - legend + 12 + 18 * (i // 3)
+        parts.append(f'<rect x="{lx:.0f}" y="{ly - 9}" width="10" height="10" '
+                     f'fill="{colour[num]}"/><text x="{lx + 14:.0f}" y="{ly}">'
+                     f'{num}. {escape(title)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)

@@ -1,0 +1,73 @@
+"""The static archive (index page + one page per digest) and the Atom feed of digests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import jinja2
+from feedgen.feed import FeedGenerator
+
+from warehouse.digest_store import DigestRecord
+
+
+@dataclass
+class ArchiveRow:
+    digest_id: str
+    period_start: date
+    last_day: date
+    item_count: int
+    exports: list[str]  # file names of the PDF/DOCX/Markdown next to the page
+
+
+def _rows(records: list[DigestRecord]) -> list[ArchiveRow]:
+    out = []
+    for r in records:
+        exports = [Path(p).name for fmt, p in sorted(r.files.items())
+                   if fmt in ("md", "pdf", "docx")]
+        out.append(ArchiveRow(r.digest_id, r.period_start, r.period_end - timedelta(days=1),
+                              r.item_count, exports))
+    return out
+
+
+def write_archive_index(records: list[DigestRecord], root: Path, env: jinja2.Environment, *,
+                        title: str, chart_svg: str = "") -> Path:
+    path = root / "index.html"
+    root.mkdir(parents=True, exist_ok=True)
+    html = env.get_template("archive_index.html.j2").render(
+        title=title, digests=_rows(records), chart_svg=chart_svg)
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
+def write_atom(records: list[DigestRecord], root: Path, *, title: str, site_url: str,
+               timezone: str) -> Path:
+    base = site_url.rstrip("/") if site_url else root.resolve().as_uri()
+    fg = FeedGenerator()
+    fg.id(f"{base}/atom.xml")
+    fg.title(title)
+    fg.link(href=f"{base}/index.html", rel="alternate")
+    fg.link(href=f"{base}/atom.xml", rel="self")
+    fg.language("zh-CN")
+    fg.generator("seascout")
+    tz = ZoneInfo(timezone)
+    latest = None
+    for r in sorted(records, key=lambda r: r.digest_id):
+        when = r.rendered_at.replace(tzinfo=None).astimezone(tz) if isinstance(
+            r.rendered_at, datetime) else datetime.now(tz)
+        latest = max(latest, when) if latest else when
+        entry = fg.add_entry(order="append")
+        entry.id(f"{base}/{r.digest_id}/")
+        entry.title(f"{title} {r.digest_id}")
+        entry.link(href=f"{base}/{r.digest_id}/index.html", rel="alternate")
+        entry.updated(when)
+        counts = "，".join(f"第 {k} 章 {v} 条" for k, v in sorted(r.counts.items()))
+        entry.summary(f"{r.period_start} 至 {r.period_end - timedelta(days=1)}："
+                      f"{r.item_count} 条（{counts or '无新增'}）")
+    fg.updated(latest or datetime.now(tz))
+    path = root / "atom.xml"
+    root.mkdir(parents=True, exist_ok=True)
+    fg.atom_file(str(path), pretty=True)
+    return path

@@ -1,0 +1,245 @@
+"""`run_digest`: select a period's works, render every format, publish, deliver once per channel."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from digests.chart import section_chart
+from digests.document import Digest, DigestEntry, DigestSection, ExportFile, number_entries
+from digests.period import Period, current_period, parse_period
+from digests.publish import write_archive_index, write_atom
+from digests.render import make_environment, render_html, render_markdown, render_text
+from seascout.config import Settings
+from warehouse import digest_store as store
+from warehouse.db import Warehouse
+from warehouse.works import get_works
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DigestReport:
+    digest_id: str
+    items: int = 0
+    new: int = 0
+    updated: int = 0
+    files: dict[str, str] = field(default_factory=dict)  # format → path
+    deliveries: dict[str, str] = field(default_factory=dict)  # channel → sent|failed|already sent
+    errors: list[str] = field(default_factory=list)
+    markdown: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def describe(self) -> str:
+        lines = [f"digest {self.digest_id}: {self.items} items ({self.new} new, "
+                 f"{self.updated} updated)"]
+        lines += [f"  {fmt:<5} {path}" for fmt, path in self.files.items()]
+        lines += [f"  → {ch}: {status}" for ch, status in self.deliveries.items()]
+        lines += [f"  ! {e}" for e in self.errors]
+        return "\n".join(lines)
+
+
+def file_stem(digest_id: str) -> str:
+    return f"seascout-{digest_id}"
+
+
+def build_digest(settings: Settings, wh: Warehouse,
+                 period: Period) -> tuple[Digest, list[store.DigestItem]]:
+    """The period's digest as data (selection + works + summaries), numbered in section order."""
+    cfg = settings.config.digest
+    lo, hi = period.bounds()
+    selected = store.select_items(wh, period.id, lo, hi)
+    works = {w.work_id: w for w in get_works(wh, [s.work_id for s in selected])}
+    taxonomy = store.sections(wh)
+    sections = [DigestSection(n, t) for n, t in taxonomy]
+    by_number = {s.number: s for s in sections}
+    entries: dict[str, DigestEntry] = {}
+    for item in selected:
+        work, sec = works.get(item.work_id), by_number.get(item.section)
+        if work is None or sec is None:
+            continue
+        summary = item.summary or (f"摘要（原文）：{work.abstract}" if work.abstract else "")
+        entry = DigestEntry("", item.title_zh or item.heading or work.title, work, summary,
+                            item.status, item.change_note, item.content_hash)
+        sec.entries.append(entry)
+        entries[item.work_id] = entry
+    number_entries(sections)
+    previous = store.list_digests(wh, before=period.id, limit=1)
+    if previous:
+        for s in sections:
+            s.previous_count = previous[0].counts.get(s.number, 0)
+    base = cfg.site_url.rstrip("/")
+    stem = file_stem(period.id)
+    exports = [ExportFile(label, f"{stem}.{ext}",
+                          f"{base}/{period.id}/{stem}.{ext}" if base else f"./{stem}.{ext}")
+               for ext, label in (("pdf", "PDF"), ("docx", "DOCX")) if ext in cfg.formats]
+    digest = Digest(
+        digest_id=period.id, title=cfg.title,
+        period_label=f"{period.start:%Y-%m-%d} 至 {period.last_day:%Y-%m-%d}（{period.timezone}）",
+        sections=sections, generated_at=datetime.now(), exports=exports,
+        previous_id=previous[0].digest_id if previous else None,
+        full_url=f"{base}/{period.id}/index.html" if base else "")
+    items = [store.DigestItem(wid, by_number_of(entries[wid]), entries[wid].number,
+                              entries[wid].status, entries[wid].content_hash,
+                              entries[wid].change_note) for wid in entries]
+    return digest, items
+
+
+def by_number_of(entry: DigestEntry) -> int:
+    return int(entry.number.split(".")[0])
+
+
+def produce(settings: Settings, wh: Warehouse, period: Period) -> tuple[Digest, DigestReport]:
+    """Select, store and render one period; writes every configured format. Safe to rerun."""
+    cfg = settings.config.digest
+    digest, items = build_digest(settings, wh, period)
+    report = DigestReport(period.id, len(items), digest.new_count, digest.updated_count)
+    counts = {s.number: len(s.entries) for s in digest.sections}
+    record = store.DigestRecord(period.id, period.start, period.end, digest.generated_at,
+                                len(items), {}, counts)
+    store.save_digest(wh, record, items)
+    taxonomy = [(s.number, s.title) for s in digest.sections]
+    digest.chart_svg = section_chart(store.weekly_section_counts(wh, upto=period.id), taxonomy)
+    env = make_environment(_templates_dir(settings))
+    root = settings.digest_dir
+    folder = root / period.id
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = file_stem(period.id)
+    report.markdown = render_markdown(digest, env)
+    outputs: dict[str, Path] = {}
+    if "md" in cfg.formats:
+        outputs["md"] = _write(folder / f"{stem}.md", report.markdown)
+    if "html" in cfg.formats:
+        outputs["html"] = _write(folder / "index.html", render_html(digest, env, archive=True))
+    if "pdf" in cfg.formats:
+        from digests.pdf import write_pdf
+
+        outputs["pdf"] = write_pdf(digest, folder / f"{stem}.pdf")
+    if "docx" in cfg.formats:
+        from digests.word import write_docx
+
+        outputs["docx"] = write_docx(digest, folder / f"{stem}.docx")
+    report.files = {k: str(v) for k, v in outputs.items()}
+    record.files = report.files
+    store.save_digest(wh, record, items)
+    records = store.list_digests(wh)
+    if "html" in cfg.formats:
+        report.files["archive"] = str(write_archive_index(
+            records, root, env, title=cfg.title, chart_svg=digest.chart_svg))
+    if "atom" in cfg.formats:
+        report.files["atom"] = str(write_atom(records, root, title=cfg.title,
+                                              site_url=cfg.site_url, timezone=cfg.timezone))
+    return digest, report
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _templates_dir(settings: Settings) -> Path | None:
+    d = settings.config.digest.templates_dir
+    return Settings._resolve(d, settings.root) if d else None
+
+
+# -- delivery ------------------------------------------------------------------------------
+def channels(settings: Settings) -> list[str]:
+    """Configured channel names: email, files, webhook:<kind>:<name or position>."""
+    d = settings.config.delivery
+    out = []
+    if d.email.enabled:
+        out.append("email")
+    for i, hook in enumerate(d.webhooks):
+        out.append(f"webhook:{hook.kind}:{hook.name or i + 1}")
+    if d.files.enabled and d.files.dir:
+        out.append("files")
+    return out
+
+
+def deliver_channel(settings: Settings, channel: str, digest: Digest, report: DigestReport) -> None:
+    """Send one digest on one channel; raises on failure."""
+    d = settings.config.delivery
+    env = make_environment(_templates_dir(settings))
+    if channel == "email":
+        from digests.smtp import build_message, send_email
+
+        subject = (f"{digest.title} {digest.digest_id}：新增 {digest.new_count} 条，"
+                   f"更新 {digest.updated_count} 条")
+        msg = build_message(d.email, subject=subject, text=render_text(digest, env),
+                            html=render_html(digest, env))
+        send_email(d.email, settings.secret(d.email.password_env), msg)
+    elif channel.startswith("webhook:"):
+        from digests.webhooks import WebhookError, build_payload, post_webhook
+
+        _, kind, name = channel.split(":", 2)
+        hook = next(h for i, h in enumerate(d.webhooks)
+                    if h.kind == kind and (h.name or str(i + 1)) == name)
+        url = settings.secret(hook.url_env)
+        if not url:
+            raise WebhookError(f"{channel}: ${hook.url_env} is not set")
+        post_webhook(kind, url, build_payload(kind, digest))
+    elif channel == "files":
+        target = Settings._resolve(d.files.dir, settings.root) / digest.digest_id
+        target.mkdir(parents=True, exist_ok=True)
+        for fmt, path in report.files.items():
+            if fmt in ("md", "html", "pdf", "docx"):
+                shutil.copy2(path, target / Path(path).name)
+    else:
+        raise ValueError(f"unknown channel {channel!r}")
+
+
+def _deliver(settings: Settings, wh: Warehouse, digest: Digest, report: DigestReport,
+             wanted: list[str], run_id: str | None) -> None:
+    status = store.delivery_status(wh, digest.digest_id)
+    items = store.digest_items(wh, digest.digest_id)
+    for channel in wanted:
+        if status.get(channel) == "sent":
+            report.deliveries[channel] = "already sent"
+            continue
+        try:
+            deliver_channel(settings, channel, digest, report)
+        except Exception as e:  # one channel failing never stops the others
+            message = f"{channel}: {e}"
+            report.deliveries[channel] = "failed"
+            report.errors.append(f"{digest.digest_id} {message}")
+            store.record_delivery(wh, digest.digest_id, channel, ok=False, error=message)
+            log.warning("digest %s: delivery failed: %s", digest.digest_id, message)
+            if run_id:
+                from warehouse.state import log_error
+
+                log_error(wh, run_id, "deliver", channel, f"{digest.digest_id}: {e}")
+            continue
+        store.record_delivery(wh, digest.digest_id, channel, ok=True, items=items)
+        report.deliveries[channel] = "sent"
+
+
+def run_digest(settings: Settings, wh: Warehouse, *, period: str | None = None,
+               run_id: str | None = None, deliver: bool = True) -> DigestReport:
+    """Render the digest of `period` (default: last complete ISO week) in every configured
+    format and deliver it to every configured channel that has not received it yet.
+
+    Rerunning a period re-renders it but resends nothing; a channel that failed — for this
+    period or an earlier one — is retried, and only that channel.
+    """
+    tz = settings.config.digest.timezone
+    p = parse_period(period, tz) if period else current_period(tz)
+    wh.ensure_schema()
+    digest, report = produce(settings, wh, p)
+    if not deliver:
+        return report
+    configured = channels(settings)
+    _deliver(settings, wh, digest, report, configured, run_id)
+    for old_id, channel in store.failed_deliveries(wh):
+        if old_id == p.id or channel not in configured:
+            continue
+        old_digest, old_report = produce(settings, wh, parse_period(old_id, tz))
+        _deliver(settings, wh, old_digest, old_report, [channel], run_id)
+        report.deliveries[f"{channel} ({old_id})"] = old_report.deliveries.get(channel, "?")
+        report.errors.extend(old_report.errors)
+    return report

@@ -1,0 +1,60 @@
+"""E-mail delivery: multipart text + HTML over SMTP (STARTTLS, SSL or plain), UTF-8 throughout."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from digests.render import one_line
+from seascout.config import EmailConfig
+
+
+class EmailError(RuntimeError):
+    """The mail could not be handed to the server (the message names why, never the password)."""
+
+
+def build_message(cfg: EmailConfig, *, subject: str, text: str, html: str) -> EmailMessage:
+    msg = EmailMessage()
+    # one_line: a CR or LF in a title can never start a new header.
+    msg["Subject"] = one_line(subject)[:200]
+    msg["From"] = one_line(cfg.sender or cfg.user)
+    msg["To"] = ", ".join(one_line(r) for r in cfg.recipients)
+    msg["Date"] = formatdate(localtime=True)
+    domain = (cfg.sender or cfg.user or "seascout.local").rpartition("@")[2] or "seascout.local"
+    msg["Message-ID"] = make_msgid(domain=one_line(domain))
+    msg.set_content(text, charset="utf-8")
+    msg.add_alternative(html, subtype="html", charset="utf-8")
+    return msg
+
+
+def send_email(cfg: EmailConfig, password: str | None, msg: EmailMessage,
+               *, timeout: float = 30.0) -> None:
+    if not cfg.recipients:
+        raise EmailError("delivery.email: no recipients configured")
+    if not (cfg.sender or cfg.user):
+        raise EmailError("delivery.email: set sender (or user)")
+    Address(addr_spec=one_line(cfg.sender or cfg.user))  # validates the sender
+    try:
+        if cfg.security == "ssl":
+            server: smtplib.SMTP = smtplib.SMTP_SSL(
+                cfg.host, cfg.port, timeout=timeout, context=ssl.create_default_context())
+        else:
+            server = smtplib.SMTP(cfg.host, cfg.port, timeout=timeout)
+        with server:
+            server.ehlo()
+            if cfg.security == "starttls":
+                server.starttls(context=ssl.create_default_context())
+                server.ehlo()
+            if cfg.user:
+                if not password:
+                    raise EmailError(
+                        f"delivery.email: user is set but ${cfg.password_env} is empty")
+                server.login(cfg.user, password)
+            refused = server.send_message(msg)
+            if refused:
+                raise EmailError(f"recipients refused: {', '.join(sorted(refused))}")
+    except (OSError, smtplib.SMTPException) as e:
+        raise EmailError(f"{cfg.host}:{cfg.port}: {type(e).__name__}: {e}") from None

@@ -1,0 +1,113 @@
+"""Group-chat webhooks: Feishu, WeCom, DingTalk and Slack, each in its own message format.
+
+Every platform caps a message; a digest that does not fit is posted as its summary (counts
+per section and the first titles) with a link to the full digest. Titles are untrusted:
+each payload escapes the platform's markup, and no title can add a line of its own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from digests.document import Digest
+from digests.render import one_line
+
+# Bytes of message text each platform accepts (with some room for the JSON around it).
+LIMITS = {"feishu": 18_000, "wecom": 4_000, "dingtalk": 18_000, "slack": 3_000}
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|>~<])")
+
+
+class WebhookError(RuntimeError):
+    """The platform refused the message (HTTP error or an error code in the reply)."""
+
+
+def _md(text: object) -> str:
+    """An untrusted string for WeCom/DingTalk Markdown: one line, markup escaped."""
+    return _MD_SPECIAL.sub(r"\\\1", one_line(text))
+
+
+def _slack(text: object) -> str:
+    """Slack mrkdwn: only &, < and > are control characters (mentions, links)."""
+    return one_line(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _feishu(text: object) -> str:
+    """Feishu text messages parse <at …> tags: keep angle brackets out."""
+    return one_line(text).replace("<", "＜").replace(">", "＞")
+
+
+def _lines(digest: Digest, esc: Callable[[object], str], *, bold: Callable[[str], str],
+           link: Callable[[str, str], str], full: bool) -> list[str]:
+    head = [bold(esc(f"{digest.title} {digest.digest_id}")),
+            esc(f"{digest.period_label}：新增 {digest.new_count} 条，"
+                f"更新 {digest.updated_count} 条")]
+    body: list[str] = []
+    for s in digest.sections:
+        body.append(bold(esc(f"{s.number}. {s.title}（{len(s.entries)}）")))
+        if not s.entries:
+            body.append(esc("本期无新增"))
+        for e in s.entries if full else s.entries[:3]:
+            mark = "［更新］" if e.status == "updated" else ""
+            url = e.url
+            title = esc(f"{e.number} {mark}{e.title}")
+            body.append(f"- {link(title, url)}" if url else f"- {title}")
+        if not full and len(s.entries) > 3:
+            body.append(esc(f"… 另有 {len(s.entries) - 3} 条"))
+    tail = [link(esc("阅读全文"), digest.full_url)] if digest.full_url else []
+    return head + body + tail
+
+
+def _fit(digest: Digest, kind: str, render: Callable[[bool], str]) -> str:
+    """The whole digest if it fits the platform's limit, else the summary with a link."""
+    limit = LIMITS[kind]
+    text = render(True)
+    if len(text.encode("utf-8")) <= limit:
+        return text
+    text = render(False)
+    while len(text.encode("utf-8")) > limit:  # even the summary is too long: cut it
+        text = text[: int(len(text) * 0.9)]
+    return text
+
+
+def build_payload(kind: str, digest: Digest) -> dict[str, Any]:
+    if kind == "slack":
+        text = _fit(digest, kind, lambda full: "\n".join(_lines(
+            digest, _slack, bold=lambda s: f"*{s}*",
+            link=lambda t, u: f"<{u.replace('|', '%7C').replace('>', '%3E')}|{t}>", full=full)))
+        return {"text": text, "mrkdwn": True}
+    if kind in ("wecom", "dingtalk"):
+        text = _fit(digest, kind, lambda full: "\n".join(_lines(
+            digest, _md, bold=lambda s: f"**{s}**",
+            link=lambda t, u: f"[{t}]({u.replace(')', '%29').replace(' ', '%20')})",
+            full=full)))
+        if kind == "wecom":
+            return {"msgtype": "markdown", "markdown": {"content": text}}
+        return {"msgtype": "markdown",
+                "markdown": {"title": one_line(f"{digest.title} {digest.digest_id}"),
+                             "text": text}}
+    if kind == "feishu":
+        text = _fit(digest, kind, lambda full: "\n".join(_lines(
+            digest, _feishu, bold=lambda s: s, link=lambda t, u: f"{t} {u}", full=full)))
+        return {"msg_type": "text", "content": {"text": text}}
+    raise ValueError(f"unknown webhook kind {kind!r}")
+
+
+def post_webhook(kind: str, url: str, payload: dict[str, Any], *, timeout: float = 20.0) -> None:
+    try:
+        resp = httpx.post(url, json=payload, timeout=timeout)
+    except httpx.HTTPError as e:
+        raise WebhookError(f"{kind}: {type(e).__name__}") from None  # the URL holds a token
+    if resp.status_code >= 400:
+        raise WebhookError(f"{kind}: HTTP {resp.status_code}: {resp.text[:200]}")
+    try:
+        reply = resp.json()
+    except ValueError:
+        return  # Slack answers "ok" as plain text
+    code = reply.get("errcode", reply.get("code", 0)) if isinstance(reply, dict) else 0
+    if code not in (0, None):
+        msg = reply.get("errmsg") or reply.get("msg") or ""
+        raise WebhookError(f"{kind}: error {code}: {msg}"[:300])
