@@ -1,0 +1,257 @@
+# ruff: noqa: E501  (keyword tables read better one group per block)
+"""Hand-written domain rules: keyword groups and the survey's boundary rules.
+
+The groups are written from the section definitions (see `triage/examples.jsonl` and the
+eval README's boundary rules): what makes an item an AI ocean model, a remote-sensing
+foundation model, a ship-detection method, a dataset, or news — and the near misses
+(weather-only AI, ocean science without AI, task-specific remote-sensing deep learning,
+AIS trajectories, generic vision / LLM / medical / driving work).
+
+`rule_features` gives numbers a linear model can weigh; `rule_vote` gives the rule-based
+label with a short reason. Both are pure functions of the text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from seascout.model import Label
+
+
+def _rx(*terms: str) -> re.Pattern[str]:
+    return re.compile("|".join(terms), re.IGNORECASE)
+
+
+OCEAN = _rx(
+    r"\bocean", r"oceanograph", r"\bsea[- ]surface", r"\bsst\b", r"\bssh\b", r"sea[- ]level",
+    r"\bsea ice\b", r"\bmarine\b", r"\bwaves?\b(?! ?(length|guide|form|let))", r"\beddy", r"\beddies",
+    r"\benso\b", r"el ni[nñ]o", r"la ni[nñ]a", r"tropical instability", r"\bsalinity",
+    r"thermocline", r"\btid(e|es|al)\b", r"\bcoastal", r"\bupwelling", r"\bmesoscale",
+    r"\bdeep[- ]sea\b", r"\bseafloor", r"\bbathymetr", r"\bsubsurface", r"air[- ]sea",
+    r"ocean[- ]atmosphere", r"\bgulf stream", r"\bkuroshio", r"\bsea\b",
+    r"海洋", r"海温", r"海表", r"海浪", r"深海", r"厄尔尼诺", r"海流", r"海冰", r"大洋", r"海况", r"潮",
+)
+WEATHER = _rx(
+    r"\bweather", r"precipitation", r"\brain(fall)?\b", r"nowcast", r"\batmospher", r"meteorolog",
+    r"air quality", r"aerosol", r"\bclimate model", r"\bera5\b", r"\bz500\b", r"\bt850\b",
+    r"\bsub-?seasonal", r"medium-range", r"\bradar echo", r"\bstorm", r"\bcyclone",
+    r"气象", r"天气", r"大气", r"降水", r"暴雨", r"空气质量", r"气溶胶",
+)
+AI = _rx(
+    r"deep[- ]learning", r"neural", r"machine[- ]learning", r"data[- ]driven", r"artificial intelligence",
+    r"\bai\b", r"\bai-", r"transformer", r"convolutional", r"\bcnns?\b", r"\blstm", r"\bgnn",
+    r"foundation model", r"large (language )?models?", r"language model", r"\bllms?\b", r"\bgpt",
+    r"emulator", r"u-?net", r"diffusion model", r"self-supervised", r"pre-?train", r"\bvit\b",
+    r"\byolo", r"attention", r"\bdetr\b", r"\bmllm",
+    r"人工智能", r"大模型", r"深度学习", r"神经网络", r"智能", r"语言模型", r"基础模型", r"\bAI\b",
+)
+FORECAST = _rx(
+    r"forecast", r"predict", r"emulat", r"modell?ing system", r"ocean model", r"reanalysis",
+    r"simulat", r"prediction", r"预报", r"预测", r"模拟",
+)
+RS = _rx(
+    r"remote[- ]sensing", r"\bsatellite", r"\bsar\b", r"synthetic aperture radar", r"earth observation",
+    r"\baerial\b", r"multispectral", r"hyperspectral", r"sentinel-?[12]", r"\blandsat", r"geospatial",
+    r"\bspaceborne", r"\bairborne", r"optical (remote|satellite|imagery)", r"\bgaofen", r"\bgeo-?ai",
+    r"\bEO\b", r"遥感", r"卫星", r"空天", r"合成孔径雷达", r"对地观测",
+)
+FOUNDATION = _rx(
+    r"foundation model", r"pre-?train", r"self-supervised", r"masked (image|auto)", r"\bmae\b",
+    r"autoencoder", r"contrastive", r"vision[- ]language", r"visual language", r"\bclip\b",
+    r"\bvlms?\b", r"\bmllms?\b", r"multimodal large", r"large (vision|multimodal|remote sensing) model",
+    r"billion[- ]parameter", r"representation learning", r"\bgpt", r"\bjepa\b", r"large[- ]scale pretrain",
+    r"general[- ]purpose", r"captioning", r"visual question", r"\bvqa\b", r"visual grounding",
+    r"大模型", r"基础模型", r"预训练", r"多模态", r"视觉-?语言", r"百亿", r"千亿",
+)
+TASK_SPECIFIC = _rx(
+    r"building", r"change detection", r"\bcrops?\b", r"yield", r"wildfire", r"burn(ed|t) area",
+    r"oil spill", r"land (cover|use)", r"super-?resolution", r"tree species", r"forest", r"soybean",
+    r"wheat", r"road extraction", r"flood", r"deformation", r"insar", r"cloud (removal|detection)",
+)
+SHIP = _rx(
+    r"\bships?\b", r"\bvessels?\b", r"\bwakes?\b", r"\bboats?\b", r"maritime (target|object)",
+    r"\bwarships?\b", r"\bfishing\b", r"舰船", r"船舶", r"船只", r"舰艇",
+)
+DETECT = _rx(
+    r"detect", r"detector", r"recogni[sz]", r"localization", r"bounding box", r"\bdetr\b",
+    r"\byolo", r"segmentation", r"classification", r"identification", r"检测", r"识别", r"探测",
+)
+IMAGERY = _rx(
+    r"\bsar\b", r"synthetic aperture", r"optical", r"infrared", r"remote[- ]sensing", r"satellite",
+    r"imagery", r"images?\b", r"\bssdd\b", r"\bhrsid\b", r"遥感", r"图像", r"影像", r"红外",
+)
+AIS = _rx(r"\bais\b", r"automatic identification system", r"trajector", r"vessel movement", r"轨迹")
+DATASET_TITLE = _rx(
+    r"\bdata ?set", r"\bbenchmark", r"\w+bench\b", r"\bcorpus\b", r"\bdata ?base\b", r"\bdata collection",
+    r"数据集", r"基准",
+)
+DATASET_BODY = _rx(
+    r"we (release|present|introduce|construct|build|collect) (a|an|the)? ?(new |novel |large-scale |public )*(data ?set|benchmark)",
+    r"(data ?set|benchmark) (is|are) (publicly )?(available|released)", r"\bimages? (are|were) annotated",
+    r"annotat", r"instances", r"publicly available", r"image[- ]text pairs", r"数据集",
+)
+STRICT_IMAGERY = _rx(
+    r"\bsar\b", r"synthetic aperture", r"optical (image|remote|satellite)", r"infrared",
+    r"remote[- ]sensing", r"satellite imag", r"遥感", r"红外",
+)
+DATASET_RELEASE = _rx(
+    r"we (release|present|introduce|construct|build|collect|propose)\w* (a|an|the)? ?([\w-]+ ){0,4}(data ?set|benchmark)",
+    r"(data ?set|benchmark) (is|are|will be) (made )?(publicly )?(available|released)",
+)
+SAR_TARGET_DETECTION = _rx(
+    r"(\bsar\b|synthetic aperture radar|合成孔径雷达)[^.。]{0,30}(object|target|目标)[^.。]{0,8}(detect|检测|探测)",
+)
+ACADEMIC = _rx(r"\bwe (propose|present|introduce|develop)", r"this (paper|study|article)",
+               r"in this (paper|study|work)", r"本文", r"experiments? (on|show)")
+IMAGE_TEXT = _rx(r"image[- ]text", r"caption", r"vision[- ]language", r"instruction", r"图文")
+DRIVING_MED = _rx(
+    r"autonomous driving", r"self-driving", r"\bdriving\b", r"medical", r"radiolog", r"chest",
+    r"x-ray", r"clinical", r"patient", r"\bct\b", r"\bmri\b", r"lesion", r"tumou?r",
+    r"pedestrian", r"lidar", r"\bcoco\b", r"imagenet", r"natural images", r"visdrone", r"\buav\b",
+    r"drone", r"无人机", r"医学",
+)
+NEWS_STYLE = _rx(
+    r"\bannounced\b", r"\bunveil", r"press release", r"\breleased\b", r"according to",
+    r"\bforum\b", r"\bsymposium\b", r"\bworkshop\b", r"\bconference\b", r"\binstitute\b",
+    r"researchers (at|from)", r"\bnews\b", r"\bdubbed\b", r"\bheld\b",
+    r"论坛", r"大会", r"会议", r"召开", r"开幕", r"发布", r"问世", r"举办", r"记者", r"研讨会",
+    r"宣告", r"报道", r"成功", r"团队",
+)
+OCEAN_RS_TOPIC = _rx(r"ocean", r"marine", r"\bsea\b", r"海洋", r"深海", r"海上")
+
+GROUPS: dict[str, re.Pattern[str]] = {
+    "ocean": OCEAN, "weather": WEATHER, "ai": AI, "forecast": FORECAST, "rs": RS,
+    "foundation": FOUNDATION, "task_specific": TASK_SPECIFIC, "ship": SHIP, "detect": DETECT,
+    "imagery": IMAGERY, "ais": AIS, "dataset_body": DATASET_BODY, "image_text": IMAGE_TEXT,
+    "off_domain": DRIVING_MED, "news_style": NEWS_STYLE, "strict_imagery": STRICT_IMAGERY,
+    "dataset_release": DATASET_RELEASE, "academic": ACADEMIC, "sar_det": SAR_TARGET_DETECTION,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Hits:
+    """How often each group matches in the title and in the whole text."""
+
+    title: dict[str, int]
+    body: dict[str, int]
+    dataset_title: bool
+    news: bool
+
+    def t(self, group: str) -> int:
+        return self.title[group]
+
+    def b(self, group: str) -> int:
+        return self.body[group]
+
+    def any(self, group: str) -> bool:
+        return self.body[group] > 0
+
+
+def hits(title: str, text: str, *, is_news: bool = False) -> Hits:
+    return Hits(
+        title={g: len(rx.findall(title)) for g, rx in GROUPS.items()},
+        body={g: len(rx.findall(text)) for g, rx in GROUPS.items()},
+        dataset_title=bool(DATASET_TITLE.search(title)),
+        news=is_news,
+    )
+
+
+FEATURE_NAMES: tuple[str, ...] = (
+    *(f"t_{g}" for g in GROUPS), *(f"b_{g}" for g in GROUPS), "dataset_title", "news",
+    "ocean_ai", "ocean_over_weather", "rs_fm", "ship_det_img", "ais_only", "rs_task",
+)
+
+
+def rule_features(h: Hits) -> list[float]:
+    """Numbers for a linear model: squashed counts plus the conjunctions the rules use."""
+    def sq(n: int) -> float:
+        return min(n, 4) / 4.0
+
+    ocean = 3 * h.t("ocean") + h.b("ocean")
+    weather = 3 * h.t("weather") + h.b("weather")
+    return [
+        *(sq(h.title[g]) for g in GROUPS), *(sq(h.body[g]) for g in GROUPS),
+        float(h.dataset_title), float(h.news),
+        float(h.any("ocean") and h.any("ai")),
+        float(ocean > weather),
+        float(h.any("rs") and h.b("foundation") > 0),
+        float(h.any("ship") and h.any("detect") and h.any("imagery")),
+        float(h.any("ais") and not h.any("imagery")),
+        float(h.any("rs") and h.any("task_specific")),
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Vote:
+    label: Label
+    strength: float  # 0..1, how sure the rules are
+    reason: str
+
+
+def rule_vote(h: Hits) -> Vote:
+    """The survey's boundary rules applied in order; the first that decides wins."""
+    ocean = 3 * h.t("ocean") + h.b("ocean")
+    weather = 3 * h.t("weather") + h.b("weather")
+    ai = h.b("ai")
+    ship_img = h.any("ship") and h.any("detect") and h.any("imagery")
+    rs_fm = h.any("rs") and h.b("foundation") > 0
+    rs_fm_title = h.t("foundation") > 0 and h.any("rs")
+
+    if h.news and (h.any("news_style") or not h.any("academic")):
+        if not ai:
+            return Vote(Label.IRRELEVANT, 0.7, "news without AI content")
+        if weather > ocean and h.b("rs") == 0:
+            return Vote(Label.IRRELEVANT, 0.8, "news about weather / atmosphere AI")
+        if ocean or h.any("rs") or h.any("ship"):
+            return Vote(Label.NEWS, 0.85, "news on AI for ocean or remote sensing")
+        return Vote(Label.IRRELEVANT, 0.6, "news outside the survey's fields")
+
+    if rs_fm_title and not h.t("ship"):
+        return Vote(Label.RS_FOUNDATION_MODELS, 0.8, "remote-sensing foundation / vision-language model")
+
+    if (h.dataset_title or h.b("dataset_release")) and (h.any("ship") or ocean or h.any("rs") or h.any("imagery")):
+        domain = h.any("ship") or ocean >= 2 or (h.any("rs") and (h.any("foundation") or h.any("image_text")
+                                                                   or h.any("detect")))
+        if (h.t("off_domain") and not (h.t("ship") or h.t("rs"))) or (
+                h.t("task_specific") and not h.any("ship")):
+            return Vote(Label.IRRELEVANT, 0.6, "task-specific or off-domain dataset")
+        if domain:
+            return Vote(Label.DATASETS, 0.85, "dataset / benchmark in the survey's fields")
+
+    if (h.t("ais") or h.b("ais") >= 2) and not h.any("strict_imagery") and h.any("ship"):
+        return Vote(Label.IRRELEVANT, 0.75, "AIS / trajectory AI, not image-based ship detection")
+
+    if ship_img and h.t("ship") > 0:
+        if rs_fm_title and not h.t("detect"):
+            return Vote(Label.RS_FOUNDATION_MODELS, 0.6, "foundation model mentioning ships")
+        return Vote(Label.SHIP_DETECTION, 0.9, "ship / vessel detection on imagery")
+
+    if rs_fm_title or (rs_fm and (h.t("rs") > 0 or h.b("foundation") >= 2) and not h.t("task_specific")):
+        if h.t("off_domain") and not h.t("rs"):
+            return Vote(Label.IRRELEVANT, 0.6, "foundation model outside remote sensing")
+        return Vote(Label.RS_FOUNDATION_MODELS, 0.8, "remote-sensing foundation / vision-language model")
+
+    if ship_img and h.b("ship") >= 2 and not h.t("ocean"):
+        return Vote(Label.SHIP_DETECTION, 0.7, "ship / vessel detection on imagery")
+
+    if ocean >= 2 and ai and ocean > weather:
+        if h.any("rs") and not h.any("forecast") and h.any("task_specific"):
+            return Vote(Label.IRRELEVANT, 0.6, "task-specific marine remote-sensing deep learning")
+        return Vote(Label.OCEAN_MODELS, 0.8, "AI / deep-learning ocean modelling or forecasting")
+
+    if ship_img:
+        return Vote(Label.SHIP_DETECTION, 0.6, "ship detection mentioned with imagery")
+
+    if h.any("sar_det") and not h.any("task_specific"):
+        return Vote(Label.SHIP_DETECTION, 0.55, "SAR target detection (the survey's related techniques)")
+
+    if weather > ocean and ai:
+        return Vote(Label.IRRELEVANT, 0.85, "weather / atmosphere-only AI")
+    if ocean and not ai:
+        return Vote(Label.IRRELEVANT, 0.85, "ocean science without AI")
+    if h.any("rs") and h.any("task_specific"):
+        return Vote(Label.IRRELEVANT, 0.8, "task-specific remote-sensing deep learning")
+    if h.any("off_domain"):
+        return Vote(Label.IRRELEVANT, 0.85, "generic vision / medical / driving work")
+    return Vote(Label.IRRELEVANT, 0.5, "no topic of the survey")
