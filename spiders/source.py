@@ -1,0 +1,89 @@
+"""What a paper source gets to work with during a crawl, and how it reports back.
+
+A source runner is a function `run(ctx: CrawlContext) -> None`: it fetches (I/O through
+`ctx.http`), parses with its pure `parse(bytes)`, stores each batch with `ctx.store()` and only
+then advances its cursor with `ctx.advance()`. It raises `SourceSkipped` when it cannot run
+at all (disabled, no API key) and any exception for a failure; `spiders.crawl` isolates both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from seascout.config import Settings
+from seascout.model import SourceReport, Work
+from spiders.http import HttpClient
+from warehouse.db import Warehouse
+from warehouse.state import get_cursor, set_cursor
+from warehouse.works import UpsertResult, upsert_works
+
+
+class SourceSkipped(Exception):
+    """The source did not run; the message says why and how to enable it."""
+
+
+class SourceError(RuntimeError):
+    """A source-level failure with a message fit for the CLI (names the cause and the fix)."""
+
+
+@dataclass(slots=True)
+class CrawlSourceReport(SourceReport):
+    """`SourceReport` plus the number of stored works whose fields changed."""
+
+    updated: int = 0
+
+
+@dataclass
+class CrawlContext:
+    settings: Settings
+    wh: Warehouse
+    http: HttpClient
+    report: CrawlSourceReport
+    since: date | None = None  # explicit window (backfill); None → from the cursor
+    until: date | None = None
+    today: date = field(default_factory=date.today)
+    log: Callable[[str], None] | None = None
+
+    @property
+    def source(self) -> str:
+        return self.report.source
+
+    def cursor(self, query: str = "") -> str | None:
+        return get_cursor(self.wh, self.source, query)
+
+    def window(self, query: str, *, overlap_days: int, first_run_days: int) -> tuple[date, date]:
+        """The date window to ask for: explicit `since`/`until`, else from the stored cursor
+        minus an overlap (sources index late), else the last `first_run_days` days."""
+        end = self.until or self.today
+        if self.since is not None:
+            return self.since, end
+        cursor = self.cursor(query)
+        if cursor:
+            start = date.fromisoformat(cursor[:10]) - timedelta(days=overlap_days)
+        else:
+            start = end - timedelta(days=first_run_days)
+        return min(start, end), end
+
+    def store(self, works: Iterable[Work]) -> UpsertResult:
+        """Store one batch through the warehouse's dedupe/merge and count it."""
+        batch = list(works)
+        result = upsert_works(self.wh, batch)
+        self.report.stored += len(result.work_ids)
+        self.report.new += len(result.inserted)
+        self.report.updated += len(result.updated)
+        return result
+
+    def advance(self, query: str, value: date | str) -> None:
+        """Move a date cursor forward (never back: a backfill of an old window keeps it)."""
+        text = value.isoformat() if isinstance(value, date) else value
+        old = self.cursor(query)
+        if isinstance(value, date) and old and old[:10] >= text:
+            return
+        set_cursor(self.wh, self.source, query, text)
+
+    def warn(self, message: str) -> None:
+        self.report.warnings.append(message)
+        if self.log:
+            self.log(f"{self.source}: {message}")
