@@ -114,6 +114,78 @@ def export(
         console.print(f"{name:<24} {n:>8} rows → {path}")
 
 
+# --- crawl --------------------------------------------------------------------------------
+@app.command()
+def crawl(
+    source: Annotated[list[str] | None, typer.Option(
+        "--source", "-s", help="Run only this source (repeatable): arxiv_api, arxiv_rss, "
+        "crossref, datacite, openalex, journal_feeds.")] = None,
+    since: Annotated[str | None, typer.Option(help="Window start YYYY-MM-DD (a backfill); "
+                                              "default: each source's cursor.")] = None,
+    until: Annotated[str | None, typer.Option(help="Window end YYYY-MM-DD (default: today).")
+                     ] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Fetch new papers from every enabled source and store them (exit 1 if all fail)."""
+    from datetime import date
+
+    from spiders.crawl import crawl_status, run_crawl, summarise
+    from warehouse.state import finish_run, start_run
+
+    settings = _settings(config)
+    try:
+        start = date.fromisoformat(since) if since else None
+        end = date.fromisoformat(until) if until else None
+    except ValueError as e:
+        err.print(f"[red]bad date[/red]: {e} (use YYYY-MM-DD)")
+        raise typer.Exit(2) from None
+    wh = _warehouse(settings)
+    run_id = start_run(wh, "crawl", {"sources": source, "since": since, "until": until})
+    try:
+        reports = run_crawl(settings, wh, sources=source or None, since=start, until=end,
+                            run_id=run_id)
+    except ValueError as e:
+        finish_run(wh, run_id, status="failed")
+        err.print(f"[red]crawl error[/red]: {e}")
+        raise typer.Exit(2) from None
+    status = crawl_status(reports)
+    finish_run(wh, run_id, status=status, counts=summarise(reports))
+    table = Table("source", "fetched", "new", "updated", "requests", "status")
+    notes: list[str] = []
+    for r in reports:
+        if r.skipped:
+            state = "[yellow]skipped[/yellow]"
+            notes.append(f"[yellow]{r.source}[/yellow] skipped: {r.skipped}")
+        elif r.errors:
+            state = "[red]failed[/red]" if not r.fetched else "[red]partial[/red]"
+            notes.extend(f"[red]{r.source}[/red] {_one_line(e)}" for e in r.errors)
+        else:
+            state = "[green]ok[/green]"
+            notes.extend(f"{r.source}: {_one_line(w)}" for w in r.warnings[:3])
+        table.add_row(r.source, str(r.fetched), str(r.new), str(getattr(r, "updated", 0)),
+                      str(r.requests), state)
+    console.print(table)
+    for line in notes:
+        console.print(line, soft_wrap=True, highlight=False)
+    # A source "worked" when it reached its server and kept no error (idle sources prove nothing).
+    worked = [r for r in reports if not r.skipped and r.ok and r.requests]
+    failed = [r for r in reports if r.errors]
+    console.print(
+        f"crawl {status}: {sum(r.new for r in reports)} new, "
+        f"{sum(getattr(r, 'updated', 0) for r in reports)} updated from {len(worked)} "
+        f"source(s); {len(failed)} failed, "
+        f"{sum(1 for r in reports if r.skipped)} skipped (run {run_id})")
+    if status == "failed":
+        raise typer.Exit(1)
+
+
+def _one_line(text: str, limit: int = 240) -> str:
+    from rich.markup import escape
+
+    text = " ".join(text.split())
+    return escape(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
 # --- pipeline -----------------------------------------------------------------------------
 @app.command()
 def weekly(config: ConfigOpt = None) -> None:
