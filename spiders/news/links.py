@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from seascout.ids import InvalidIdError, find_arxiv_ids, find_dois, normalise_doi
 from seascout.model import Link, LinkKind
 
+_ARXIV_IN_TEXT = re.compile(r"arXiv\s*[:：]?\s*(\d{4}\.\d{4,5})(?:v\d+)?", re.IGNORECASE)
 _HF_RESERVED = {"docs", "blog", "papers", "login", "join", "pricing", "learn", "tasks", "models"}
 
 
@@ -75,7 +76,8 @@ def body_links(hrefs: Iterable[str], text: str) -> list[Link]:
     for doi in find_dois(text):
         link = _doi_link(doi)
         out.setdefault(link.url, link)
-    for arxiv_id in find_arxiv_ids(text):
+    written = [m.group(1) for m in _ARXIV_IN_TEXT.finditer(text)]
+    for arxiv_id in [*find_arxiv_ids(text), *written]:
         link = _arxiv_link(arxiv_id)
         out.setdefault(link.url, link)
     for m in re.finditer(r"https?://(?:github\.com|huggingface\.co)/[\w./\-]+", text):
