@@ -27,18 +27,23 @@ client timeouts), `truncated(body)` (Content-Length promises more than is sent),
 `malformed(content_type)` (a broken XML/JSON body), and for arXiv `arxiv_empty_page(total)`
 (the spurious empty Atom page with totalResults > 0). Duplicates across pages are simply
 pages whose bodies share entries.
+
+`ArxivSimulator` is a handler that answers date-window arXiv searches over N synthetic
+records, with arXiv's 30000 cap and optional spurious empty pages (used by the bench).
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import re
 import socket
 import struct
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -297,3 +302,83 @@ def _guess_type(name: str) -> str:
     if name.endswith(".txt"):
         return "text/plain"
     return "application/octet-stream"
+
+
+class ArxivSimulator:
+    """A route handler that behaves like export.arxiv.org/api/query for date-window searches.
+
+    It holds `n` synthetic records submitted every `step` from `first`, answers
+    ``search_query=… AND submittedDate:[YYYYMMDDHHMM TO YYYYMMDDHHMM]`` sorted by submission
+    date ascending, pages with `start`/`max_results`, and refuses `start + max_results > cap`
+    with arXiv's HTTP 400 Atom error feed. `spurious` lists request numbers (1-based) answered
+    with the spurious empty page instead.
+
+        srv.add("/api/query", handler=ArxivSimulator(5000))
+    """
+
+    def __init__(self, n: int, *, first: datetime | None = None,
+                 step: timedelta = timedelta(minutes=7), cap: int = 30000,
+                 spurious: Sequence[int] = ()) -> None:
+        start = first or datetime(2024, 1, 1, 0, 5)
+        self.records = [(f"{(start + i * step):%y%m}.{i + 1:05d}", start + i * step)
+                        for i in range(n)]
+        self.cap = cap
+        self.spurious = set(spurious)
+        self.calls = 0
+
+    def __call__(self, req: Recorded) -> Reply:
+        self.calls += 1
+        query = req.query.get("search_query", "")
+        start = int(req.query.get("start", "0"))
+        size = int(req.query.get("max_results", "10"))
+        if start + size > self.cap:
+            return Reply.raw(_arxiv_error_feed("start + max_results exceeds the 30000 limit"),
+                             "application/atom+xml", status=400)
+        m = re.search(r"submittedDate:\[(\d{12}) TO (\d{12})\]", query)
+        lo, hi = (m.group(1), m.group(2)) if m else ("000000000000", "999999999999")
+        hits = [r for r in self.records if lo <= f"{r[1]:%Y%m%d%H%M}" <= hi]
+        if self.calls in self.spurious:
+            return Reply.arxiv_empty_page(len(hits), start, size)
+        return Reply.raw(arxiv_feed(hits[start:start + size], len(hits), start, size),
+                         "application/atom+xml")
+
+
+def arxiv_feed(records: Sequence[tuple[str, datetime]], total: int, start: int = 0,
+               per_page: int = 10) -> bytes:
+    """A current-format arXiv Atom page for (id, submitted) records."""
+    entries = []
+    for arxiv_id, when in records:
+        stamp = f"{when:%Y-%m-%dT%H:%M:%SZ}"
+        entries.append(
+            f"<entry><id>http://arxiv.org/abs/{arxiv_id}v1</id>"
+            f"<title>Synthetic ocean foundation model study {arxiv_id}</title>"
+            f"<updated>{stamp}</updated><published>{stamp}</published>"
+            f"<summary>A synthetic abstract about ocean forecasting ({arxiv_id}).</summary>"
+            f"<author><name>A. Author</name></author>"
+            f'<category term="physics.ao-ph" scheme="http://arxiv.org/schemas/atom"/>'
+            f'<arxiv:primary_category term="physics.ao-ph"/></entry>')
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" '
+        'xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/" '
+        'xmlns:arxiv="http://arxiv.org/schemas/atom"><id>https://arxiv.org/api/sim</id>'
+        '<title>arXiv Query</title><updated>2026-01-01T00:00:00Z</updated>'
+        f'<opensearch:itemsPerPage>{per_page}</opensearch:itemsPerPage>'
+        f'<opensearch:totalResults>{total}</opensearch:totalResults>'
+        f'<opensearch:startIndex>{start}</opensearch:startIndex>'
+        + "".join(entries) + "</feed>"
+    ).encode()
+
+
+def _arxiv_error_feed(message: str) -> bytes:
+    slug = re.sub(r"\W+", "_", message)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" '
+        'xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/"><id>https://arxiv.org/</id>'
+        '<title>arXiv Search Results</title><updated>2026-01-01T00:00:00Z</updated>'
+        '<opensearch:itemsPerPage>1</opensearch:itemsPerPage>'
+        '<opensearch:totalResults>1</opensearch:totalResults>'
+        '<opensearch:startIndex>0</opensearch:startIndex>'
+        f'<entry><id>https://arxiv.org/api/errors#{slug}</id><title>Error</title>'
+        f'<updated>2026-01-01T00:00:00Z</updated><summary>{message}</summary>'
+        '<author><name>arXiv api core</name></author></entry></feed>'
+    ).encode()

@@ -1,0 +1,214 @@
+"""Pure parsers of the paper sources, on the real recorded responses in fixtures/papers."""
+
+# ruff: noqa: E501
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from spiders import arxiv_api, arxiv_rss, crossref, datacite, journal_feeds, openalex
+
+PAPERS = Path(__file__).parent / "fixtures" / "papers"
+
+
+def fixture(rel: str) -> bytes:
+    path = PAPERS / rel
+    if not path.exists():  # pragma: no cover - a clear message instead of FileNotFoundError
+        pytest.fail(f"missing fixture {path}: copy it from /work/shared/fixtures/real/{rel}")
+    return path.read_bytes()
+
+
+# -- arXiv API ------------------------------------------------------------------------------
+def test_arxiv_2016_format_doi_journal_ref_primary_category() -> None:
+    page = arxiv_api.parse_page(
+        fixture("arxiv_api/legacy2016_search_au_del_maestro_AND_ti_checkerboard.xml"))
+    assert (page.total, page.start, page.per_page) == (1, 0, 10)
+    (w,) = page.works
+    assert w.ids == ["arxiv:cond-mat/0603029", "doi:10.1103/physrevb.74.024520"]
+    assert w.arxiv_version == 1
+    assert w.journal_ref == "Phys. Rev. B 74, 024520 (2006)"
+    assert w.categories[0] == "cond-mat.str-el" and "cond-mat.supr-con" in w.categories
+    assert w.title.startswith("From stripe to checkerboard order")
+    assert w.published == date(2006, 3, 2)
+
+
+def test_arxiv_2016_page_of_ten() -> None:
+    page = arxiv_api.parse_page(fixture("arxiv_api/legacy2016_search_au_del_maestro.xml"))
+    assert page.total == 31 and len(page.works) == 10
+    assert sum(1 for w in page.works if w.key("doi")) >= 3
+    assert all(w.kind == "preprint" and w.authors for w in page.works)
+
+
+def test_arxiv_2026_format_affiliations_and_old_style_id() -> None:
+    (w,) = arxiv_api.parse(fixture("arxiv_api/recorded2026_id_astro-ph_0601001_journal_ref.body.xml"))
+    assert w.ids == ["arxiv:astro-ph/0601001"]
+    assert w.journal_ref == "ActaAstron.56:1-50,2006"
+    assert [a.affiliations for a in w.authors] == [["Ohio State"], ["Ohio State"], ["CfA"],
+                                                   ["Warsaw University Observatory"]]
+    assert w.abstract and w.abstract.startswith("We derive")  # leading spaces folded
+
+
+def test_arxiv_2026_pages_follow_each_other_with_versions() -> None:
+    first = arxiv_api.parse_page(fixture("arxiv_api/recorded2026_q_testing_start0_max10.body.xml"))
+    second = arxiv_api.parse_page(fixture("arxiv_api/recorded2026_q_testing_start10_max10.body.xml"))
+    assert first.total == second.total == 214881 and second.start == 10
+    assert len({w.ids[0] for w in first.works + second.works}) == 20
+    assert sum(1 for w in first.works if w.key("doi")) == 6
+    assert sum(1 for w in first.works if w.journal_ref) == 6
+    assert any((w.arxiv_version or 0) > 1 for w in second.works)
+    names = " ".join(a.name for w in first.works + second.works for a in w.authors)
+    assert "Aurora Ramírez" in names and "Ã" not in names  # UTF-8 bytes, decoded by the parser
+
+
+def test_arxiv_error_feed_and_empty_result() -> None:
+    page = arxiv_api.parse_page(fixture("arxiv_api/recorded2026_id_abc_error400.body.xml"))
+    assert page.error == "incorrect id format for abc" and page.works == []
+    with pytest.raises(arxiv_api.ArxivQueryError, match="incorrect id format"):
+        arxiv_api.parse(fixture("arxiv_api/recorded2026_id_abc_error400.body.xml"))
+    empty = arxiv_api.parse_page(fixture("arxiv_api/recorded2026_id_0000.0000_empty.body.xml"))
+    assert empty.total == 0 and empty.works == [] and empty.error is None
+
+
+@pytest.mark.parametrize("body", [b"", b"<html><body>Bad gateway</body></html>",
+                                  b"<?xml version='1.0'?><feed><entry><title>cut"])
+def test_arxiv_malformed_bodies_raise(body: bytes) -> None:
+    with pytest.raises(arxiv_api.ArxivFeedError):
+        arxiv_api.parse_page(body)
+
+
+def test_topic_queries_one_per_section_with_categories() -> None:
+    from seascout.config import Config
+
+    queries = arxiv_api.topic_queries(Config())
+    assert set(queries) == {"ocean_models", "rs_foundation_models", "ship_detection", "datasets"}
+    q = queries["ship_detection"]
+    assert q.startswith("(cat:physics.ao-ph OR cat:cs.CV")
+    assert "(all:SAR AND all:ship)" in q
+
+
+# -- arXiv RSS ------------------------------------------------------------------------------
+def test_rss_items_keep_announce_type_doi_and_journal_ref() -> None:
+    works = arxiv_rss.parse(fixture("arxiv_rss/rss_all_archives_2024-11-28.excerpt.xml"),
+                            query="all")
+    assert len(works) == 56
+    types = [w.provenance[0].record_id.split("#")[1] for w in works]
+    assert types.count("new") == 25 and types.count("cross") == 9
+    assert types.count("replace") + types.count("replace-cross") == 22
+    assert sum(1 for w in works if w.key("doi")) == 12
+    assert sum(1 for w in works if w.journal_ref) == 10
+    first = works[0]
+    assert first.ids == ["arxiv:2411.17700"] and first.published == date(2024, 11, 28)
+    assert first.abstract and first.abstract.startswith("This study investigates")
+    assert "Announce Type" not in first.abstract
+    replaced = next(w for w in works if w.provenance[0].record_id.endswith("#replace"))
+    assert replaced.published is None and replaced.updated == date(2024, 11, 28)
+
+
+def test_rss_empty_feed_is_normal_and_error_feed_is_config_error() -> None:
+    assert arxiv_rss.parse(fixture("arxiv_rss/rss_empty_archive_test_2024-11-28.xml")) == []
+    with pytest.raises(arxiv_rss.RssFeedError, match="Bad archive 'astroph'"):
+        arxiv_rss.parse(fixture("arxiv_rss/rss_error_bad_archive_astroph_2024-11-28.xml"))
+
+
+# -- Crossref -------------------------------------------------------------------------------
+def test_crossref_single_work() -> None:
+    (w,) = crossref.parse(fixture("crossref/works_single_doi_10.1371_journal.pone.0033693.body.json"))
+    assert w.ids == ["doi:10.1371/journal.pone.0033693"]
+    assert w.venue.journal == "PLoS ONE" and w.venue.volume == "7" and w.venue.issue == "3"
+    assert w.venue.pages == "e33693" and w.published == date(2012, 3, 21)
+    assert w.authors[0].name == "Shankar Sadasivan" and w.kind == "paper"
+
+
+def test_crossref_cursor_page_and_jats_abstract() -> None:
+    works, cursor, total = crossref.parse_list(
+        fixture("crossref/works_query_widget_cursor_star.body.json"))
+    assert total == 454 and cursor and len(works) <= 20
+    with_abstract = [w for w in works if w.abstract]
+    assert with_abstract and all("<jats" not in (w.abstract or "") for w in works)
+
+
+def test_crossref_polite_pool_list_and_csl_json() -> None:
+    works, _, total = crossref.parse_list(
+        fixture("crossref/works_query_ecology_rows2_polite_pool.body.json"))
+    assert total == 586628 and len(works) == 2
+    csl = json.loads(fixture("crossref/transform_csl_json_10.1126_science.169.3946.635.body.json"))
+    w = crossref.parse_work(csl)
+    assert w is not None and w.ids == ["doi:10.1126/science.169.3946.635"]
+    assert w.venue.journal == "Science"
+
+
+def test_jats_to_text() -> None:
+    raw = ("<jats:title>Abstract</jats:title><jats:p>Ocean <jats:italic>waves</jats:italic> "
+           "&amp; eddies.</jats:p><jats:p>Second   paragraph.</jats:p>")
+    assert crossref.jats_to_text(raw) == "Ocean waves & eddies.\n\nSecond paragraph."
+
+
+def test_crossref_malformed_json() -> None:
+    with pytest.raises(crossref.CrossrefFormatError):
+        crossref.parse(b'{"status": "ok", "message": {"items": [{"DOI": ')
+
+
+def test_crossref_has_preprint_relation_adds_arxiv_key() -> None:
+    item = {"DOI": "10.1109/TGRS.2024.1", "title": ["A"], "type": "journal-article",
+            "relation": {"has-preprint": [{"id-type": "doi", "id": "10.48550/arXiv.2308.03152",
+                                           "asserted-by": "subject"}]}}
+    w = crossref.parse_work(item)
+    assert w is not None and w.ids == ["doi:10.1109/tgrs.2024.1", "arxiv:2308.03152"]
+
+
+# -- OpenAlex -------------------------------------------------------------------------------
+def test_openalex_cites_page_and_last_page() -> None:
+    works, cursor = openalex.parse_page(
+        fixture("openalex/works_filter_cites_cursor_star_per-page200.body.json"), query="cites:x")
+    assert len(works) == 5 and cursor
+    w = works[0]
+    assert w.ids == ["doi:10.36312/esaintika.v6i3.897"] and w.published == date(2022, 11, 30)
+    assert w.venue.pages == "202-220" and w.authors[0].affiliations == ["Universitas Negeri Surabaya"]
+    assert w.provenance[0].record_id == "W4311043552"
+    assert openalex.parse_page(fixture("openalex/works_cursor_last_page_empty.body.json")) == ([], None)
+
+
+def test_openalex_single_work_abstract_rebuilt() -> None:
+    (w,) = openalex.parse(fixture("openalex/W2741809807.json"))
+    assert w.ids == ["doi:10.7717/peerj.4375"]
+    assert w.abstract and w.abstract.split()[0][0].isupper() and len(w.abstract) > 200
+    (w2,) = openalex.parse(fixture("openalex/single_work_W2162348455.body.json"))
+    assert w2.title
+
+
+def test_openalex_error_body_is_not_a_work() -> None:
+    assert openalex.parse(fixture("openalex/works_filter_invalid_field_400.body.json")) == []
+
+
+# -- DataCite / journal feeds (no recordings exist: small hand-written documents) ------------
+def test_datacite_arxiv_doi_record() -> None:
+    doc = {"data": {"id": "10.48550/arxiv.2308.03152", "type": "dois", "attributes": {
+        "doi": "10.48550/arxiv.2308.03152",
+        "titles": [{"title": "AI-GOMS: Large AI-Driven Global Ocean Modeling System"}],
+        "creators": [{"name": "Xiong, Wei", "givenName": "Wei", "familyName": "Xiong",
+                      "affiliation": []}],
+        "descriptions": [{"description": "An ocean model.", "descriptionType": "Abstract"}],
+        "dates": [{"date": "2023-08-06", "dateType": "Submitted"}],
+        "publicationYear": 2023,
+        "subjects": [{"subject": "physics.ao-ph"}, {"subject": "FOS: Earth and related sciences"}],
+    }}}
+    (w,) = datacite.parse(json.dumps(doc).encode())
+    assert w.ids == ["arxiv:2308.03152"] and w.authors[0].name == "Wei Xiong"
+    assert w.published == date(2023, 8, 6) and w.categories == ["physics.ao-ph"]
+
+
+def test_journal_feed_items_keyed_by_doi() -> None:
+    rss = b"""<?xml version="1.0"?><rss version="2.0" xmlns:prism="http://prismstandard.org/namespaces/basic/2.0/">
+    <channel><title>Remote Sensing</title>
+    <item><title>Ship detection with SAR foundation models</title>
+    <link>https://www.mdpi.com/2072-4292/16/1/1</link><prism:doi>10.3390/rs16010001</prism:doi>
+    <pubDate>Mon, 01 Jan 2024 00:00:00 +0000</pubDate></item>
+    <item><title>No DOI here</title><link>https://example.org/a?utm_source=x</link></item>
+    </channel></rss>"""
+    works = journal_feeds.parse(rss, query="mdpi")
+    assert works[0].ids[0] == "doi:10.3390/rs16010001" and works[0].venue.journal == "Remote Sensing"
+    assert works[1].ids == ["url:https://example.org/a"]
