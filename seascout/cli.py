@@ -186,6 +186,30 @@ def _one_line(text: str, limit: int = 240) -> str:
     return escape(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
+# --- news ---------------------------------------------------------------------------------
+@app.command()
+def add(
+    url: Annotated[str, typer.Argument(help="The article's URL (e.g. a WeChat article).")],
+    config: ConfigOpt = None,
+) -> None:
+    """Fetch one news article (robots.txt respected), extract it and store it (source manual)."""
+    from spiders.news.extract import ExtractionError
+    from spiders.news.manual import FetchError, add_article
+
+    settings = _settings(config)
+    try:
+        work, article, result = add_article(settings, _warehouse(settings), url)
+    except (FetchError, ExtractionError) as e:
+        err.print(f"[red]add failed[/red]: {e}")
+        raise typer.Exit(1) from None
+    state = "new" if result.inserted else "already stored (merged)"
+    console.print(f"{work.work_id} — {state}\n  {work.title}\n  published: "
+                  f"{work.published or 'unknown'} · {len(work.abstract or '')} chars · "
+                  f"{len(work.links)} link(s)")
+    for warning in article.warnings:
+        console.print(f"  [yellow]warning[/yellow]: {warning}")
+
+
 # --- pipeline -----------------------------------------------------------------------------
 @app.command()
 def weekly(config: ConfigOpt = None) -> None:

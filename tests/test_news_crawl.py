@@ -199,3 +199,28 @@ def test_generic_sites_undated_page_and_zero_articles(tmp_path, warehouse, loopb
     # a listing with no article links is a warning, never a silent success
     assert by["news:empty"].ok and by["news:empty"].fetched == 0
     assert any("layout may have changed" in w for w in by["news:empty"].warnings)
+
+
+def test_cli_add_fetches_extracts_and_stores(tmp_path, loopback, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from seascout.cli import app
+    from warehouse.db import Warehouse
+
+    monkeypatch.setenv("SEASCOUT_HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    base = f"http://127.0.0.1:{loopback.port}"
+    runner = CliRunner()
+    ok = runner.invoke(app, ["add", f"{base}/202306/t20230629_2.shtml"])
+    assert ok.exit_code == 0, ok.output
+    assert "2019年中国人文地理学术年会" in ok.output and "new" in ok.output
+    again = runner.invoke(app, ["add", f"{base}/202306/t20230629_2.shtml"])
+    assert again.exit_code == 0 and "already stored" in again.output
+    refused = runner.invoke(app, ["add", f"{base}/private/202306/t20230627_4.shtml"])
+    assert refused.exit_code == 1 and "robots.txt" in refused.output
+    assert not any(p.startswith("/private/") for p in loopback.paths)
+    wh = Warehouse(tmp_path / "seascout.duckdb")
+    with wh.read() as con:
+        rows = con.execute("SELECT w.published, p.source FROM works w "
+                           "JOIN provenance p USING (work_id)").fetchall()
+    assert rows == [(date(2019, 5, 18), "manual")]
