@@ -170,6 +170,8 @@ class TriageConfig(_Strict):
     max_tokens_per_run: int = Field(400_000, ge=0)
     max_cost_usd_per_run: float = Field(2.0, ge=0)
     relevance_threshold: float = Field(0.5, ge=0, le=1)
+    embeddings: bool = True  # offline classifier also uses multilingual USE embeddings
+    backoff_seconds: float = Field(1.0, ge=0)  # first wait after an LLM 429/5xx, doubling
 
 
 class DigestConfig(_Strict):

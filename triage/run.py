@@ -1,0 +1,206 @@
+"""The triage stage: prefilter → classify (offline | LLM via litellm) → summarise → store.
+
+`run_triage` labels and summarises every work without a classification (seed entries have
+theirs). Offline by default; with a model configured (`triage.model` or
+`SEASCOUT_LLM_MODEL`) the items that pass the prefilter go to the LLM, cached by
+(model, prompt version, content hash), within the run's budget. Items the budget could not
+reach stay unclassified for the next run.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from seascout.config import Settings
+from seascout.model import Classification, Label, Summary, Work
+from triage.classifier import Doc, OfflineClassifier, Prediction
+from triage.llm import (
+    PROMPT_VERSION,
+    Budget,
+    BudgetExhausted,
+    Completion,
+    LLMReply,
+    LLMTriage,
+    LLMUnavailable,
+    SectionInfo,
+    litellm_completion,
+)
+from triage.summarise import lead_summary
+from triage.text import content_hash
+from warehouse import triage_store
+from warehouse.db import Warehouse
+from warehouse.works import get_works
+
+log = logging.getLogger(__name__)
+BATCH = 500
+
+
+@dataclass
+class TriageReport:
+    counts: dict[str, int] = field(default_factory=dict)  # label → items stored this run
+    classified: int = 0
+    pending: int = 0  # left for the next run (budget spent or provider down)
+    flagged: int = 0  # LLM reply invalid twice: offline result kept
+    cached: int = 0  # LLM replies served from the cache
+    llm_calls: int = 0
+    llm_tokens: int = 0
+    llm_cost_usd: float = 0.0
+    model: str = "offline"
+    stopped: str | None = None  # why the LLM path stopped early
+    seconds: float = 0.0
+
+    def describe(self) -> str:
+        per = ", ".join(f"{k} {v}" for k, v in sorted(self.counts.items())) or "nothing new"
+        text = (f"triage ({self.model}): {self.classified} classified — {per}; "
+                f"LLM calls {self.llm_calls}, tokens {self.llm_tokens}, cost ${self.llm_cost_usd:.4f}")
+        if self.cached:
+            text += f"; {self.cached} from cache"
+        if self.flagged:
+            text += f"; {self.flagged} flagged (invalid LLM reply, offline label kept)"
+        if self.pending:
+            text += f"; {self.pending} left for the next run ({self.stopped})"
+        return text
+
+
+def build_classifier(wh: Warehouse | None, *, use_embeddings: bool = True,
+                     extra: Sequence[tuple[Doc, Label]] = ()) -> OfflineClassifier:
+    """The offline classifier trained on the built-in examples, seed entries and `extra`."""
+    seeds: list[tuple[Doc, Label]] = []
+    if wh is not None:
+        for heading, summary, label in triage_store.seed_exemplars(wh):
+            seeds.append((Doc(heading, f"{heading}. {summary[:1500]}", label == Label.NEWS.value),
+                          Label(label)))
+    return OfflineClassifier(use_embeddings=use_embeddings).fit_examples([*seeds, *extra])
+
+
+def prefilter(pred: Prediction, threshold: float) -> bool:
+    """Worth an LLM call: the offline model thinks it relevant, or is not sure it is not."""
+    return pred.relevant or pred.probabilities.get(Label.IRRELEVANT, 1.0) < threshold
+
+
+def _sections(wh: Warehouse) -> list[SectionInfo] | None:
+    rows = triage_store.section_descriptions(wh)
+    out = []
+    for number, title, label, description in rows:
+        try:
+            out.append(SectionInfo(number, title, Label(label), description))
+        except ValueError:
+            continue
+    return out or None
+
+
+def _offline(work: Work, pred: Prediction, h: str, *, flagged: bool = False,
+             reason: str | None = None) -> Classification:
+    return Classification(work_id=work.work_id or work.ids[0], label=pred.label,
+                          confidence=pred.confidence, method="offline", content_hash=h,
+                          reason=reason or pred.reason, flagged=flagged)
+
+
+def _from_reply(work: Work, reply: LLMReply, model: str, h: str) -> tuple[Classification, Summary]:
+    wid = work.work_id or work.ids[0]
+    cls = Classification(work_id=wid, label=reply.label, confidence=reply.confidence, method="llm",
+                         model=model, prompt_version=PROMPT_VERSION, content_hash=h,
+                         reason=reply.reason)
+    return cls, Summary(work_id=wid, title_zh=reply.title_zh, summary=reply.summary_zh,
+                        language="zh", method="llm", model=model)
+
+
+def run_triage(settings: Settings, wh: Warehouse, *, run_id: str | None = None,
+               limit: int | None = None, llm_completion: Completion | None = None,
+               use_embeddings: bool | None = None) -> TriageReport:
+    """Label and summarise every unclassified work; returns counts, calls, tokens and cost.
+
+    `llm_completion` replaces litellm's `completion` (tests inject a `FakeModel`). With a
+    `run_id`, the LLM usage is added to that `runs` row (do not add it again in finish_run).
+    """
+    started = time.perf_counter()
+    cfg = settings.config.triage
+    model = settings.llm_model.strip()
+    report = TriageReport(model=model or "offline")
+    ids = triage_store.unclassified_work_ids(wh, limit)
+    if not ids:
+        report.seconds = time.perf_counter() - started
+        return report
+    emb = cfg.embeddings if use_embeddings is None else use_embeddings
+    clf = build_classifier(wh, use_embeddings=emb)
+    llm: LLMTriage | None = None
+    if model:
+        llm = LLMTriage(
+            model=model, completion=llm_completion or litellm_completion(),
+            budget=Budget(cfg.max_calls_per_run, cfg.max_tokens_per_run, cfg.max_cost_usd_per_run),
+            api_base=cfg.api_base or None, api_key=settings.secret(cfg.api_key_env),
+            sections=_sections(wh) or LLMTriage.__dataclass_fields__["sections"].default,
+            backoff_seconds=cfg.backoff_seconds)
+    try:
+        for start in range(0, len(ids), BATCH):
+            _triage_batch(wh, get_works(wh, ids[start:start + BATCH]), clf, llm, cfg.relevance_threshold,
+                          report)
+    finally:
+        if llm is not None:
+            report.llm_calls = llm.budget.calls
+            report.llm_tokens = llm.budget.tokens
+            report.llm_cost_usd = round(llm.budget.cost_usd, 6)
+            if run_id and llm.budget.calls:
+                triage_store.record_llm_usage(wh, run_id, llm.budget.calls, llm.budget.tokens,
+                                              llm.budget.cost_usd)
+    report.seconds = time.perf_counter() - started
+    log.info(report.describe())
+    return report
+
+
+def _triage_batch(wh: Warehouse, works: list[Work], clf: OfflineClassifier, llm: LLMTriage | None,
+                  threshold: float, report: TriageReport) -> None:
+    preds = clf.predict(works)
+    hashes = [content_hash(w) for w in works]
+    classes: list[Classification] = []
+    summaries: list[Summary] = []
+    new_cache: list[tuple[str, dict, int, float]] = []  # type: ignore[type-arg]
+    cached = (triage_store.cache_get(wh, llm.model, PROMPT_VERSION, hashes) if llm else {})
+    for work, pred, h in zip(works, preds, hashes, strict=True):
+        if llm is None or not prefilter(pred, threshold):
+            classes.append(_offline(work, pred, h))
+            summaries.append(lead_summary(work))
+            continue
+        if h in cached:
+            try:
+                reply = LLMReply.model_validate(cached[h])
+            except ValueError:
+                reply = None
+            if reply is not None:
+                report.cached += 1
+                c, s = _from_reply(work, reply, llm.model, h)
+                classes.append(c)
+                summaries.append(s)
+                continue
+        if report.stopped:
+            report.pending += 1
+            continue
+        try:
+            before = (llm.budget.tokens, llm.budget.cost_usd)
+            result = llm.classify(work, h)
+        except (BudgetExhausted, LLMUnavailable) as exc:
+            report.stopped = str(exc)
+            report.pending += 1
+            log.warning("LLM triage stopped: %s; the rest waits for the next run", exc)
+            continue
+        if result.reply is None:
+            report.flagged += 1
+            classes.append(_offline(work, pred, h, flagged=True,
+                                    reason=f"{pred.reason} [LLM {result.error}]"))
+            summaries.append(lead_summary(work))
+            continue
+        c, s = _from_reply(work, result.reply, llm.model, h)
+        classes.append(c)
+        summaries.append(s)
+        new_cache.append((h, result.reply.model_dump(mode="json"),
+                          llm.budget.tokens - before[0], llm.budget.cost_usd - before[1]))
+    triage_store.cache_put(wh, llm.model, PROMPT_VERSION, new_cache) if llm else None
+    triage_store.save_results(wh, classes, summaries)
+    report.classified += len(classes)
+    counts = Counter(c.label.value for c in classes)
+    for k, v in counts.items():
+        report.counts[k] = report.counts.get(k, 0) + v
