@@ -92,7 +92,9 @@ def extract_article(url: str, body: bytes, headers: Any = None, *, title_css: st
     canonical = _canonical(doc, url)
     title = _title(doc, title_css)
     page_text = " ".join(doc.text_content().split())
-    body_el = _first(doc, (body_css,) if body_css else ()) or _first(doc, BODY_FALLBACKS)
+    body_el = _first(doc, (body_css,) if body_css else ())
+    if body_el is None:
+        body_el = _first(doc, BODY_FALLBACKS)
     main = _main_text(text, body_el)
     warnings: list[str] = []
     published = _published(doc, date_css, page_text, title, text, url)
