@@ -29,6 +29,26 @@ def cjk_font_path() -> Path:
     return Path(str(fonts[0]))
 
 
+def regular_font(cache_dir: Path | None) -> Path:
+    """A static Regular (wght 400) instance of the variable font, made once into `cache_dir`
+    (~10 s); without a cache, the variable font's default instance (Thin) is used as is."""
+    source = cjk_font_path()
+    if cache_dir is None:
+        return source
+    target = cache_dir / "NotoSansSC-Regular.ttf"
+    if target.exists():
+        return target
+    from fontTools.ttLib import TTFont
+    from fontTools.varLib import instancer
+
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    font = instancer.instantiateVariableFont(TTFont(str(source)), {"wght": 400})
+    tmp = target.with_suffix(".tmp")
+    font.save(str(tmp))
+    tmp.replace(target)
+    return target
+
+
 def _plain(markdown: str) -> str:
     text = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", markdown)
     text = re.sub(r"\[([^\]]+)\]\(([^)]+)\)", r"\1", text)
@@ -43,14 +63,15 @@ class _DigestPDF(FPDF):
         self.cell(0, 8, str(self.page_no()), align="C")
 
 
-def write_pdf(digest: Digest, path: Path) -> Path:
+def write_pdf(digest: Digest, path: Path, *, font_cache: Path | None = None) -> Path:
     pdf = _DigestPDF(format="A4")
     pdf.set_margins(18, 16, 18)
     pdf.set_auto_page_break(True, margin=16)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # variation-font notices
-        pdf.add_font(FONT, "", str(cjk_font_path()), variations={"wght": 400})
-        pdf.add_font(FONT, "B", str(cjk_font_path()), variations={"wght": 700})
+        font = str(regular_font(font_cache))
+        pdf.add_font(FONT, "", font)
+        pdf.add_font(FONT, "B", font)  # headings stand out by size
     pdf.set_title(f"{digest.title} {digest.digest_id}")
     pdf.set_creator("seascout")
     pdf.add_page()

@@ -120,7 +120,8 @@ def produce(settings: Settings, wh: Warehouse, period: Period) -> tuple[Digest, 
     if "pdf" in cfg.formats:
         from digests.pdf import write_pdf
 
-        outputs["pdf"] = write_pdf(digest, folder / f"{stem}.pdf")
+        outputs["pdf"] = write_pdf(digest, folder / f"{stem}.pdf",
+                                   font_cache=settings.cache_dir / "fonts")
     if "docx" in cfg.formats:
         from digests.word import write_docx
 
