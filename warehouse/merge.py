@@ -10,7 +10,7 @@ only). Bibliographic fields come from the most trusted source that has them
 
 from __future__ import annotations
 
-import hashlib
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
@@ -20,7 +20,7 @@ from seascout.ids import normalise_key, title_key
 from seascout.model import Kind, Work, source_priority
 
 FUZZY_THRESHOLD = 90.0
-_FAST_KEY_PREFIXES = ("doi:10.", "arxiv:", "url:https://")
+_CANONICAL_KEY = re.compile(r"doi:10\.[^A-Z\s]+|url:https://\S+|arxiv:(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})")
 
 
 def normalise(work: Work) -> Work:
@@ -28,8 +28,7 @@ def normalise(work: Work) -> Work:
     keys: list[str] = []
     for k in work.ids:
         # Keys built by seascout.ids are already canonical; re-normalise the rest.
-        key = k if k.startswith(_FAST_KEY_PREFIXES) and k == k.strip() and (
-            not k.startswith("doi:") or k == k.lower()) else normalise_key(k)
+        key = k if _CANONICAL_KEY.fullmatch(k) and not k.startswith("doi:10.48550/") else normalise_key(k)
         if key not in keys:
             keys.append(key)
     keys.sort(key=key_order)
@@ -184,15 +183,13 @@ def _first(values: Iterable[object]):  # type: ignore[no-untyped-def]
     return None
 
 
-def content_hash(work: Work) -> str:
-    """A hash of every stored field; equal hashes mean an upsert would change nothing."""
+def stored_fields(work: Work) -> tuple[object, ...]:
+    """Every field the works table stores, for "would this upsert change anything?"."""
     v = work.venue
-    parts = [
-        work.kind.value, work.title, work.abstract or "", "|".join(a.name for a in work.authors),
-        str(work.authors_incomplete), str(work.published or ""), work.published_precision,
-        str(work.updated or ""), v.journal or "", v.volume or "",
-        v.issue or "", v.pages or "", v.article_number or "", v.publisher or "",
-        "|".join(work.categories), str(work.arxiv_version or ""), work.journal_ref or "",
-        work.language, "|".join(sorted(work.ids)),
-    ]
-    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
+    return (
+        work.kind, work.title, work.abstract, [a.name for a in work.authors],
+        [a.affiliations for a in work.authors], work.authors_incomplete, work.published,
+        work.published_precision, work.updated, v.journal, v.volume, v.issue, v.pages,
+        v.article_number, v.publisher, work.categories, work.arxiv_version, work.journal_ref,
+        work.language, sorted(work.ids),
+    )

