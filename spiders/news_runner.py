@@ -136,9 +136,9 @@ def crawl_command(job: CrawlJob, settings: Settings, items: Path, report: Path,
         "-s", f"LOG_FILE={log}",
         "-s", f"CLOSESPIDER_TIMEOUT={news.crawl_timeout_seconds}",
     ]
-    if news.download_delay is not None:
-        cmd += ["-a", f"delay={news.download_delay}",
-                "-s", f"AUTOTHROTTLE_START_DELAY={max(news.download_delay, 0.01)}"]
+    delay = job.site.download_delay if news.download_delay is None else news.download_delay
+    cmd += ["-s", f"DOWNLOAD_DELAY={delay}",
+            "-s", f"AUTOTHROTTLE_START_DELAY={max(delay, 0.01)}"]
     return cmd
 
 

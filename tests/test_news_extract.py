@@ -122,7 +122,8 @@ def test_body_links_are_typed_and_papers_stay_links() -> None:
 
 def test_spider_callbacks_on_real_pages() -> None:
     spider = CasSpider(since="2023-01-01")
-    assert spider.allowed_domains == ["cas.cn"] and spider.download_delay == 3.0
+    assert spider.allowed_domains == ["cas.cn"] and CasSpider.custom_settings == {
+        "DOWNLOAD_DELAY": 3.0}
     url = "https://www.cas.cn/yw/202306/t20230630_4940123.shtml"
     [item] = list(spider.parse_article(_response(url, CMSE, meta={"listing": "L"})))
     assert item["type"] == "article" and item["site"] == "cas" and item["listing"] == "L"

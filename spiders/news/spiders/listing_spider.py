@@ -4,8 +4,9 @@
 (`[[sources.news.sites]]`); `-a site='{json}'` passes a whole site configuration (what the
 runner does). Built-in sites subclass it with their own `name` (`scrapy crawl cas`).
 
-Arguments: `site`, `since=YYYY-MM-DD` (skip articles whose URL dates them earlier),
-`delay=SECONDS` (overrides the site's download delay).
+Arguments: `site`, `since=YYYY-MM-DD` (skip articles whose URL dates them earlier). The
+download delay is the `DOWNLOAD_DELAY` setting: each built-in spider sets its site's, the
+runner passes the configured one with `-s DOWNLOAD_DELAY=…`.
 
 Items (JSON Lines rows) carry a `type`:
 - `article`: an extracted article (see `Article.to_item`) plus `site` and `listing`;
@@ -39,13 +40,11 @@ class ListingSpider(scrapy.Spider):
     name = "news_site"
     builtin: str | None = None  # subclasses for built-in sites set the site name
 
-    def __init__(self, site: str | None = None, since: str | None = None,
-                 delay: str | None = None, **kwargs: Any):
+    def __init__(self, site: str | None = None, since: str | None = None, **kwargs: Any):
         super().__init__(**kwargs)
         self.site = self._resolve(site)
         self.since = date.fromisoformat(since) if since else None
         self.allowed_domains = list(self.site.allowed_domains)
-        self.download_delay = float(delay) if delay is not None else self.site.download_delay
 
     def _resolve(self, site: str | None) -> NewsSiteConfig:
         if site and site.lstrip().startswith("{"):
