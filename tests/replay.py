@@ -177,7 +177,8 @@ class ReplayServer:
         server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
         server.daemon_threads = True
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="replay", daemon=True)
+        self._thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="replay",
+                                        daemon=True)
         self._thread.start()
         return self
 
@@ -343,15 +344,16 @@ class ArxivSimulator:
                          "application/atom+xml")
 
 
-def arxiv_feed(records: Sequence[tuple[str, datetime]], total: int, start: int = 0,
-               per_page: int = 10) -> bytes:
-    """A current-format arXiv Atom page for (id, submitted) records."""
+def arxiv_feed(records: Sequence[tuple[str, datetime] | tuple[str, datetime, str]], total: int,
+               start: int = 0, per_page: int = 10) -> bytes:
+    """A current-format arXiv Atom page for (id, submitted[, title]) records."""
     entries = []
-    for arxiv_id, when in records:
+    for arxiv_id, when, *title in records:
         stamp = f"{when:%Y-%m-%dT%H:%M:%SZ}"
+        text = title[0] if title else f"Synthetic ocean foundation model study {arxiv_id}"
         entries.append(
             f"<entry><id>http://arxiv.org/abs/{arxiv_id}v1</id>"
-            f"<title>Synthetic ocean foundation model study {arxiv_id}</title>"
+            f"<title>{text}</title>"
             f"<updated>{stamp}</updated><published>{stamp}</published>"
             f"<summary>A synthetic abstract about ocean forecasting ({arxiv_id}).</summary>"
             f"<author><name>A. Author</name></author>"
