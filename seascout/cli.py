@@ -210,6 +210,30 @@ def add(
         console.print(f"  [yellow]warning[/yellow]: {warning}")
 
 
+# --- digest -------------------------------------------------------------------------------
+@app.command()
+def digest(
+    period: Annotated[str | None, typer.Option(
+        "--period", help="ISO week, e.g. 2026-W48 (default: last complete week).")] = None,
+    deliver: Annotated[bool, typer.Option(
+        "--deliver/--no-deliver", help="Send to the configured channels (once each).")] = True,
+    config: ConfigOpt = None,
+) -> None:
+    """Render the weekly digest (Markdown, HTML, PDF, DOCX, Atom, archive) and deliver it."""
+    from digests import run_digest
+    from digests.period import PeriodError
+
+    settings = _settings(config)
+    try:
+        report = run_digest(settings, _warehouse(settings), period=period, deliver=deliver)
+    except PeriodError as e:
+        err.print(f"[red]period error[/red]: {e}")
+        raise typer.Exit(2) from None
+    console.print(report.describe())
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 # --- pipeline -----------------------------------------------------------------------------
 @app.command()
 def weekly(config: ConfigOpt = None) -> None:
