@@ -32,10 +32,10 @@ class SeedReport:
 
     def describe(self) -> str:
         return (
-            f"seeded from {', '.join(self.files)}: {self.sections} sections, {self.entries} entries, "
-            f"{self.dois} distinct DOIs ({self.journal_dois} journal, {self.arxiv_dois} arXiv), "
-            f"{self.watch} watch-list items; works: {self.new} new, {self.updated} updated, "
-            f"{self.unchanged} unchanged"
+            f"seeded from {', '.join(self.files)}\n"
+            f"  {self.sections} sections, {self.entries} entries, {self.dois} distinct DOIs "
+            f"({self.journal_dois} journal, {self.arxiv_dois} arXiv), {self.watch} watch-list items\n"
+            f"  works: {self.new} new, {self.updated} updated, {self.unchanged} unchanged"
         )
 
 

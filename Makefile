@@ -1,0 +1,43 @@
+# seascout — one-command dev loop.  `make` = lint + tests.
+# uv is installed on first use (from PyPI) and then runs everything from the lockfile.
+
+UV      := python3 -m uv
+RUN     := $(UV) run --frozen
+export PREFECT_HOME                     ?= $(CURDIR)/.prefect
+export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
+export DO_NOT_TRACK                     ?= 1
+export LITELLM_LOCAL_MODEL_COST_MAP     ?= True
+
+.DEFAULT_GOAL := check
+.PHONY: check setup weekly demo test test-all lint typecheck bench serve clean
+
+check: lint test
+
+setup:  ## install uv (if missing) and the locked environment in .venv
+	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
+	$(UV) sync --frozen
+
+weekly: setup  ## the main job: seed → crawl → triage → digest → deliver, once, now
+	$(RUN) seascout weekly
+
+demo: setup  ## the whole weekly pipeline offline, against recorded responses
+	$(RUN) seascout demo
+
+test: setup  ## the test suite (no internet; loopback servers only)
+	$(RUN) pytest -n 2 -q
+
+test-all: setup  ## also the slow opt-in suites (full crash-resume)
+	$(RUN) pytest -n 2 -q -m "slow or not slow"
+
+lint: setup
+	$(RUN) ruff check .
+	$(RUN) mypy
+
+bench: setup  ## benchmarks; figures printed, see README "Performance"
+	$(RUN) python bench/run_all.py
+
+serve: setup  ## serve the weekly and backfill deployments (Ctrl-C to stop)
+	$(RUN) seascout serve
+
+clean:
+	rm -rf .pytest_cache .mypy_cache .ruff_cache

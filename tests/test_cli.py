@@ -1,0 +1,74 @@
+"""The CLI end to end on a fresh warehouse: seed, sql (table/csv/json), export."""
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from seascout.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    cfg = tmp_path / "seascout.toml"
+    cfg.write_text(f'seeds_dir = "{ROOT / "seeds"}"\n', encoding="utf-8")
+    monkeypatch.setenv("SEASCOUT_HOME", str(tmp_path / "state"))
+    runner = CliRunner()
+
+    def run(*args: str, ok: bool = True):  # type: ignore[no-untyped-def]
+        result = runner.invoke(app, [*args, "--config", str(cfg)] if args[0] != "--help" else list(args))
+        if ok:
+            assert result.exit_code == 0, result.output
+        return result
+    return run
+
+
+def test_seed_reports_the_survey_and_is_idempotent(cli) -> None:  # type: ignore[no-untyped-def]
+    out = cli("seed").output
+    assert "5 sections, 18 entries, 11 distinct DOIs (6 journal, 5 arXiv)" in out
+    assert "18 new" in out
+    assert "0 new, 0 updated, 18 unchanged" in cli("seed").output
+
+
+def test_sql_lists_entries_by_section_in_every_format(cli) -> None:  # type: ignore[no-untyped-def]
+    cli("seed")
+    q = "SELECT section, count(*) AS n FROM relevant_works GROUP BY section ORDER BY section"
+    table = cli("sql", q).output
+    assert "5 row(s)" in table
+    rows = list(csv.reader(io.StringIO(cli("sql", q, "--format", "csv").output)))
+    assert rows == [["section", "n"], ["1", "5"], ["2", "7"], ["3", "3"], ["4", "1"], ["5", "2"]]
+    data = json.loads(cli("sql", q, "--format", "json").output)
+    assert data[0] == {"section": 1, "n": 5}
+
+
+def test_sql_refuses_writes_and_explains(cli) -> None:  # type: ignore[no-untyped-def]
+    cli("seed")
+    result = cli("sql", "DROP TABLE works", ok=False)
+    assert result.exit_code == 1 and "read-only" in result.output
+
+
+def test_sql_before_any_seed_says_what_to_do(cli) -> None:  # type: ignore[no-untyped-def]
+    result = cli("sql", "SELECT 1", ok=False)
+    assert result.exit_code != 0 and "seascout seed" in str(result.output) + str(result.exception)
+
+
+def test_export_writes_parquet_per_relation(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    cli("seed")
+    out = tmp_path / "parquet"
+    cli("export", "--parquet", str(out))
+    assert pq.read_table(out / "works.parquet").num_rows == 18
+    assert pq.read_table(out / "relevant_works.parquet").num_rows == 18
+
+
+def test_bad_config_is_reported_with_file_and_line(tmp_path: Path) -> None:
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text("[sources.arxiv]\nenabeld = false\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["seed", "--config", str(cfg)])
+    assert result.exit_code == 2
+    assert f"{cfg}:2" in result.output and "enabled" in result.output
