@@ -7,7 +7,7 @@ runner starts the crawl.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from spiders.news.sites import builtin_site
 from spiders.news.spiders.listing_spider import ListingSpider
@@ -19,29 +19,29 @@ def _delay(name: str) -> dict[str, Any]:
 
 class CasSpider(ListingSpider):
     name = builtin = "cas"  # 中国科学院 cas.cn
-    custom_settings: ClassVar[dict[str, Any]] = _delay("cas")
+    custom_settings = _delay("cas")
 
 
 class QdioSpider(ListingSpider):
     name = builtin = "qdio"  # 中国科学院海洋研究所 qdio.cas.cn
-    custom_settings: ClassVar[dict[str, Any]] = _delay("qdio")
+    custom_settings = _delay("qdio")
 
 
 class SoedSpider(ListingSpider):
     name = builtin = "soed"  # 卫星海洋环境动力学国家重点实验室 soed.sio.org.cn
-    custom_settings: ClassVar[dict[str, Any]] = _delay("soed")
+    custom_settings = _delay("soed")
 
 
 class CcfSpider(ListingSpider):
     name = builtin = "ccf"  # 中国计算机学会 ccf.org.cn
-    custom_settings: ClassVar[dict[str, Any]] = _delay("ccf")
+    custom_settings = _delay("ccf")
 
 
 class ScienceChinaSpider(ListingSpider):
     name = builtin = "science_china"  # 中国网科学 science.china.com.cn
-    custom_settings: ClassVar[dict[str, Any]] = _delay("science_china")
+    custom_settings = _delay("science_china")
 
 
 class CniiSpider(ListingSpider):
     name = builtin = "cnii"  # 中国信息产业网 cnii.com.cn
-    custom_settings: ClassVar[dict[str, Any]] = _delay("cnii")
+    custom_settings = _delay("cnii")

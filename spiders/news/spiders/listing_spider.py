@@ -114,7 +114,7 @@ class ListingSpider(scrapy.Spider):
         stage = meta.get("stage", "article")
         listing = meta.get("listing", url)
         level = "error" if stage == "listing" else "warning"
-        if failure.check(HttpError):
+        if isinstance(failure.value, HttpError):
             status = failure.value.response.status
             message = f"HTTP {status} for {url}"
         elif failure.check(DownloadCancelledError, CancelledError):
