@@ -21,7 +21,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
+console = Console(soft_wrap=True)
 err = Console(stderr=True)
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="Config TOML (default: ./seascout.toml).")]
@@ -47,9 +47,8 @@ def _warehouse(settings: Settings):  # type: ignore[no-untyped-def]
 @app.command()
 def seed(config: ConfigOpt = None) -> None:
     """Parse the survey documents in seeds/ and store taxonomy, entries and watch list."""
-    from seascout.survey import SurveyError
+    from seascout.survey import SurveyError, parse_seed_dir
     from warehouse.seeds import store_survey
-    from seascout.survey import parse_seed_dir
 
     settings = _settings(config)
     try:
@@ -208,6 +207,46 @@ def add(
                   f"{len(work.links)} link(s)")
     for warning in article.warnings:
         console.print(f"  [yellow]warning[/yellow]: {warning}")
+
+
+# --- triage -------------------------------------------------------------------------------
+@app.command()
+def triage(
+    limit: Annotated[int | None, typer.Option("--limit", help="At most this many works.")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Label and summarise every unclassified work (offline, or the configured LLM)."""
+    from triage.run import run_triage
+
+    settings = _settings(config)
+    report = run_triage(settings, _warehouse(settings), limit=limit)
+    console.print(report.describe())
+
+
+@app.command(name="eval")
+def eval_(
+    labels: Annotated[Path, typer.Option("--labels", help="Labelled JSONL (the dev set's format).")],
+    llm: Annotated[bool, typer.Option("--llm", help="Also score the configured LLM.")] = False,
+    folds: Annotated[int, typer.Option("--folds", help="k for k-fold cross-validation (0: skip).")] = 5,
+    repeats: Annotated[int, typer.Option("--repeats", help="Cross-validation splits.")] = 3,
+    embeddings: Annotated[bool, typer.Option("--embeddings/--no-embeddings")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Score the classifier: relevance and per-label P/R/F1, confusion, throughput, CV."""
+    from triage.eval_run import llm_predictor, run_eval
+
+    settings = _settings(config)
+    if not labels.is_file():
+        err.print(f"{labels}: no such file")
+        raise typer.Exit(2)
+    predict = None
+    if llm:
+        if not settings.llm_model:
+            err.print("--llm: no model configured (set triage.model or SEASCOUT_LLM_MODEL)")
+            raise typer.Exit(2)
+        predict = llm_predictor(settings, embeddings)
+    result = run_eval(labels, use_embeddings=embeddings, k=folds, repeats=repeats, llm_predict=predict)
+    console.print(result.describe(), markup=False, highlight=False)
 
 
 # --- digest -------------------------------------------------------------------------------
