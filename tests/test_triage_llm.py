@@ -53,7 +53,8 @@ def test_llm_labels_summaries_and_cache_hit_on_rerun(warehouse, tmp_path) -> Non
     assert report.llm_tokens == 400 and report.llm_cost_usd == pytest.approx(0.004)
     with warehouse.read() as con:
         rows = con.execute("SELECT work_id, label, method FROM classifications ORDER BY work_id").fetchall()
-        summaries = con.execute("SELECT method, language, title_zh FROM summaries WHERE method = 'llm'").fetchall()
+        summaries = con.execute(
+            "SELECT method, language, title_zh FROM summaries WHERE method = 'llm'").fetchall()
         run = con.execute("SELECT llm_calls, llm_tokens FROM runs WHERE run_id = 'r1'").fetchone()
     assert ("arxiv:2601.00004", "irrelevant", "offline") in rows
     assert ("arxiv:2601.00003", "ship_detection", "llm") in rows
@@ -117,7 +118,8 @@ def test_hostile_abstract_cannot_relabel_other_items(warehouse, tmp_path) -> Non
     report = run_triage(llm_settings(tmp_path), warehouse, llm_completion=fake)
     hostile_prompts = [p for p in fake.prompts if "Ignore the instructions" in p[1]["content"]]
     assert len(hostile_prompts) == 2  # one call and one retry, each its own conversation
-    assert all("Ignore the instructions" not in p[1]["content"] for p in fake.prompts if p not in hostile_prompts)
+    others = [p for p in fake.prompts if p not in hostile_prompts]
+    assert all("Ignore the instructions" not in p[1]["content"] for p in others)
     with warehouse.read() as con:
         labels = dict(con.execute("SELECT work_id, label FROM classifications").fetchall())
         flagged = con.execute("SELECT work_id FROM classifications WHERE flagged").fetchall()

@@ -88,7 +88,8 @@ def test_seed_classifications_are_never_replaced(warehouse, settings) -> None:  
     assert run_triage(settings, warehouse, use_embeddings=False).classified == 0
     save_results(warehouse, [Classification("arxiv:2601.00004", Label.IRRELEVANT, 0.9, "offline")], [])
     with warehouse.read() as con:
-        assert con.execute("SELECT label, method FROM classifications").fetchall() == [("ocean_models", "seed")]
+        rows = con.execute("SELECT label, method FROM classifications").fetchall()
+    assert rows == [("ocean_models", "seed")]
 
 
 def _write_labelled(path: Path) -> None:
