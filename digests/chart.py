@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 
 PALETTE = ("#1f6feb", "#2da44e", "#d29922", "#8250df", "#cf222e", "#57606a", "#0a7d8c")
 
 
-def section_chart(counts: list[tuple[str, int | None, int]], sections: list[tuple[int, str]],
+def section_chart(counts: Sequence[tuple[str, int | None, int]], sections: list[tuple[int, str]],
                   *, width: int = 640, height: int = 220) -> str:
     """Stacked bars, one per week; `counts` holds (week, section, items) rows."""
     weeks = sorted({w for w, _, _ in counts})
@@ -32,7 +33,7 @@ def section_chart(counts: list[tuple[str, int | None, int]], sections: list[tupl
     colour = {num: PALETTE[i % len(PALETTE)] for i, (num, _) in enumerate(sections)}
     for i, w in enumerate(weeks):
         x = left + i * slot + (slot - bar) / 2
-        y = 10 + plot_h
+        y: float = 10 + plot_h
         for num, _ in sections:
             n = per[w].get(num, 0)
             if not n:

@@ -22,7 +22,8 @@ FONT = "NotoSansSC"
 
 def cjk_font_path() -> Path:
     base = resources.files("justmytype_intl_cjk") / "fonts" / "ofl" / "notosanssc"
-    found = sorted(p for p in base.iterdir() if p.name.startswith("NotoSansSC"))
+    found = sorted((p for p in base.iterdir() if p.name.startswith("NotoSansSC")),
+                   key=lambda p: p.name)
     fonts = [p for p in found if p.name.endswith((".ttf", ".otf"))]
     if not fonts:
         raise FileNotFoundError("Noto Sans SC not found in justmytype-intl-cjk (run `uv sync`)")
