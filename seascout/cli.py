@@ -154,7 +154,7 @@ def crawl(
     for r in reports:
         if r.skipped:
             state = "[yellow]skipped[/yellow]"
-            notes.append(f"[yellow]{r.source}[/yellow] skipped: {r.skipped}")
+            notes.append(f"[yellow]{r.source}[/yellow] skipped: {_one_line(r.skipped)}")
         elif r.errors:
             state = "[red]failed[/red]" if not r.fetched else "[red]partial[/red]"
             notes.extend(f"[red]{r.source}[/red] {_one_line(e)}" for e in r.errors)

@@ -56,8 +56,8 @@ class FetchError(RuntimeError):
         self.fix = fix
         self.status = status
         self.body = body
-        msg = f"{self.url}: {reason}"
-        super().__init__(f"{msg} — {fix}" if fix else msg)
+        # Reason first: the CLI shows one line per failure and URLs can be long.
+        super().__init__(f"{reason}" + (f" — {fix}" if fix else "") + f" (GET {self.url})")
 
 
 class OfflineError(FetchError):

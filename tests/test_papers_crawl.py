@@ -129,7 +129,7 @@ def test_arxiv_error_feed_names_the_query(srv: ReplayServer, tmp_path: Path,
 
 def test_arxiv_duplicates_across_pages_are_stored_once(srv: ReplayServer, tmp_path: Path,
                                                        warehouse: Warehouse) -> None:
-    a, b, c = (("2601.0000%d" % i, datetime(2026, 1, 5, i)) for i in (1, 2, 3))
+    a, b, c = ((f"2601.0000{i}", datetime(2026, 1, 5, i)) for i in (1, 2, 3))
     srv.add("/api/query", arxiv_page([a, b], total=4), query={"start": "0"})
     srv.add("/api/query", arxiv_page([b, c], total=4), query={"start": "2"})
     s = make_settings(tmp_path, srv.base_url, arxiv={"page_size": 2})
