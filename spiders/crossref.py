@@ -247,7 +247,8 @@ def lookup_pending(ctx: CrawlContext) -> None:
             ctx.warn(f"lookup {doi}: {e}")
             continue
         if work is None:
-            ctx.warn(f"lookup {doi}: not found at Crossref")
+            ctx.warn(f"lookup {doi}: not found at Crossref (not asked again)")
+            ctx.advance(f"lookup:doi:{doi}", ctx.today.isoformat())
             continue
         found.append(work)
     ctx.report.fetched += len(found)

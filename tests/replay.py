@@ -34,6 +34,7 @@ records, with arXiv's 30000 cap and optional spurious empty pages (used by the b
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import json
 import re
@@ -323,6 +324,7 @@ class ArxivSimulator:
         start = first or datetime(2024, 1, 1, 0, 5)
         self.records = [(f"{(start + i * step):%y%m}.{i + 1:05d}", start + i * step)
                         for i in range(n)]
+        self._minutes = [f"{when:%Y%m%d%H%M}" for _, when in self.records]  # sorted
         self.cap = cap
         self.spurious = set(spurious)
         self.calls = 0
@@ -337,7 +339,8 @@ class ArxivSimulator:
                              "application/atom+xml", status=400)
         m = re.search(r"submittedDate:\[(\d{12}) TO (\d{12})\]", query)
         lo, hi = (m.group(1), m.group(2)) if m else ("000000000000", "999999999999")
-        hits = [r for r in self.records if lo <= f"{r[1]:%Y%m%d%H%M}" <= hi]
+        a, b = bisect.bisect_left(self._minutes, lo), bisect.bisect_right(self._minutes, hi)
+        hits = self.records[a:b]
         if self.calls in self.spurious:
             return Reply.arxiv_empty_page(len(hits), start, size)
         return Reply.raw(arxiv_feed(hits[start:start + size], len(hits), start, size),

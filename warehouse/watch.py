@@ -27,7 +27,8 @@ def dois_missing_source(wh: Warehouse, source: str, *, limit: int = 200) -> list
     """Publisher DOIs (not arXiv DOIs) of works that `source` has never described.
 
     Watch-list items come first (the survey's own papers), then preprints that carry a
-    journal DOI (their `arxiv:doi`), so a bounded run fills in what matters most."""
+    journal DOI (their `arxiv:doi`), so a bounded run fills in what matters most. DOIs the
+    source did not know when asked are marked with a ``lookup:doi:…`` cursor and skipped."""
     if not wh.path.exists() or limit <= 0:
         return []
     with wh.read() as con:
@@ -40,6 +41,8 @@ def dois_missing_source(wh: Warehouse, source: str, *, limit: int = 200) -> list
                             THEN 0 ELSE 1 END AS pri
                 FROM work_ids i
                 WHERE i.id LIKE 'doi:%' AND i.work_id NOT IN (SELECT work_id FROM described)
+                  AND NOT EXISTS (SELECT 1 FROM cursors c  -- asked before and not found
+                                  WHERE c.source = ? AND c.query = 'lookup:' || i.id)
             )
             SELECT key FROM candidates
             WHERE pri = 0 OR EXISTS (SELECT 1 FROM work_ids a
@@ -47,7 +50,7 @@ def dois_missing_source(wh: Warehouse, source: str, *, limit: int = 200) -> list
             ORDER BY pri, key
             LIMIT ?
             """,
-            [source, limit],
+            [source, source, limit],
         ).fetchall()
     return [r[0][len("doi:"):] for r in rows]
 
