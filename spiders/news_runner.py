@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -142,9 +143,26 @@ def crawl_command(job: CrawlJob, settings: Settings, items: Path, report: Path,
     return cmd
 
 
+def unreachable(urls: list[str]) -> str | None:
+    """Why none of a site's hosts can be resolved, or None. Offline, this answers in
+    milliseconds where a crawl would spend its retries on every start URL and robots.txt."""
+    hosts = {urlsplit(u).hostname for u in urls} - {None}
+    problems = []
+    for host in sorted(h for h in hosts if h):
+        try:
+            socket.getaddrinfo(host, None)
+            return None
+        except (socket.gaierror, UnicodeError) as e:
+            problems.append(f"{host}: {e.strerror if isinstance(e, socket.gaierror) else e}")
+    return f"offline: cannot resolve {'; '.join(problems)} — check the network" if problems else None
+
+
 def crawl_site(job: CrawlJob, settings: Settings, workdir: Path, log_dir: Path) -> CrawlResult:
     """Run one site's crawl in a subprocess and read back its items and stats."""
     news = settings.config.sources.news
+    offline = unreachable(job.site.start_urls)
+    if offline:
+        return CrawlResult(failure=offline)
     items, report = workdir / f"{job.site.name}.jsonl", workdir / f"{job.site.name}.report.json"
     log = log_dir / f"{job.site.name}.log"
     env = dict(os.environ)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 import pyarrow as pa
 
@@ -125,3 +127,23 @@ def seeded_sections(wh: Warehouse) -> list[Section]:
     with wh.read() as con:
         rows = con.execute("SELECT number, title, label, description FROM sections ORDER BY number").fetchall()
     return [Section(n, t, Label(lb) if lb else None, d or "") for n, t, lb, d in rows]
+
+
+def seed_if_changed(wh: Warehouse, folder: Path) -> SeedReport | None:
+    """Seed when a survey document is new or edited since the last seed (by content hash);
+    None when nothing changed. A malformed document raises SurveyError and stores nothing."""
+    from seascout.survey import SEED_SUFFIXES, parse_seed_dir
+
+    files = sorted(p for p in folder.glob("*") if p.suffix.lower() in SEED_SUFFIXES)
+    digests = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+    if wh.path.exists():
+        with wh.read() as con:
+            stored = dict(con.execute("SELECT query, value FROM cursors WHERE source = 'seed'").fetchall())
+        if stored == digests:
+            return None
+    report = store_survey(wh, parse_seed_dir(folder))
+    with wh.write() as con:
+        con.execute("DELETE FROM cursors WHERE source = 'seed'")
+        for name, value in digests.items():
+            con.execute("INSERT INTO cursors VALUES ('seed', ?, ?, now())", [name, value])
+    return report
