@@ -275,12 +275,113 @@ def digest(
 
 # --- pipeline -----------------------------------------------------------------------------
 @app.command()
-def weekly(config: ConfigOpt = None) -> None:
-    """Run the weekly pipeline (the scheduled deployment's flow) once, now."""
+def weekly(
+    period: Annotated[str | None, typer.Option(help="Digest period, e.g. 2026-W48 (default: last week).")] = None,
+    deliver: Annotated[bool, typer.Option(help="Deliver the digest to the configured channels.")] = True,
+    config: ConfigOpt = None,
+) -> None:
+    """Run the weekly pipeline once, now: seed → crawl → triage → digest → deliver."""
     settings = _settings(config)
     from flows.weekly import weekly_flow
 
-    weekly_flow(config_path=str(settings.config_path) if settings.config_path else None)
+    with console.status("weekly pipeline running (seed → crawl → triage → digest)…"):
+        result = weekly_flow(config_path=_config_arg(settings), period=period, deliver=deliver)
+    _print_run(result)
+
+
+@app.command()
+def backfill(
+    since: Annotated[str, typer.Option(help="Window start, YYYY-MM-DD.")],
+    until: Annotated[str | None, typer.Option(help="Window end, YYYY-MM-DD (default: today).")] = None,
+    source: Annotated[list[str] | None, typer.Option(
+        "--source", "-s", help="Only these sources (repeatable); default: all enabled.")] = None,
+    digest: Annotated[bool, typer.Option(help="Also render the digest of every past week (not delivered).")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Crawl a past window month by month (resumable: a rerun continues after the last done month)."""
+    settings = _settings(config)
+    from flows.backfill import backfill_flow
+
+    with console.status(f"backfill from {since} running (progress per month in the log)…"):
+        result = backfill_flow(since=since, until=until, sources=source or None, digest=digest,
+                               config_path=_config_arg(settings))
+    _print_run(result)
+
+
+@app.command()
+def serve(config: ConfigOpt = None) -> None:
+    """Serve the weekly (cron) and backfill deployments from this process until Ctrl-C."""
+    settings = _settings(config)
+    from flows.deploy import serve_all
+
+    serve_all(settings)
+
+
+@app.command()
+def demo(
+    home: Annotated[Path | None, typer.Option(help="Folder for the demo's state (default: data/demo).")] = None,
+) -> None:
+    """Run the weekly pipeline offline: recorded responses on loopback, a local mail sink."""
+    import shutil
+    import time as clock
+
+    prepare_environment()
+    from seascout.demo import DEMO_SECRET_ENV, DemoError, demo_environment, describe
+
+    target = (home or Path("data") / "demo").resolve()
+    shutil.rmtree(target, ignore_errors=True)  # a demo always starts from nothing
+    os.environ["SEASCOUT_HOME"] = str(target)
+    os.environ.setdefault(DEMO_SECRET_ENV, "demo-key-not-secret")
+    started = clock.monotonic()
+    try:
+        with demo_environment(target) as env:
+            from datetime import date
+
+            from flows.weekly import weekly_flow
+
+            year, week, _ = date.today().isocalendar()  # this week: what the demo just crawled
+            with console.status("demo: weekly pipeline against the replay server…"):
+                result = weekly_flow(config_path=str(env.config_path), period=f"{year}-W{week:02d}")
+            _print_run(result)
+            for line in describe(env, result, clock.monotonic() - started):
+                console.print(line, highlight=False)
+            if env.replay.unmatched:
+                missing = sorted({r.path for r in env.replay.unmatched})
+                err.print(f"[yellow]no recording for[/yellow] {', '.join(missing)}")
+    except DemoError as e:
+        err.print(f"[red]demo error[/red]: {e}")
+        raise typer.Exit(2) from None
+
+
+def _config_arg(settings: Settings) -> str | None:
+    return str(settings.config_path.resolve()) if settings.config_path else None
+
+
+def _print_run(result: dict) -> None:  # type: ignore[type-arg]
+    """One line per source, then the other stages, then every error in full."""
+    counts = result.get("counts", {})
+    table = Table("source", "fetched", "new", "requests", "status")
+    for source, c in counts.get("crawl", {}).items():
+        state = ("[yellow]skipped[/yellow]" if c.get("skipped") else
+                 "[red]failed[/red]" if c.get("errors") else "[green]ok[/green]")
+        table.add_row(source, str(c.get("fetched", 0)), str(c.get("new", 0)),
+                      str(c.get("requests", 0)), state)
+    console.print(table)
+    for source, c in counts.get("crawl", {}).items():
+        if c.get("skipped"):
+            console.print(f"[yellow]{source}[/yellow] skipped: {_one_line(c['skipped'])}", highlight=False)
+    for stage, source, message in result.get("errors", []):
+        console.print(f"[red]{stage} · {source}[/red]: {_one_line(message)}", highlight=False)
+    if "triage" in counts:
+        t = counts["triage"]
+        by = ", ".join(f"{k} {v}" for k, v in sorted(t.get("by_label", {}).items())) or "nothing new"
+        console.print(f"triage: {t.get('classified', 0)} classified ({by})", highlight=False)
+    if "digest" in counts:
+        d = counts["digest"]
+        console.print(f"digest {d['digest_id']}: {d['items']} items ({d['new']} new, {d['updated']} updated); "
+                      f"deliveries: {d.get('deliveries') or 'none configured'}", highlight=False)
+    console.print(f"run {result.get('run_id')}: [bold]{result.get('status')}[/bold] "
+                  f"(timings {result.get('timings')})", highlight=False)
 
 
 def main() -> None:  # pragma: no cover - console entry point

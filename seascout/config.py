@@ -254,7 +254,10 @@ class Settings:
 
     @property
     def cache_dir(self) -> Path:
-        return self.home / "cache"
+        """Derived files that are expensive to make and safe to share (the PDF font instance):
+        $XDG_CACHE_HOME/seascout, or ~/.cache/seascout. Not state: deleting it loses nothing."""
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        return Path(base) / "seascout"
 
     @property
     def user_agent(self) -> str:

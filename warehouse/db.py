@@ -78,23 +78,27 @@ class Warehouse:
             try:
                 return duckdb.connect(str(self.path), read_only=read_only)
             except duckdb.ConnectionException as e:
-                # The same process already holds the file in the other mode: share that mode.
-                if "different configuration" in str(e) and read_only:
+                if "different configuration" not in str(e):
+                    raise
+                # This process already has the file open in the other mode (DuckDB shares one
+                # instance per process). A reader simply shares the writer's mode; a writer
+                # waits for the short read-only connections to close.
+                if read_only:
                     return duckdb.connect(str(self.path), read_only=False)
-                raise
+                holder = "a read-only connection in this process"
             except duckdb.IOException as e:
                 if not _LOCK_RE.search(str(e)):
                     raise
-                if time.monotonic() >= deadline:
-                    pid = _PID_RE.search(str(e))
-                    holder = f"process {pid.group(1)}" if pid else "another process"
-                    raise WarehouseLockedError(
-                        f"{self.path} is held by {holder} (a running flow?); waited "
-                        f"{self.lock_wait:.0f} s. Try again when it finishes, or set "
-                        "SEASCOUT_LOCK_WAIT to wait longer."
-                    ) from None
-                time.sleep(delay)
-                delay = min(delay * 1.6, 1.0)
+                pid = _PID_RE.search(str(e))
+                holder = f"process {pid.group(1)}" if pid else "another process"
+            if time.monotonic() >= deadline:
+                raise WarehouseLockedError(
+                    f"{self.path} is held by {holder} (a running flow?); waited "
+                    f"{self.lock_wait:.0f} s. Try again when it finishes, or set "
+                    "SEASCOUT_LOCK_WAIT to wait longer."
+                ) from None
+            time.sleep(delay)
+            delay = min(delay * 1.6, 1.0)
 
     # -- schema --------------------------------------------------------------------------
     def ensure_schema(self) -> list[str]:

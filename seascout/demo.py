@@ -1,0 +1,180 @@
+"""`seascout demo`: the whole weekly pipeline on this machine, without internet.
+
+A loopback replay server answers for arXiv (API and RSS), Crossref, OpenAlex and a news site
+with the real recorded responses in `tests/fixtures/` (see their PROVENANCE files); a local
+SMTP sink receives the digest e-mail. The demo writes its own config pointing every source
+at the replay server, runs the weekly flow against a warehouse of its own, and says where
+everything is. It needs a source checkout (the recordings live in `tests/fixtures/`).
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.header import decode_header, make_header
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+from seascout.replay import ANY, Recorded, Reply, ReplayServer
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+RECORDINGS = PROJECT_ROOT / "tests" / "fixtures"
+DEMO_SECRET_ENV = "SEASCOUT_DEMO_OPENALEX_KEY"  # a stand-in key: the replay server accepts any
+
+_NEWS_PAGES = {
+    "2012-06-24-cmse.html": "news/cmse_china_manned_space_press_conference_2012.html",
+    "2019-05-18-gsc.html": "news/gsc_geographical_society_of_china_news_2019.html",
+    "2019-06-15-people.html": "news/people_com_cn_culture_2019.html",
+}
+
+
+class DemoError(RuntimeError):
+    """The demo cannot run here (no recordings, no free port)."""
+
+
+@dataclass
+class Mailbox:
+    """Messages the SMTP sink received, also saved as .eml files."""
+
+    folder: Path
+    messages: list[bytes] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.messages.append(envelope.content)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        (self.folder / f"message-{len(self.messages):03d}.eml").write_bytes(envelope.content)
+        return "250 OK"
+
+    def subjects(self) -> list[str]:
+        return [str(make_header(decode_header(message_from_bytes(m)["Subject"] or "")))
+                for m in self.messages]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def replay_site(srv: ReplayServer) -> None:
+    """Routes for every source the demo crawls, answered with recorded real responses."""
+    if not RECORDINGS.is_dir():
+        raise DemoError(f"{RECORDINGS}: recorded responses not found — run the demo from a "
+                        "source checkout of seascout")
+    papers = RECORDINGS / "papers"
+    # arXiv API: the first page of a real 2026 search, then arXiv's real empty result.
+    srv.add("/api/query", handler=lambda req: Reply.file(
+        papers / "arxiv_api" / ("recorded2026_q_testing_start0_max10.body.xml"
+                                if req.query.get("start", "0") == "0"
+                                else "recorded2026_id_0000.0000_empty.body.xml"),
+        "application/atom+xml"))
+    srv.add("/rss/*", Reply.file(papers / "arxiv_rss" / "rss_all_archives_2024-11-28.excerpt.xml",
+                                       "application/rss+xml"))
+    # Crossref: a real cursor page for every ISSN watch; DOI look-ups answer with the real 404.
+    srv.add("/works", Reply.file(papers / "crossref" / "works_query_widget_cursor_star.body.json",
+                                 "application/json"), query={"filter": ANY})
+    srv.add("/works/10.*", Reply.file(
+        papers / "crossref" / "works_single_doi_not_found_404.body.txt", "text/plain", status=404))
+    # OpenAlex: a seed's W id, then the real page of works citing it, then the real last page.
+    srv.add("/works/doi:*", Reply.file(papers / "openalex" / "single_work_W2162348455.body.json",
+                                             "application/json"))
+    srv.add("/works", handler=lambda req: Reply.file(
+        papers / "openalex" / ("works_filter_cites_cursor_star_per-page200.body.json"
+                               if req.query.get("cursor") in (None, "*")
+                               else "works_cursor_last_page_empty.body.json"), "application/json"),
+        query={"filter": ANY, "api_key": ANY})
+    # A news site: robots.txt, a listing page linking the real article pages.
+    srv.add("/robots.txt", Reply.text("User-agent: *\nDisallow: /private/\n"))
+    links = "".join(f'<li><a href="/news/{name}">{name}</a></li>' for name in _NEWS_PAGES)
+    srv.add("/news/", Reply.raw(f"<html><body><h1>新闻</h1><ul>{links}</ul></body></html>".encode(),
+                                "text/html; charset=utf-8"))
+    for name, path in _NEWS_PAGES.items():
+        srv.add(f"/news/{name}", Reply.file(RECORDINGS / path, "text/html; charset=utf-8"))
+
+
+def demo_config(base: str, smtp_port: int) -> str:
+    """A config that points every source at the replay server and mail at the sink."""
+    return f"""# Written by `seascout demo`: every source points at a loopback replay server.
+contact_email = "demo@seascout.invalid"
+seeds_dir = "{PROJECT_ROOT / 'seeds'}"
+
+[sources.arxiv]
+api_url = "{base}/api/query"
+rss_url = "{base}/rss/"
+min_interval_seconds = 0.2
+
+[sources.crossref]
+base_url = "{base}"
+lookup_limit = 5
+
+[sources.datacite]
+enabled = false   # no recorded DataCite response is available
+
+[sources.openalex]
+base_url = "{base}"
+api_key_env = "{DEMO_SECRET_ENV}"
+
+[sources.news]
+disabled_sites = ["cas", "qdio", "soed", "ccf", "science_china", "cnii"]
+first_run_days = 10000
+download_delay = 0.1
+
+[[sources.news.sites]]
+name = "demo_news"
+start_urls = ["{base}/news/"]
+allowed_domains = ["127.0.0.1"]
+article_pattern = "/news/.+\\\\.html$"
+max_pages = 1
+
+[delivery.email]
+enabled = true
+host = "127.0.0.1"
+port = {smtp_port}
+security = "none"
+sender = "seascout-demo@localhost"
+recipients = ["lab@localhost"]
+"""
+
+
+@dataclass
+class DemoEnvironment:
+    home: Path
+    config_path: Path
+    replay: ReplayServer
+    mailbox: Mailbox
+
+
+@contextmanager
+def demo_environment(home: Path) -> Iterator[DemoEnvironment]:
+    """Replay server + SMTP sink + config under `home`, torn down on exit."""
+    home.mkdir(parents=True, exist_ok=True)
+    mailbox = Mailbox(home / "outbox")
+    port = _free_port()
+    smtp = Controller(mailbox, hostname="127.0.0.1", port=port)
+    smtp.start()
+    try:
+        with ReplayServer() as srv:
+            replay_site(srv)
+            config = home / "seascout.toml"
+            config.write_text(demo_config(srv.base_url, port), encoding="utf-8")
+            yield DemoEnvironment(home, config, srv, mailbox)
+    finally:
+        smtp.stop()
+
+
+def describe(env: DemoEnvironment, result: dict[str, Any], seconds: float) -> list[str]:
+    digest_files = result.get("digest") or {}
+    lines = [f"demo finished in {seconds:.1f} s — run {result.get('run_id')} ({result.get('status')})",
+             f"  warehouse   {env.home / 'seascout.duckdb'}",
+             f"  config      {env.config_path}"]
+    lines += [f"  digest {fmt:<5}{path}" for fmt, path in digest_files.items()]
+    lines += [f"  e-mail      {len(env.mailbox.messages)} message(s) in {env.mailbox.folder}"]
+    lines += [f"              “{s}”" for s in env.mailbox.subjects()]
+    lines += ["  try         SEASCOUT_HOME=" + str(env.home) +
+              " seascout sql \"SELECT section, title FROM relevant_works ORDER BY section\""]
+    return lines
