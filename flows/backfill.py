@@ -18,7 +18,9 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows.weekly import StageLog, crawl_all, digest_stage, record, summary_rows, triage_stage
+from flows.crawl import crawl_all
+from flows.runlog import StageLog, record, summary_rows
+from flows.weekly import digest_stage, triage_stage
 from seascout.config import Settings, load_settings
 from warehouse.db import Warehouse
 from warehouse.state import get_cursor, set_cursor, start_run

@@ -9,9 +9,6 @@ warehouse's `runs` table and, as a table artifact, in the Prefect UI.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -19,33 +16,12 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+from flows.crawl import crawl_all
+from flows.runlog import StageLog, record, summary_rows
 from seascout.config import Settings, load_settings
-from seascout.model import SourceReport
-from spiders.crawl import default_registry, make_http_client, run_crawl
-from spiders.http import HttpClient
 from warehouse.db import Warehouse
 from warehouse.seeds import seed_if_changed
-from warehouse.state import finish_run, log_error, start_run
-
-
-@dataclass
-class StageLog:
-    """What the run record keeps: counts, errors and seconds per stage."""
-
-    counts: dict[str, Any] = field(default_factory=dict)
-    errors: list[tuple[str, str, str]] = field(default_factory=list)  # stage, source, message
-    timings: dict[str, float] = field(default_factory=dict)
-
-    def timed(self, stage: str, fn: Callable[[], Any]) -> Any:
-        start = time.monotonic()
-        try:
-            return fn()
-        finally:
-            self.timings[stage] = round(self.timings.get(stage, 0) + time.monotonic() - start, 3)
-
-    @property
-    def status(self) -> str:
-        return "partial" if self.errors else "ok"
+from warehouse.state import start_run
 
 
 @task(cache_policy=NO_CACHE)
@@ -53,25 +29,6 @@ def seed_stage(settings: Settings, wh: Warehouse) -> dict[str, Any]:
     report = seed_if_changed(wh, settings.seeds_dir)
     get_run_logger().info(report.describe() if report else "survey unchanged since the last seed")
     return vars(report) if report else {"unchanged": True}
-
-
-@task(retries=2, retry_delay_seconds=20, cache_policy=NO_CACHE)
-def paper_source(settings: Settings, wh: Warehouse, http: HttpClient, name: str,
-                 since: date | None, until: date | None, run_id: str) -> SourceReport:
-    (report,) = run_crawl(settings, wh, sources=[name], since=since, until=until, run_id=run_id,
-                          http=http)
-    _log_source(report)
-    return report
-
-
-@task(retries=1, retry_delay_seconds=20, cache_policy=NO_CACHE)
-def news_sources(settings: Settings, wh: Warehouse, since: date | None, run_id: str) -> list[SourceReport]:
-    from spiders.news_runner import run_news
-
-    reports = run_news(settings, wh, since=since, run_id=run_id)
-    for r in reports:
-        _log_source(r)
-    return reports
 
 
 @task(cache_policy=NO_CACHE)
@@ -91,66 +48,6 @@ def digest_stage(settings: Settings, wh: Warehouse, period: str | None, run_id: 
     report = run_digest(settings, wh, period=period, run_id=run_id, deliver=deliver)
     get_run_logger().info(report.describe())
     return report
-
-
-def _log_source(report: SourceReport) -> None:
-    logger = get_run_logger()
-    if report.skipped:
-        logger.info("%s skipped: %s", report.source, report.skipped)
-    elif report.errors:
-        logger.warning("%s FAILED: %s (still stored %s)", report.source, "; ".join(report.errors),
-                       report.stored)
-    else:
-        logger.info("%s: %s fetched, %s new, %s requests", report.source, report.fetched,
-                    report.new, report.requests)
-
-
-def crawl_all(settings: Settings, wh: Warehouse, log: StageLog, run_id: str, *,
-              sources: list[str] | None = None, since: date | None = None,
-              until: date | None = None) -> list[SourceReport]:
-    """Paper sources concurrently (arXiv's API and RSS still share one 3-second gate through
-    the one client) and the news sites in their own subprocesses, all at once."""
-    wanted = sources or [*default_registry(), "news"]
-    reports: list[SourceReport] = []
-    with make_http_client(settings) as http:
-        futures = [paper_source.submit(settings, wh, http, name, since, until, run_id)
-                   for name in wanted if name != "news"]
-        news = news_sources.submit(settings, wh, since, run_id) if "news" in wanted else None
-        for name, fut in zip([n for n in wanted if n != "news"], futures, strict=True):
-            reports.append(_result_or_error(fut, name))
-        if news is not None:
-            try:
-                reports.extend(news.result())
-            except Exception as e:  # the news runner itself crashed: one line, run goes on
-                reports.append(SourceReport("news", errors=[f"{type(e).__name__}: {e}"]))
-    for r in reports:
-        log.counts.setdefault("crawl", {})[r.source] = {
-            "fetched": r.fetched, "new": r.new, "stored": r.stored, "requests": r.requests,
-            "skipped": r.skipped, "errors": len(r.errors), "warnings": len(r.warnings)}
-        log.errors.extend(("crawl", r.source, e) for e in r.errors)
-    return reports
-
-
-def _result_or_error(future: Any, name: str) -> SourceReport:
-    try:
-        return future.result()
-    except Exception as e:  # retries exhausted on an unexpected crash
-        return SourceReport(name, errors=[f"{type(e).__name__}: {e}"])
-
-
-def record(wh: Warehouse, run_id: str, log: StageLog) -> None:
-    for stage, source, message in log.errors:
-        log_error(wh, run_id, stage, source, message)
-    # LLM calls, tokens and cost are added to the run row by triage itself.
-    finish_run(wh, run_id, status=log.status, counts=log.counts, timings=log.timings)
-
-
-def summary_rows(log: StageLog) -> list[dict[str, Any]]:
-    rows = [{"stage": "crawl", "source": s, **c} for s, c in log.counts.get("crawl", {}).items()]
-    for stage in ("seed", "triage", "digest"):
-        if stage in log.counts:
-            rows.append({"stage": stage, "source": "", "detail": str(log.counts[stage])})
-    return rows
 
 
 def run_stages(settings: Settings, wh: Warehouse, log: StageLog, run_id: str, *,

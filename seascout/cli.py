@@ -118,17 +118,17 @@ def export(
 def crawl(
     source: Annotated[list[str] | None, typer.Option(
         "--source", "-s", help="Run only this source (repeatable): arxiv_api, arxiv_rss, "
-        "crossref, datacite, openalex, journal_feeds.")] = None,
+        "crossref, datacite, openalex, journal_feeds, news.")] = None,
     since: Annotated[str | None, typer.Option(help="Window start YYYY-MM-DD (a backfill); "
                                               "default: each source's cursor.")] = None,
     until: Annotated[str | None, typer.Option(help="Window end YYYY-MM-DD (default: today).")
                      ] = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Fetch new papers from every enabled source and store them (exit 1 if all fail)."""
+    """Fetch new papers and news from every enabled source and store them (exit 1 if all fail)."""
     from datetime import date
 
-    from spiders.crawl import crawl_status, run_crawl, summarise
+    from spiders.crawl import crawl_status, run_all, summarise
     from warehouse.state import finish_run, start_run
 
     settings = _settings(config)
@@ -141,8 +141,8 @@ def crawl(
     wh = _warehouse(settings)
     run_id = start_run(wh, "crawl", {"sources": source, "since": since, "until": until})
     try:
-        reports = run_crawl(settings, wh, sources=source or None, since=start, until=end,
-                            run_id=run_id)
+        reports = run_all(settings, wh, sources=source or None, since=start, until=end,
+                          run_id=run_id)
     except ValueError as e:
         finish_run(wh, run_id, status="failed")
         err.print(f"[red]crawl error[/red]: {e}")
@@ -384,5 +384,5 @@ def _print_run(result: dict) -> None:  # type: ignore[type-arg]
                   f"(timings {result.get('timings')})", highlight=False)
 
 
-def main() -> None:  # pragma: no cover - console entry point
+if __name__ == "__main__":  # python -m seascout.cli
     app()

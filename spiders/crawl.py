@@ -147,3 +147,20 @@ def crawl_status(reports: list[SourceReport]) -> str:
         return "ok"
     worked = [r for r in reports if not r.skipped and r.ok and r.requests]
     return "partial" if worked else "failed"
+
+
+def run_all(settings: Settings, wh: Warehouse, *, sources: list[str] | None = None,
+            since: date | None = None, until: date | None = None,
+            run_id: str | None = None) -> list[SourceReport]:
+    """Paper sources (`run_crawl`) and, unless `sources` leaves it out, the news sites
+    (`spiders.news_runner.run_news`, one report per site): what `seascout crawl` runs."""
+    papers = [s for s in sources or [] if s != "news"]
+    reports: list[SourceReport] = []
+    if not sources or papers:
+        reports += run_crawl(settings, wh, sources=papers or None, since=since, until=until,
+                             run_id=run_id)
+    if not sources or "news" in sources:
+        from spiders.news_runner import run_news
+
+        reports += run_news(settings, wh, since=since, run_id=run_id)
+    return reports

@@ -57,6 +57,8 @@ journals = {{ "2375-2548" = "Science Advances" }}
 enabled = false
 [sources.openalex]
 base_url = "{base}"
+[sources.news]
+enabled = false
 """, encoding="utf-8")
     return path
 

@@ -1,0 +1,113 @@
+"""The pipeline end to end: the offline demo, a rerun that sends nothing twice, and a
+backfill that resumes after an interruption."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from datetime import date
+from email import message_from_bytes
+from pathlib import Path
+
+import pytest
+
+from seascout.demo import DEMO_SECRET_ENV, demo_environment
+from seascout.replay import Reply
+from warehouse.db import Warehouse
+from warehouse.query import run_query
+
+
+@pytest.fixture
+def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the retries, drop the waiting (the backoff is seconds in production)."""
+    import flows.crawl
+    from spiders.http import RetryPolicy
+
+    real = flows.crawl.make_http_client
+    fast = RetryPolicy(max_attempts=3, backoff_base=0.01, backoff_max=0.02)
+    monkeypatch.setattr(flows.crawl, "make_http_client",
+                        lambda settings, **kw: real(settings, **{"retry": fast, **kw}))
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def rows(home: Path, sql: str) -> list[tuple]:  # type: ignore[type-arg]
+    return run_query(Warehouse(home / "seascout.duckdb"), sql)[1]
+
+
+def test_demo_command_runs_the_whole_pipeline(tmp_path: Path) -> None:
+    """As a user runs it: the real `seascout demo` command in its own process."""
+    home = tmp_path / "demo"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    env.update(PREFECT_HOME=str(tmp_path / "prefect"), COLUMNS="200")
+    proc = subprocess.run([sys.executable, "-m", "seascout.cli", "demo", "--home", str(home)],
+                          capture_output=True, text=True, timeout=300, env=env, cwd=ROOT, check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    assert "no recording for" not in out  # every request the sources made was answered
+    for source in ("arxiv_api", "arxiv_rss", "crossref", "openalex", "news:demo_news"):
+        assert re.search(rf"{re.escape(source)}\s.*ok", out), source
+    (mail,) = sorted((home / "outbox").glob("*.eml"))
+    msg = message_from_bytes(mail.read_bytes())
+    assert msg["To"] == "lab@localhost" and msg.is_multipart()
+    md = next((home / "digests").glob("*/seascout-*.md")).read_text(encoding="utf-8")
+    assert md.startswith("[TOC]") and "# 1. 海洋大模型" in md and "# 5. 相关论坛/资讯" in md
+    assert rows(home, "SELECT status FROM runs") == [("ok",)]
+    assert rows(home, "SELECT count(*) FROM works WHERE kind = 'news'")[0][0] >= 3
+    assert rows(home, "SELECT count(*) FROM classifications WHERE method = 'offline'")[0][0] > 50
+
+
+def test_weekly_rerun_stores_and_sends_nothing_twice(tmp_path: Path, prefect_harness: None,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows.weekly import weekly_flow
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("SEASCOUT_HOME", str(home))
+    monkeypatch.setenv(DEMO_SECRET_ENV, "k")
+    year, week, _ = date.today().isocalendar()
+    with demo_environment(home) as env:
+        first = weekly_flow(config_path=str(env.config_path), period=f"{year}-W{week:02d}")
+        works = rows(home, "SELECT work_id, content_hash FROM works ORDER BY 1")
+        second = weekly_flow(config_path=str(env.config_path), period=f"{year}-W{week:02d}")
+        assert first["status"] == second["status"] == "ok"
+        assert len(env.mailbox.messages) == 1  # the period was delivered once
+        assert rows(home, "SELECT work_id, content_hash FROM works ORDER BY 1") == works
+        crawl = second["counts"]["crawl"]
+        assert sum(c["new"] for c in crawl.values()) == 0
+        assert second["counts"]["triage"]["classified"] == 0  # nothing left to classify
+
+
+def test_backfill_resumes_after_the_last_finished_month(tmp_path: Path, prefect_harness: None,
+                                                        monkeypatch: pytest.MonkeyPatch,
+                                                        fast_retries: None) -> None:
+    from flows.backfill import backfill_flow
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("SEASCOUT_HOME", str(home))
+    with demo_environment(home) as env:
+        good = env.replay.routes[0].handler
+        assert good is not None
+
+        def february_fails(req):  # type: ignore[no-untyped-def]
+            if "202402" in req.query.get("search_query", ""):
+                return Reply.error(503)
+            return good(req)
+
+        env.replay.routes[0].handler = february_fails
+        first = backfill_flow(since="2024-01-01", until="2024-02-29", sources=["arxiv_api"],
+                              config_path=str(env.config_path))
+        assert first["status"] == "partial"
+        assert rows(home, "SELECT value FROM cursors WHERE source = 'backfill'") == [("2024-01-31",)]
+
+        env.replay.routes[0].handler = good
+        env.replay.requests.clear()
+        second = backfill_flow(since="2024-01-01", until="2024-02-29", sources=["arxiv_api"],
+                               config_path=str(env.config_path))
+        assert second["status"] == "ok"
+        queries = [r.query["search_query"] for r in env.replay.hits("/api/query")]
+        assert queries and all("202402" in q and "202401" not in q for q in queries)
+        assert rows(home, "SELECT value FROM cursors WHERE source = 'backfill'") == [("2024-02-29",)]
+        assert set(second["counts"]["months"]) == {"2024-02"}
