@@ -12,6 +12,7 @@ stage is idempotent, so a month cut off halfway is simply crawled again without 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -80,8 +81,8 @@ def backfill_flow(since: str, until: str | None = None, sources: list[str] | Non
     log = StageLog()
     for n, (first, last) in enumerate(pieces, 1):
         before = len(log.errors)
-        reports = log.timed("crawl", lambda a=first, b=last: crawl_all(
-            settings, wh, log, run_id, sources=sources, since=a, until=b))
+        reports = log.timed("crawl", partial(crawl_all, settings, wh, log, run_id,
+                                             sources=sources, since=first, until=last))
         log.counts.setdefault("months", {})[f"{first:%Y-%m}"] = sum(r.new for r in reports)
         logger.info("month %d/%d (%s … %s): %d new", n, len(pieces), first, last,
                     sum(r.new for r in reports))
@@ -91,7 +92,7 @@ def backfill_flow(since: str, until: str | None = None, sources: list[str] | Non
     log.counts["triage"] = {"classified": tri.classified, "by_label": tri.counts}
     if digest:
         for week in iso_weeks(start, end):
-            dig = log.timed("digest", lambda w=week: digest_stage(settings, wh, w, run_id, False))
+            dig = log.timed("digest", partial(digest_stage, settings, wh, week, run_id, False))
             log.counts.setdefault("digests", {})[week] = dig.items
     record(wh, run_id, log)
     create_table_artifact(key="backfill-summary", table=summary_rows(log),

@@ -25,7 +25,7 @@ def deployments(settings: Settings) -> list[RunnerDeployment]:
     backfill = backfill_flow.to_deployment(
         name="backfill", parameters={"config_path": config_path}, tags=["seascout"],
         description="Crawl a past window month by month (resumable); since/until/sources/digest.")
-    return [weekly, backfill]
+    return [weekly, backfill]  # type: ignore[list-item]  # sync call: not a coroutine
 
 
 def serve_all(settings: Settings) -> None:

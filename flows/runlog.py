@@ -5,10 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from warehouse.db import Warehouse
 from warehouse.state import finish_run, log_error
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -19,7 +21,7 @@ class StageLog:
     errors: list[tuple[str, str, str]] = field(default_factory=list)  # stage, source, message
     timings: dict[str, float] = field(default_factory=dict)
 
-    def timed(self, stage: str, fn: Callable[[], Any]) -> Any:
+    def timed(self, stage: str, fn: Callable[[], T]) -> T:
         start = time.monotonic()
         try:
             return fn()

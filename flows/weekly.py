@@ -10,7 +10,7 @@ warehouse's `runs` table and, as a table artifact, in the Prefect UI.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -23,6 +23,10 @@ from warehouse.db import Warehouse
 from warehouse.seeds import seed_if_changed
 from warehouse.state import start_run
 
+if TYPE_CHECKING:  # the stages import their heavy dependencies lazily
+    from digests.run import DigestReport
+    from triage.run import TriageReport
+
 
 @task(cache_policy=NO_CACHE)
 def seed_stage(settings: Settings, wh: Warehouse) -> dict[str, Any]:
@@ -32,7 +36,7 @@ def seed_stage(settings: Settings, wh: Warehouse) -> dict[str, Any]:
 
 
 @task(cache_policy=NO_CACHE)
-def triage_stage(settings: Settings, wh: Warehouse, run_id: str):  # type: ignore[no-untyped-def]
+def triage_stage(settings: Settings, wh: Warehouse, run_id: str) -> TriageReport:
     from triage.run import run_triage
 
     report = run_triage(settings, wh, run_id=run_id)
@@ -42,7 +46,7 @@ def triage_stage(settings: Settings, wh: Warehouse, run_id: str):  # type: ignor
 
 @task(retries=1, retry_delay_seconds=30, cache_policy=NO_CACHE)
 def digest_stage(settings: Settings, wh: Warehouse, period: str | None, run_id: str,
-                 deliver: bool):  # type: ignore[no-untyped-def]
+                 deliver: bool) -> DigestReport:
     from digests.run import run_digest
 
     report = run_digest(settings, wh, period=period, run_id=run_id, deliver=deliver)

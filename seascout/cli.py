@@ -24,7 +24,8 @@ app = typer.Typer(
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
-ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="Config TOML (default: ./seascout.toml).")]
+ConfigOpt = Annotated[Path | None, typer.Option(
+    "--config", "-c", help="Config TOML (default: ./seascout.toml).")]
 
 
 def _settings(config: Path | None) -> Settings:
@@ -102,7 +103,8 @@ def _print_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:  # typ
 
 @app.command()
 def export(
-    parquet: Annotated[Path, typer.Option("--parquet", help="Folder to write one Parquet file per table and view.")],
+    parquet: Annotated[Path, typer.Option(
+        "--parquet", help="Folder to write one Parquet file per table and view.")],
     config: ConfigOpt = None,
 ) -> None:
     """Export every table and view to Parquet for notebooks and other engines."""
@@ -276,7 +278,8 @@ def digest(
 # --- pipeline -----------------------------------------------------------------------------
 @app.command()
 def weekly(
-    period: Annotated[str | None, typer.Option(help="Digest period, e.g. 2026-W48 (default: last week).")] = None,
+    period: Annotated[str | None, typer.Option(
+        help="Digest period, e.g. 2026-W48 (default: last week).")] = None,
     deliver: Annotated[bool, typer.Option(help="Deliver the digest to the configured channels.")] = True,
     config: ConfigOpt = None,
 ) -> None:
@@ -295,7 +298,8 @@ def backfill(
     until: Annotated[str | None, typer.Option(help="Window end, YYYY-MM-DD (default: today).")] = None,
     source: Annotated[list[str] | None, typer.Option(
         "--source", "-s", help="Only these sources (repeatable); default: all enabled.")] = None,
-    digest: Annotated[bool, typer.Option(help="Also render the digest of every past week (not delivered).")] = False,
+    digest: Annotated[bool, typer.Option(
+        help="Also render the digest of every past week (not delivered).")] = False,
     config: ConfigOpt = None,
 ) -> None:
     """Crawl a past window month by month (resumable: a rerun continues after the last done month)."""
@@ -319,7 +323,8 @@ def serve(config: ConfigOpt = None) -> None:
 
 @app.command()
 def demo(
-    home: Annotated[Path | None, typer.Option(help="Folder for the demo's state (default: data/demo).")] = None,
+    home: Annotated[Path | None, typer.Option(
+        help="Folder for the demo's state (default: data/demo).")] = None,
 ) -> None:
     """Run the weekly pipeline offline: recorded responses on loopback, a local mail sink."""
     import shutil
@@ -378,8 +383,9 @@ def _print_run(result: dict) -> None:  # type: ignore[type-arg]
         console.print(f"triage: {t.get('classified', 0)} classified ({by})", highlight=False)
     if "digest" in counts:
         d = counts["digest"]
-        console.print(f"digest {d['digest_id']}: {d['items']} items ({d['new']} new, {d['updated']} updated); "
-                      f"deliveries: {d.get('deliveries') or 'none configured'}", highlight=False)
+        deliveries = d.get("deliveries") or "none configured"
+        console.print(f"digest {d['digest_id']}: {d['items']} items ({d['new']} new, "
+                      f"{d['updated']} updated); deliveries: {deliveries}", highlight=False)
     console.print(f"run {result.get('run_id')}: [bold]{result.get('status')}[/bold] "
                   f"(timings {result.get('timings')})", highlight=False)
 

@@ -189,7 +189,7 @@ class EmailConfig(_Strict):
     port: int = Field(587, ge=1, le=65535)
     security: Literal["starttls", "ssl", "none"] = "starttls"
     user: str = ""
-    password_env: str = "SEASCOUT_SMTP_PASSWORD"
+    password_env: str = "SEASCOUT_SMTP_PASSWORD"  # noqa: S105 - the variable's name, not a secret
     sender: str = ""
     recipients: list[str] = []
 

@@ -20,11 +20,11 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from seascout.replay import ANY, Recorded, Reply, ReplayServer
+from seascout.replay import ANY, ReplayServer, Reply
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RECORDINGS = PROJECT_ROOT / "tests" / "fixtures"
-DEMO_SECRET_ENV = "SEASCOUT_DEMO_OPENALEX_KEY"  # a stand-in key: the replay server accepts any
+DEMO_SECRET_ENV = "SEASCOUT_DEMO_OPENALEX_KEY"  # noqa: S105 - env name; the replay takes any key
 
 _NEWS_PAGES = {
     "2012-06-24-cmse.html": "news/cmse_china_manned_space_press_conference_2012.html",
@@ -44,7 +44,7 @@ class Mailbox:
     folder: Path
     messages: list[bytes] = field(default_factory=list)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(envelope.content)
         self.folder.mkdir(parents=True, exist_ok=True)
         (self.folder / f"message-{len(self.messages):03d}.eml").write_bytes(envelope.content)

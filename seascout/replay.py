@@ -204,7 +204,7 @@ class ReplayServer:
     def base_url(self) -> str:
         assert self._server is not None, "start the server first"
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def url(self, path: str = "/") -> str:
         return self.base_url + path

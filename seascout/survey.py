@@ -44,8 +44,11 @@ _SECTION_LABELS: tuple[tuple[str, Label], ...] = (
     ("论坛", Label.NEWS),
 )
 _SECTION_DESCRIPTIONS = {
-    Label.OCEAN_MODELS: "AI / deep-learning ocean forecasting and modelling, ocean foundation models, ocean LLMs",
-    Label.RS_FOUNDATION_MODELS: "remote-sensing foundation models, large RS pre-training, RS vision-language models, SAR foundation models",
+    Label.OCEAN_MODELS:
+        "AI / deep-learning ocean forecasting and modelling, ocean foundation models, ocean LLMs",
+    Label.RS_FOUNDATION_MODELS:
+        "remote-sensing foundation models, large RS pre-training, RS vision-language models, "
+        "SAR foundation models",
     Label.SHIP_DETECTION: "ship / vessel detection methods on SAR, optical and infrared imagery",
     Label.DATASETS: "datasets and benchmarks of these fields",
     Label.NEWS: "news, forums and institutional announcements about ocean / remote-sensing large models",
@@ -161,14 +164,14 @@ def _entry(name: str, section: int, label: Label | None, number: str, heading: s
         if not text:
             continue
         m = _LABELLED_RE.match(text)
-        label, value = (m.group(1).strip(), m.group(2).strip()) if m else ("", text)
-        if label == "论文引用" or ("“" in text and (not m or "“" in label)):
-            citation, cite_line = (value if label == "论文引用" else text), n
+        tag, value = (m.group(1).strip(), m.group(2).strip()) if m else ("", text)
+        if tag == "论文引用" or ("“" in text and (not m or "“" in tag)):
+            citation, cite_line = (value if tag == "论文引用" else text), n
             continue
-        if label == "论文标题":
+        if tag == "论文标题":
             paper_title = re.split(r"《", value, maxsplit=1)[0].strip()
             continue
-        links.extend(_links_in(value, label, name, n))
+        links.extend(_links_in(value, tag, name, n))
     images = [m.group(1) for _, t in rest for m in _IMAGE_RE.finditer(t)]
     summary_lines: list[str] = []
     list_label = ""
@@ -235,7 +238,7 @@ def _work_of(name: str, label: Label | None, number: str, heading: str, citation
                 ids.append(f"arxiv:{a}")
     paper_links = [ln for ln in links if ln.kind is LinkKind.PAPER]
     if not ids:
-        first = (paper_links or links or [None])[0]
+        first = (paper_links or links)[0] if links else None
         ids.append(url_key(first.url) if first else f"url:seed://{name}/{number}")
     if work.key("doi"):
         work.kind = Kind.PAPER

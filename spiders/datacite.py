@@ -92,7 +92,7 @@ def _issued(a: dict[str, Any]) -> date | None:
             except ValueError:
                 continue
     year = a.get("publicationYear")
-    return date(int(year), 1, 1) if str(year or "").isdigit() else None
+    return date(int(str(year)), 1, 1) if str(year or "").isdigit() else None
 
 
 def run(ctx: CrawlContext) -> None:

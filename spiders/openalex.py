@@ -88,8 +88,8 @@ def parse_work(r: dict[str, Any], *, query: str = "", fetched_at: datetime | Non
                     issue=biblio.get("issue"), pages=pages,
                     publisher=src.get("host_organization_name")),
         language=r.get("language") or "en",
-        links=[Link(LinkKind.PAPER, doi if doi.startswith("http") else
-                    f"https://doi.org/{normalise_doi(doi)}", "论文地址")],
+        links=[Link(LinkKind.PAPER, f"https://doi.org/{normalise_doi(doi)}", "论文地址")]
+        if doi else [],
         provenance=[Provenance(SOURCE, query, fetched_at or datetime.now(), openalex_id)],
     )
 

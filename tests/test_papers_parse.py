@@ -1,6 +1,5 @@
 """Pure parsers of the paper sources, on the real recorded responses in fixtures/papers."""
 
-# ruff: noqa: E501
 
 from __future__ import annotations
 

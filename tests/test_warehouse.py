@@ -26,7 +26,8 @@ def preprint(version: int = 1, **kw) -> Work:  # type: ignore[no-untyped-def]
 def journal(**kw) -> Work:  # type: ignore[no-untyped-def]
     return Work(ids=["doi:10.1109/TGRS.2024.3390838"], kind=Kind.PAPER,
                 title="RemoteCLIP: A Vision Language Foundation Model for Remote Sensing",
-                published=date(2024, 4, 18), venue=Venue(journal="IEEE Transactions on Geoscience and Remote Sensing", volume="62"),
+                published=date(2024, 4, 18),
+                venue=Venue(journal="IEEE Transactions on Geoscience and Remote Sensing", volume="62"),
                 authors=[Author("F. Liu"), Author("D. Chen"), Author("Z. Guan")],
                 provenance=[Provenance("crossref", "issn:0196-2892", T0, "10.1109/tgrs.2024.3390838")], **kw)
 
@@ -91,7 +92,8 @@ def test_fuzzy_title_needs_close_years(warehouse: Warehouse) -> None:
 def test_a_record_linking_two_stored_works_folds_them(warehouse: Warehouse) -> None:
     j = journal()
     j.title = "Journal title unrelated to the preprint title at all"
-    upsert_works(warehouse, [preprint(links=[Link(LinkKind.CODE, "https://github.com/x/remoteclip")])], now=T0)
+    code = Link(LinkKind.CODE, "https://github.com/x/remoteclip")
+    upsert_works(warehouse, [preprint(links=[code])], now=T0)
     upsert_works(warehouse, [j], now=datetime(2026, 11, 24))
     assert rows(warehouse, "SELECT count(*) FROM works") == [(2,)]
     bridge = Work(ids=["arxiv:2306.11029", "doi:10.1109/tgrs.2024.3390838"], title="RemoteCLIP",

@@ -119,7 +119,7 @@ class Warehouse:
 def migration_files() -> list[tuple[str, str]]:
     """(name, sql) of every migration shipped in warehouse/migrations, in order."""
     folder = resources.files("warehouse") / "migrations"
-    files = sorted(f for f in folder.iterdir() if f.name.endswith(".sql"))
+    files = sorted((f for f in folder.iterdir() if f.name.endswith(".sql")), key=lambda f: f.name)
     return [(f.name.removesuffix(".sql"), f.read_text(encoding="utf-8")) for f in files]
 
 

@@ -14,7 +14,8 @@ class QueryError(ValueError):
     """A query DuckDB rejected (syntax, unknown table, or an attempt to write)."""
 
 
-def run_query(wh: Warehouse, query: str, params: list[Any] | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+def run_query(wh: Warehouse, query: str,
+              params: list[Any] | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Column names and rows of a query on a read-only connection."""
     with wh.read() as con:
         try:

@@ -125,7 +125,8 @@ def seeded_sections(wh: Warehouse) -> list[Section]:
     from seascout.model import Label
 
     with wh.read() as con:
-        rows = con.execute("SELECT number, title, label, description FROM sections ORDER BY number").fetchall()
+        rows = con.execute(
+            "SELECT number, title, label, description FROM sections ORDER BY number").fetchall()
     return [Section(n, t, Label(lb) if lb else None, d or "") for n, t, lb, d in rows]
 
 

@@ -37,12 +37,6 @@ from warehouse.merge import (
     year,
 )
 
-WORK_COLUMNS = (
-    "work_id", "kind", "title", "title_key", "abstract", "authors", "affiliations",
-    "authors_incomplete", "published", "published_precision", "updated", "journal", "volume", "issue", "pages", "article_number", "publisher", "categories",
-    "arxiv_version", "journal_ref", "language", "source_rank", "first_seen", "last_changed",
-    "change_note", "ids_text",
-)
 # The content hash is computed by DuckDB over every stored field (vectorised, not per row in
 # Python); equal hashes mean the announced version of a work has not changed.
 _CONTENT_HASH_SQL = """md5(concat_ws(chr(31), kind, title, coalesce(abstract, ''),
@@ -297,7 +291,7 @@ def _write_rows(con: duckdb.DuckDBPyConnection, rows: list[_Row], now: datetime,
     select = (f"INSERT INTO works BY NAME SELECT * EXCLUDE (ids_text), {_CONTENT_HASH_SQL} "
               "AS content_hash FROM incoming_works")
     if update:
-        columns = [c for c in WORK_COLUMNS if c not in ("work_id", "first_seen", "ids_text")]
+        columns = [c for c in _ARROW_SCHEMA.names if c not in ("work_id", "first_seen", "ids_text")]
         sets = ", ".join(f"{c} = excluded.{c}" for c in [*columns, "content_hash"])
         select += f" ON CONFLICT (work_id) DO UPDATE SET {sets}"
     con.register("incoming_works", _arrow(rows, now))
