@@ -42,3 +42,26 @@ def test_secrets_come_from_the_environment_only(monkeypatch: pytest.MonkeyPatch,
 def test_missing_config_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not found"):
         load_settings(tmp_path / "nope.toml")
+
+
+def test_example_config_lists_every_key_with_its_default() -> None:
+    """seascout.example.toml documents the defaults; it must not drift from the code."""
+    from pathlib import Path
+
+    from seascout.config import Config
+
+    text = (Path(__file__).resolve().parents[1] / "seascout.example.toml").read_text(encoding="utf-8")
+    assert parse_config(text, "seascout.example.toml") == Config()
+
+    def keys(model: type, prefix: str = "") -> list[str]:
+        out = []
+        for name, field in model.model_fields.items():
+            sub = field.annotation
+            if isinstance(sub, type) and hasattr(sub, "model_fields"):
+                out += keys(sub, f"{prefix}{name}.")
+            else:
+                out.append(f"{prefix}{name}")
+        return out
+
+    for dotted in keys(Config):
+        assert dotted.rsplit(".", 1)[-1] in text, f"{dotted} is not documented in seascout.example.toml"
