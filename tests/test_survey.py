@@ -86,3 +86,28 @@ def test_malformed_documents_name_file_and_line(text: str, where: str, what: str
 def test_minimal_document_parses() -> None:
     s = parse_survey(GOOD, "s.md")
     assert s.entries[0].work.ids == ["doi:10.1000/x"] and s.entries[0].work.published_precision == "year"
+
+
+def test_reseeding_an_edited_survey_updates_its_entries(warehouse, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from warehouse.query import run_query
+    from warehouse.seeds import seed_if_changed
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    doc = seeds / "survey.md"
+    doc.write_text((SEEDS / "000_8bc26054f90ad24c.md").read_text(encoding="utf-8"), encoding="utf-8")
+    assert seed_if_changed(warehouse, seeds).new == 18
+    assert seed_if_changed(warehouse, seeds) is None  # unchanged: nothing to do
+
+    text = doc.read_text(encoding="utf-8").replace("## 1.3 OceanGPT", "## 1.3 OceanGPT 海洋大语言模型")
+    doc.write_text(text.replace("## 5.2 智慧海洋大模型研讨会", "## 5.2 智慧海洋大模型研讨会（大连）"), encoding="utf-8")
+    report = seed_if_changed(warehouse, seeds)
+    assert report is not None and report.entries == 18 and report.new == 0
+    headings = dict(run_query(warehouse, "SELECT entry, heading FROM seed_entries")[1])
+    assert headings["1.3"] == "OceanGPT 海洋大语言模型"
+    assert run_query(warehouse, "SELECT count(*) FROM works")[1] == [(18,)]
+
+    doc.write_text("# 1. 海洋大模型\n## 1.1 ok\n# Broken heading\n", encoding="utf-8")
+    with pytest.raises(SurveyError, match="survey.md:3"):
+        seed_if_changed(warehouse, seeds)
+    assert run_query(warehouse, "SELECT count(*) FROM seed_entries")[1] == [(18,)]  # nothing half-stored
