@@ -16,7 +16,7 @@ import feedparser
 from seascout.ids import InvalidIdError, doi_key, find_dois, url_key
 from seascout.model import Author, Kind, Link, LinkKind, Provenance, Venue, Work
 from spiders.http import OfflineError
-from spiders.source import CrawlContext, SourceError
+from spiders.source import CrawlContext, SourceError, SourceSkipped
 
 SOURCE = "journal_feed"
 
@@ -91,8 +91,8 @@ def _date(item: feedparser.FeedParserDict) -> date | None:
 def run(ctx: CrawlContext) -> None:
     feeds = [f for f in ctx.settings.config.sources.journal_feeds.feeds if f.kind == "journal"]
     if not feeds:
-        ctx.warn("no journal feeds configured ([[sources.journal_feeds.feeds]])")
-        return
+        raise SourceSkipped("no journal feeds configured (add [[sources.journal_feeds.feeds]] "
+                            "entries with name and url; the Crossref ISSN watch covers the rest)")
     failures = []
     for feed in feeds:
         try:
