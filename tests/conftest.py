@@ -10,7 +10,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-SHARED = ROOT.parent / "shared"
 
 os.environ.setdefault("PREFECT_HOME", str(ROOT / ".prefect" / "test"))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
