@@ -30,21 +30,31 @@ OCEAN = _rx(
     r"thermocline", r"\btid(e|es|al)\b", r"\bcoastal", r"\bupwelling", r"\bmesoscale",
     r"\bdeep[- ]sea\b", r"\bseafloor", r"\bbathymetr", r"\bsubsurface", r"air[- ]sea",
     r"ocean[- ]atmosphere", r"\bgulf stream", r"\bkuroshio", r"\bsea\b",
-    r"海洋", r"海温", r"海表", r"海浪", r"深海", r"厄尔尼诺", r"海流", r"海冰", r"大洋", r"海况", r"潮",
+    r"storm surge", r"\bargo\b", r"altimet", r"sea surface height", r"\bocean currents?", r"overturning",
+    r"\bamoc\b", r"\bsignificant wave", r"wave height", r"\bmixed[- ]layer", r"\bglorys\b", r"\bhycom\b",
+    r"\bnemo\b", r"\broms\b", r"\bwavewatch", r"marine heatwave", r"\bsouth china sea", r"\byellow sea",
+    r"\bmarginal seas?", r"\bsea state", r"\bswell", r"indian ocean dipole", r"\biod\b",
+    r"海洋", r"海温", r"海表", r"海浪", r"深海", r"厄尔尼诺", r"拉尼娜", r"海流", r"洋流", r"海冰", r"大洋",
+    r"海况", r"潮", r"盐度", r"温盐", r"海面高度", r"中尺度涡", r"涡旋", r"环流", r"有效波高", r"波浪",
+    r"海气", r"黑潮", r"南海", r"黄海", r"东海", r"近海", r"海平面", r"热浪",
 )
 WEATHER = _rx(
     r"\bweather", r"precipitation", r"\brain(fall)?\b", r"nowcast", r"\batmospher", r"meteorolog",
     r"air quality", r"aerosol", r"\bclimate model", r"\bera5\b", r"\bz500\b", r"\bt850\b",
-    r"\bsub-?seasonal", r"medium-range", r"\bradar echo", r"\bstorm", r"\bcyclone",
-    r"气象", r"天气", r"大气", r"降水", r"暴雨", r"空气质量", r"气溶胶",
+    r"\bsub-?seasonal", r"medium-range", r"\bradar echo", r"\bstorm(?! surge)", r"\bcyclone", r"\btyphoon", r"\bhurricane",
+    r"\bgeopotential", r"\bwind power", r"\bpm2\.5", r"\bgraphcast", r"pangu-weather", r"\bfourcastnet",
+    r"气象", r"天气", r"大气", r"降水", r"暴雨", r"空气质量", r"气溶胶", r"台风", r"强对流", r"气温", r"云图",
 )
 AI = _rx(
     r"deep[- ]learning", r"neural", r"machine[- ]learning", r"data[- ]driven", r"artificial intelligence",
     r"\bai\b", r"\bai-", r"transformer", r"convolutional", r"\bcnns?\b", r"\blstm", r"\bgnn",
     r"foundation model", r"large (language )?models?", r"language model", r"\bllms?\b", r"\bgpt",
     r"emulator", r"u-?net", r"diffusion model", r"self-supervised", r"pre-?train", r"\bvit\b",
-    r"\byolo", r"attention", r"\bdetr\b", r"\bmllm",
+    r"\byolo", r"attention", r"\bdetr\b", r"\bmllm", r"neural operator", r"\bfno\b", r"graph network",
+    r"\bconvlstm", r"\bgan\b", r"generative", r"reinforcement learning", r"gradient boosting", r"random forest",
+    r"\bnetworks? (trained|learns?)", r"surrogate", r"physics-informed", r"\bpinns?\b",
     r"人工智能", r"大模型", r"深度学习", r"神经网络", r"智能", r"语言模型", r"基础模型", r"\bAI\b",
+    r"机器学习", r"数据驱动", r"卷积", r"长短期记忆", r"图神经", r"生成式", r"扩散模型", r"自监督", r"预训练",
 )
 FORECAST = _rx(
     r"forecast", r"predict", r"emulat", r"modell?ing system", r"ocean model", r"reanalysis",
@@ -54,37 +64,56 @@ RS = _rx(
     r"remote[- ]sensing", r"\bsatellite", r"\bsar\b", r"synthetic aperture radar", r"earth observation",
     r"\baerial\b", r"multispectral", r"hyperspectral", r"sentinel-?[12]", r"\blandsat", r"geospatial",
     r"\bspaceborne", r"\bairborne", r"optical (remote|satellite|imagery)", r"\bgaofen", r"\bgeo-?ai",
-    r"\bEO\b", r"遥感", r"卫星", r"空天", r"合成孔径雷达", r"对地观测",
+    r"\bEO\b", r"overhead imagery", r"\bterrasar", r"radarsat", r"\bcosmo-skymed", r"\bworldview", r"\bplanetscope",
+    r"\bmodis\b", r"\bhls\b", r"\bvhr\b", r"very[- ]high[- ]resolution", r"aerial scenes?", r"\bgeo-?spatial",
+    r"遥感", r"卫星", r"空天", r"合成孔径雷达", r"对地观测", r"航空影像", r"高分", r"\bSAR",
 )
+# Named remote-sensing foundation / vision-language models of the field.
+RS_FM_NAMES = (r"\b(satmae|prithvi|spectralgpt|skysense|ringmo|geochat|croma|dofa|scale-?mae|remoteclip|georsclip|"
+               r"skyclip|earthgpt|lhrs-bot|rsgpt|geollm|satlas|seco\b|ssl4eo|gfm\b|spectralearth|hypersigma|"
+               r"rsprompter|samrs|earthdial|geopixel|skyeyegpt|rs-?llava|rsvg|msgfm|satvit|usat\b|presto\b|"
+               r"anysat|galileo\b|copernicus-fm|terramind|clay foundation)")
 FOUNDATION = _rx(
     r"foundation model", r"pre-?train", r"self-supervised", r"masked (image|auto)", r"\bmae\b",
-    r"autoencoder", r"contrastive", r"vision[- ]language", r"visual language", r"\bclip\b",
+    r"contrastive", r"vision[- ]language", r"visual language", r"\bclip\b",
     r"\bvlms?\b", r"\bmllms?\b", r"multimodal large", r"large (vision|multimodal|remote sensing) model",
     r"billion[- ]parameter", r"representation learning", r"\bgpt", r"\bjepa\b", r"large[- ]scale pretrain",
     r"general[- ]purpose", r"captioning", r"visual question", r"\bvqa\b", r"visual grounding",
-    r"大模型", r"基础模型", r"预训练", r"多模态", r"视觉-?语言", r"百亿", r"千亿",
+    r"segment anything", r"open-vocabulary", r"zero-shot", r"instruction[- ]tun", r"multimodal llm",
+    r"large multimodal", r"mixture[- ]of[- ]experts", r"\bvision transformers? pretrained",
+    r"大模型", r"基础模型", r"预训练", r"多模态", r"视觉-?语言", r"百亿", r"千亿", r"亿级", r"图文", r"视觉问答", r"指令微调",
+    RS_FM_NAMES,
 )
 TASK_SPECIFIC = _rx(
     r"building", r"change detection", r"\bcrops?\b", r"yield", r"wildfire", r"burn(ed|t) area",
     r"oil spill", r"land (cover|use)", r"super-?resolution", r"tree species", r"forest", r"soybean",
     r"wheat", r"road extraction", r"flood", r"deformation", r"insar", r"cloud (removal|detection)",
+    r"mangrove", r"aquaculture", r"coast ?line", r"shoreline", r"green tide", r"\balga", r"marine debris",
+    r"\bcoral", r"sea ice (classification|type|chart)", r"ice chart", r"landslide", r"glacier", r"deforestation",
+    r"\burban", r"poverty", r"solar panel", r"soil moisture", r"pan-?sharpen", r"denois", r"burn scar",
+    r"damage assessment", r"\bagricultur", r"vegetation", r"methane", r"plume", r"\bdem\b",
+    r"建筑", r"变化检测", r"作物", r"火灾", r"过火", r"溢油", r"土地利用", r"地物分类", r"道路", r"森林",
+    r"洪水", r"洪涝", r"超分辨率", r"海岸线", r"养殖", r"绿潮", r"浒苔", r"云检测", r"滑坡", r"植被",
 )
 SHIP = _rx(
     r"\bships?\b", r"\bvessels?\b", r"\bwakes?\b", r"\bboats?\b", r"maritime (target|object)",
-    r"\bwarships?\b", r"\bfishing\b", r"舰船", r"船舶", r"船只", r"舰艇",
+    r"\bwarships?\b", r"\bfishing\b", r"\bfrigates?\b", r"\btankers?\b", r"dark vessel", r"\bcargo ships?",
+    r"舰船", r"船舶", r"船只", r"舰艇", r"船", r"舰",
 )
 DETECT = _rx(
-    r"detect", r"detector", r"recogni[sz]", r"localization", r"bounding box", r"\bdetr\b",
-    r"\byolo", r"segmentation", r"classification", r"identification", r"检测", r"识别", r"探测",
+    r"detect", r"detector", r"recogni[sz]", r"recognition", r"\bcfar\b", r"false alarm", r"localization", r"bounding box", r"\bdetr\b",
+    r"\byolo", r"segmentation", r"classification", r"identification", r"检测", r"识别", r"探测", r"分类", r"分割",
 )
 IMAGERY = _rx(
     r"\bsar\b", r"synthetic aperture", r"optical", r"infrared", r"remote[- ]sensing", r"satellite",
-    r"imagery", r"images?\b", r"\bssdd\b", r"\bhrsid\b", r"遥感", r"图像", r"影像", r"红外",
+    r"imagery", r"images?\b", r"\bssdd\b", r"\bhrsid\b", r"\bscenes?\b", r"\bradar", r"\bharbou?rs?\b",
+    r"\bports?\b", r"\binshore", r"\boffshore", r"near-?shore", r"thermal", r"\bvideo", r"spaceborne",
+    r"遥感", r"图像", r"影像", r"红外", r"港口", r"近岸", r"海面", r"雷达", r"高分",
 )
 AIS = _rx(r"\bais\b", r"automatic identification system", r"trajector", r"vessel movement", r"轨迹")
 DATASET_TITLE = _rx(
     r"\bdata ?set", r"\bbenchmark", r"\w+bench\b", r"\bcorpus\b", r"\bdata ?base\b", r"\bdata collection",
-    r"数据集", r"基准",
+    r"\barchive\b", r"\bcorpora\b", r"数据集", r"基准", r"评测集", r"语料",
 )
 DATASET_BODY = _rx(
     r"we (release|present|introduce|construct|build|collect) (a|an|the)? ?(new |novel |large-scale |public )*(data ?set|benchmark)",
@@ -96,7 +125,9 @@ STRICT_IMAGERY = _rx(
     r"remote[- ]sensing", r"satellite imag", r"遥感", r"红外",
 )
 DATASET_RELEASE = _rx(
-    r"we (release|present|introduce|construct|build|collect|propose)\w* (a|an|the)? ?([\w-]+ ){0,4}(data ?set|benchmark)",
+    r"we (release|present|introduce|construct|build|collect|propose|curate|create|assemble|establish|compile)\w* (a|an|the)? ?([\w-]+ ){0,4}(data ?set|benchmark|corpus)",
+    r"^[^.:]{0,80}: (a|an|the) ([\w-]+ ){0,6}(data ?set|benchmark|corpus)\b",
+    r"(构建|发布|建立|推出|公开|提出)[^。，]{0,20}(数据集|基准|评测集)",
     r"(data ?set|benchmark) (is|are|will be) (made )?(publicly )?(available|released)",
 )
 SAR_TARGET_DETECTION = _rx(
