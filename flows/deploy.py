@@ -2,12 +2,16 @@
 
 `seascout serve` serves both from this process (`prefect.serve`), for users without a work
 pool; `prefect deploy --all` reads `prefect.yaml` for a work-pool setup.
+
+Entrypoints are module paths (`flows.backfill.backfill_flow`), not file paths: Prefect loads a
+file entrypoint with the file's folder first on `sys.path`, and there `flows/triage.py`
+shadows the `triage` package (the flow run then fails with "No module named 'triage.run'").
 """
 
 from __future__ import annotations
 
 from prefect import serve
-from prefect.deployments.runner import RunnerDeployment
+from prefect.deployments.runner import EntrypointType, RunnerDeployment
 from prefect.schedules import Cron
 
 from flows.backfill import backfill_flow
@@ -21,9 +25,11 @@ def deployments(settings: Settings) -> list[RunnerDeployment]:
     weekly = weekly_flow.to_deployment(
         name="weekly", schedule=Cron(schedule.cron, timezone=schedule.timezone),
         parameters={"config_path": config_path}, tags=["seascout"],
+        entrypoint_type=EntrypointType.MODULE_PATH,
         description="Seed → crawl → triage → digest → deliver, every week.")
     backfill = backfill_flow.to_deployment(
         name="backfill", parameters={"config_path": config_path}, tags=["seascout"],
+        entrypoint_type=EntrypointType.MODULE_PATH,
         description="Crawl a past window month by month (resumable); since/until/sources/digest.")
     return [weekly, backfill]  # type: ignore[list-item]  # sync call: not a coroutine
 
