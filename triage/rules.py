@@ -20,7 +20,8 @@ from seascout.model import Label
 
 
 def _rx(*terms: str) -> re.Pattern[str]:
-    return re.compile("|".join(terms), re.IGNORECASE)
+    # ASCII: `\b` must also hold between a Latin word and a CJK character ("SAR舰船", "AI大模型").
+    return re.compile("|".join(terms), re.IGNORECASE | re.ASCII)
 
 
 OCEAN = _rx(
@@ -149,6 +150,15 @@ NEWS_STYLE = _rx(
     r"论坛", r"大会", r"会议", r"召开", r"开幕", r"发布", r"问世", r"举办", r"记者", r"研讨会",
     r"宣告", r"报道", r"成功", r"团队",
 )
+# Strong signs of a general-purpose pretrained / vision-language / large model (not a task network).
+FM_STRONG = _rx(
+    r"foundation models?", r"vision[- ]language", r"\bvlms?\b", r"\bmllms?\b", r"multimodal (large )?language model",
+    r"large (language|vision|multimodal|remote sensing|geospatial|pretrained) models?", r"\bllms?\b",
+    r"large multimodal", r"billion[- ]parameter", r"大模型", r"基础模型", r"视觉-?语言", RS_FM_NAMES,
+)
+# Head nouns that make a title about a method or model rather than a dataset.
+MODEL_HEAD = _rx(r"\bmodels?\b", r"\bnetworks?\b", r"\bframework", r"\bmethods?\b", r"\bapproach", r"\bdetector",
+                 r"\blearning\b", r"\bsystem\b", r"模型", r"网络", r"方法", r"框架")
 OCEAN_RS_TOPIC = _rx(r"ocean", r"marine", r"\bsea\b", r"海洋", r"深海", r"海上")
 
 GROUPS: dict[str, re.Pattern[str]] = {
@@ -157,6 +167,7 @@ GROUPS: dict[str, re.Pattern[str]] = {
     "imagery": IMAGERY, "ais": AIS, "dataset_body": DATASET_BODY, "image_text": IMAGE_TEXT,
     "off_domain": DRIVING_MED, "news_style": NEWS_STYLE, "strict_imagery": STRICT_IMAGERY,
     "dataset_release": DATASET_RELEASE, "academic": ACADEMIC, "sar_det": SAR_TARGET_DETECTION,
+    "fm_strong": FM_STRONG,
 }
 
 
@@ -168,6 +179,7 @@ class Hits:
     body: dict[str, int]
     dataset_title: bool
     news: bool
+    dataset_head: bool = False  # the title's head is a dataset / benchmark, not a model or method
 
     def t(self, group: str) -> int:
         return self.title[group]
@@ -179,18 +191,36 @@ class Hits:
         return self.body[group] > 0
 
 
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _dataset_head(title: str) -> bool:
+    """English titles name their subject first ("A dataset for ... models"); Chinese ones
+    last ("……模型评测基准"): compare the first (English) or last (Chinese) head nouns."""
+    ds = [m.start() for m in DATASET_TITLE.finditer(title)]
+    if not ds:
+        return False
+    ms = [m.start() for m in MODEL_HEAD.finditer(title)]
+    if not ms:
+        return True
+    if len(_CJK.findall(title)) * 2 > len(title):
+        return ds[-1] > ms[-1]
+    return ds[0] < ms[0]
+
+
 def hits(title: str, text: str, *, is_news: bool = False) -> Hits:
     return Hits(
         title={g: len(rx.findall(title)) for g, rx in GROUPS.items()},
         body={g: len(rx.findall(text)) for g, rx in GROUPS.items()},
         dataset_title=bool(DATASET_TITLE.search(title)),
         news=is_news,
+        dataset_head=_dataset_head(title),
     )
 
 
 FEATURE_NAMES: tuple[str, ...] = (
     *(f"t_{g}" for g in GROUPS), *(f"b_{g}" for g in GROUPS), "dataset_title", "news",
-    "ocean_ai", "ocean_over_weather", "rs_fm", "ship_det_img", "ais_only", "rs_task",
+    "ocean_ai", "ocean_over_weather", "rs_fm", "ship_det_img", "ais_only", "rs_task", "dataset_head",
 )
 
 
@@ -210,6 +240,7 @@ def rule_features(h: Hits) -> list[float]:
         float(h.any("ship") and h.any("detect") and h.any("imagery")),
         float(h.any("ais") and not h.any("imagery")),
         float(h.any("rs") and h.any("task_specific")),
+        float(h.dataset_head),
     ]
 
 
@@ -227,7 +258,9 @@ def rule_vote(h: Hits) -> Vote:
     ai = h.b("ai")
     ship_img = h.any("ship") and h.any("detect") and h.any("imagery")
     rs_fm = h.any("rs") and h.b("foundation") > 0
-    rs_fm_title = h.t("foundation") > 0 and h.any("rs")
+    ocean_title = h.t("ocean") > 0 and not h.t("rs")
+    rs_fm_title = h.t("foundation") > 0 and h.any("rs") and not ocean_title
+    in_fields = h.any("ship") or ocean >= 2 or h.any("rs") or h.any("strict_imagery")
 
     if h.news and (h.any("news_style") or not h.any("academic")):
         if not ai:
@@ -237,6 +270,10 @@ def rule_vote(h: Hits) -> Vote:
         if ocean or h.any("rs") or h.any("ship"):
             return Vote(Label.NEWS, 0.85, "news on AI for ocean or remote sensing")
         return Vote(Label.IRRELEVANT, 0.6, "news outside the survey's fields")
+
+    if h.dataset_head and in_fields and not h.t("task_specific") and not (
+            h.t("off_domain") and not (h.t("ship") or h.t("rs"))) and not (weather > ocean and not h.any("rs")):
+        return Vote(Label.DATASETS, 0.8, "title names a dataset / benchmark in the survey's fields")
 
     if rs_fm_title and not h.t("ship"):
         return Vote(Label.RS_FOUNDATION_MODELS, 0.8, "remote-sensing foundation / vision-language model")
@@ -258,7 +295,8 @@ def rule_vote(h: Hits) -> Vote:
             return Vote(Label.RS_FOUNDATION_MODELS, 0.6, "foundation model mentioning ships")
         return Vote(Label.SHIP_DETECTION, 0.9, "ship / vessel detection on imagery")
 
-    if rs_fm_title or (rs_fm and (h.t("rs") > 0 or h.b("foundation") >= 2) and not h.t("task_specific")):
+    if rs_fm_title or (rs_fm and (h.t("rs") > 0 or h.b("foundation") >= 2 or h.b("fm_strong") >= 1)
+                       and not h.t("task_specific") and not ocean_title and ocean < 3):
         if h.t("off_domain") and not h.t("rs"):
             return Vote(Label.IRRELEVANT, 0.6, "foundation model outside remote sensing")
         return Vote(Label.RS_FOUNDATION_MODELS, 0.8, "remote-sensing foundation / vision-language model")
