@@ -203,6 +203,19 @@ def _deliver(settings: Settings, wh: Warehouse, digest: Digest, report: DigestRe
         if status.get(channel) == "sent":
             report.deliveries[channel] = "already sent"
             continue
+        if status.get(channel) == "sending" and channel != "files":
+            # An earlier run died between handing the digest over and recording it: it may well
+            # have arrived. Never send twice; say so loudly instead (the run ends `partial`).
+            message = (f"{channel}: an earlier run stopped while sending digest "
+                       f"{digest.digest_id} and could not confirm it; not sent again (to never "
+                       "send it twice) — check that it arrived")
+            store.record_delivery(wh, digest.digest_id, channel, ok=True, items=items,
+                                  error=f"unconfirmed: {message}")
+            report.deliveries[channel] = "sent (unconfirmed)"
+            report.errors.append(f"{digest.digest_id} {message}")
+            log.warning("digest %s: %s", digest.digest_id, message)
+            continue
+        store.mark_sending(wh, digest.digest_id, channel)
         try:
             deliver_channel(settings, channel, digest, report)
         except Exception as e:  # one channel failing never stops the others

@@ -158,7 +158,7 @@ def weekly_section_counts(wh: Warehouse, *, upto: str,
 
 # -- deliveries ----------------------------------------------------------------------------
 def delivery_status(wh: Warehouse, digest_id: str) -> dict[str, str]:
-    """channel → 'sent' | 'failed' for one digest."""
+    """channel → 'sent' | 'failed' | 'sending' (a send that never reported back) for one digest."""
     with wh.read() as con:
         return dict(con.execute(
             "SELECT channel, status FROM deliveries WHERE digest_id = ?", [digest_id]).fetchall())
@@ -172,9 +172,22 @@ def failed_deliveries(wh: Warehouse, *, max_attempts: int = 10) -> list[tuple[st
             "ORDER BY digest_id, channel", [max_attempts]).fetchall()]
 
 
+def mark_sending(wh: Warehouse, digest_id: str, channel: str) -> None:
+    """Record that a send on `channel` is about to start (attempts unchanged). If the process
+    dies before `record_delivery`, the next run finds `sending` and knows the digest may have
+    gone out: it must not send it again."""
+    with wh.write() as con:
+        con.execute(
+            """INSERT INTO deliveries (digest_id, channel, status, attempts, last_error, delivered_at)
+               VALUES (?, ?, 'sending', 0, NULL, NULL)
+               ON CONFLICT (digest_id, channel) DO UPDATE SET status = 'sending'""",
+            [digest_id, channel])
+
+
 def record_delivery(wh: Warehouse, digest_id: str, channel: str, *, ok: bool,
                     error: str | None = None, items: Sequence[DigestItem] = ()) -> None:
-    """One attempt on a channel; on success every item's version is marked delivered there."""
+    """One attempt on a channel; on success every item's version is marked delivered there
+    (`error`, if given with ok, is kept as a note, e.g. an unconfirmed send)."""
     now = datetime.now()
     with wh.write() as con:
         con.execute(
@@ -184,7 +197,7 @@ def record_delivery(wh: Warehouse, digest_id: str, channel: str, *, ok: bool,
                ON CONFLICT (digest_id, channel) DO UPDATE SET status = excluded.status,
                    attempts = deliveries.attempts + 1, last_error = excluded.last_error,
                    delivered_at = excluded.delivered_at""",
-            [digest_id, channel, "sent" if ok else "failed", None if ok else (error or "")[:2000],
+            [digest_id, channel, "sent" if ok else "failed", error[:2000] if error else None,
              now if ok else None])
         if ok and items:
             con.executemany(
