@@ -69,6 +69,7 @@ def sql(
     config: ConfigOpt = None,
 ) -> None:
     """Run a read-only SQL query on the warehouse (works while a flow is writing)."""
+    from warehouse.db import WarehouseLockedError, WarehouseMissingError
     from warehouse.query import QueryError, run_query
 
     settings = _settings(config)
@@ -76,6 +77,9 @@ def sql(
         columns, rows = run_query(_warehouse(settings), query)
     except QueryError as e:
         err.print(f"[red]query error[/red]: {e}")
+        raise typer.Exit(1) from None
+    except (WarehouseLockedError, WarehouseMissingError) as e:  # busy or not there: one line
+        err.print(f"[red]warehouse unavailable[/red]: {e}", highlight=False)
         raise typer.Exit(1) from None
     _print_rows(columns, rows, format)
 
