@@ -31,7 +31,7 @@ from warehouse.query import run_query
 ROOT = Path(__file__).resolve().parents[1]
 PREFECT = str(Path(sys.executable).with_name("prefect"))
 
-pytestmark = pytest.mark.slow  # ~45-60 s: a Prefect server, a runner and a flow-run process
+pytestmark = pytest.mark.slow  # 50-65 s: server start ~15 s, serve ~7 s, the backfill run ~30-40 s
 
 
 def _free_port() -> int:
