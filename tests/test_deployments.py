@@ -31,7 +31,8 @@ from warehouse.query import run_query
 ROOT = Path(__file__).resolve().parents[1]
 PREFECT = str(Path(sys.executable).with_name("prefect"))
 
-pytestmark = pytest.mark.slow  # 50-65 s: server start ~15 s, serve ~7 s, the backfill run ~30-40 s
+# 50-65 s (server start ~15 s, serve ~7 s, the backfill run ~30-40 s): in the default suite, on
+# purpose — it is the one test of the path users take for ad-hoc runs.
 
 
 def _free_port() -> int:
