@@ -235,7 +235,9 @@ def eval_(
     llm: Annotated[bool, typer.Option("--llm", help="Also score the configured LLM.")] = False,
     folds: Annotated[int, typer.Option("--folds", help="k for k-fold cross-validation (0: skip).")] = 5,
     repeats: Annotated[int, typer.Option("--repeats", help="Cross-validation splits.")] = 3,
-    embeddings: Annotated[bool, typer.Option("--embeddings/--no-embeddings")] = False,
+    embeddings: Annotated[bool, typer.Option(
+        "--embeddings/--no-embeddings",
+        help="Add the multilingual sentence-embedding model to the offline classifier.")] = False,
     config: ConfigOpt = None,
 ) -> None:
     """Score the classifier: relevance and per-label P/R/F1, confusion, throughput, CV."""
