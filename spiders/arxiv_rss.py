@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import re
+import xml.sax
 from datetime import date, datetime
 
 import feedparser
@@ -26,15 +27,31 @@ from spiders.source import CrawlContext, SourceError
 
 SOURCE = "arxiv_rss"
 _ABSTRACT_RE = re.compile(r"^.*?Announce Type:\s*\S+\s*(?:Abstract:\s*)?", re.DOTALL)
+_FEED_END_RE = re.compile(rb"</(?:[\w.-]+:)?(?:rss|feed|RDF)>\s*$")
 
 
 class RssFeedError(SourceError):
     """arXiv answered with its "Feed error" feed (bad category) or with something not RSS."""
 
 
+def cut_off(body: bytes, feed: feedparser.FeedParserDict) -> str | None:
+    """Why a feed looks cut off (a download truncated but served whole), else None.
+
+    feedparser's loose parser returns the items before the cut with only `bozo` set; storing
+    them would advance the cursor past the items that were lost."""
+    exc = feed.get("bozo_exception")
+    if feed.get("bozo") and isinstance(exc, xml.sax.SAXParseException) \
+            and not _FEED_END_RE.search(body[-256:]):
+        return f"the feed ends before its closing tag ({exc}); {len(body)} bytes received"
+    return None
+
+
 def parse(body: bytes, *, query: str = "", fetched_at: datetime | None = None) -> list[Work]:
     """The works announced in one arXiv RSS feed (pure). Raises `RssFeedError`."""
     feed = feedparser.parse(body)
+    problem = cut_off(body, feed)
+    if problem:
+        raise RssFeedError(f"arXiv RSS: {problem}; the next run asks again")
     title = str(feed.feed.get("title", ""))
     if title.startswith("Feed error"):
         raise RssFeedError(

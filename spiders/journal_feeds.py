@@ -15,6 +15,7 @@ import feedparser
 
 from seascout.ids import InvalidIdError, doi_key, find_dois, url_key
 from seascout.model import Author, Kind, Link, LinkKind, Provenance, Venue, Work
+from spiders.arxiv_rss import cut_off
 from spiders.http import OfflineError
 from spiders.source import CrawlContext, SourceError, SourceSkipped
 
@@ -28,6 +29,9 @@ class JournalFeedError(SourceError):
 def parse(body: bytes, *, query: str = "", fetched_at: datetime | None = None,
           journal: str | None = None) -> list[Work]:
     feed = feedparser.parse(body)
+    problem = cut_off(body, feed)
+    if problem:
+        raise JournalFeedError(problem)
     if feed.bozo and not feed.entries and not feed.feed.get("title"):
         raise JournalFeedError(f"not an RSS/Atom feed ({feed.get('bozo_exception')!r})")
     when = fetched_at or datetime.now()
