@@ -131,7 +131,9 @@ def child_env(home: Path, prefect_home: Path, source: Path = ROOT) -> dict[str, 
     env.update(SEASCOUT_HOME=str(home), PREFECT_HOME=str(prefect_home), COLUMNS="200",
                PYTHONUNBUFFERED="1", PREFECT_LOGGING_LEVEL="INFO", DO_NOT_TRACK="1",
                PREFECT_SERVER_ANALYTICS_ENABLED="false", LITELLM_LOCAL_MODEL_COST_MAP="True",
-               SEASCOUT_LOCK_WAIT="60")
+               SEASCOUT_LOCK_WAIT="60",
+               # a loaded machine (2 cores, trials in parallel) can take over 20 s to start it
+               PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="120")
     env[DEMO_SECRET_ENV] = "k"
     return env
 
