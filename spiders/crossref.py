@@ -56,12 +56,17 @@ def parse_list(body: bytes, *, query: str = "", fetched_at: datetime | None = No
         raise CrossrefFormatError("Crossref JSON without a 'message'")
     message = data["message"]
     when = fetched_at or datetime.now()
-    if data.get("message-type") == "work":
-        work = parse_work(message, query=query, fetched_at=when)
-        return ([work] if work else []), None, 1
-    items = message.get("items", []) or []
-    works = [w for w in (parse_work(i, query=query, fetched_at=when) for i in items) if w]
-    return works, message.get("next-cursor"), int(message.get("total-results") or 0)
+    try:
+        if data.get("message-type") == "work":
+            work = parse_work(message, query=query, fetched_at=when)
+            return ([work] if work else []), None, 1
+        items = message.get("items", []) or []
+        works = [w for w in (parse_work(i, query=query, fetched_at=when) for i in items) if w]
+        return works, message.get("next-cursor"), int(message.get("total-results") or 0)
+    except (TypeError, AttributeError, KeyError, IndexError, ValueError) as e:
+        # Valid JSON of another shape (a field of the wrong type): the page is refused whole.
+        raise CrossrefFormatError(f"Crossref JSON of an unexpected shape "
+                                  f"({type(e).__name__}: {e})") from None
 
 
 def parse_work(item: dict[str, Any], *, query: str = "",

@@ -28,11 +28,16 @@ def parse(body: bytes, *, query: str = "", fetched_at: datetime | None = None) -
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as e:
         raise DataciteFormatError(f"DataCite sent malformed JSON ({e})") from None
-    records = data.get("data")
-    if isinstance(records, dict):
-        records = [records]
-    when = fetched_at or datetime.now()
-    works = [parse_record(r, query=query, fetched_at=when) for r in records or []]
+    try:
+        records = data.get("data")
+        if isinstance(records, dict):
+            records = [records]
+        when = fetched_at or datetime.now()
+        works = [parse_record(r, query=query, fetched_at=when) for r in records or []]
+    except (TypeError, AttributeError, KeyError, IndexError, ValueError) as e:
+        # Valid JSON of another shape (a field of the wrong type): the record is refused.
+        raise DataciteFormatError(f"DataCite JSON of an unexpected shape "
+                                  f"({type(e).__name__}: {e})") from None
     return [w for w in works if w]
 
 

@@ -44,12 +44,17 @@ def parse_page(body: bytes, *, query: str = "", fetched_at: datetime | None = No
     except (ValueError, UnicodeDecodeError) as e:
         raise OpenalexFormatError(f"OpenAlex sent malformed JSON ({e})") from None
     when = fetched_at or datetime.now()
-    if "results" not in data:
-        work = parse_work(data, query=query, fetched_at=when)
-        return ([work] if work else []), None
-    works = [w for w in (parse_work(r, query=query, fetched_at=when)
-                         for r in data.get("results") or []) if w]
-    return works, (data.get("meta") or {}).get("next_cursor")
+    try:
+        if "results" not in data:
+            work = parse_work(data, query=query, fetched_at=when)
+            return ([work] if work else []), None
+        works = [w for w in (parse_work(r, query=query, fetched_at=when)
+                             for r in data.get("results") or []) if w]
+        return works, (data.get("meta") or {}).get("next_cursor")
+    except (TypeError, AttributeError, KeyError, IndexError, ValueError) as e:
+        # Valid JSON of another shape (a field of the wrong type): the page is refused whole.
+        raise OpenalexFormatError(f"OpenAlex JSON of an unexpected shape "
+                                  f"({type(e).__name__}: {e})") from None
 
 
 def parse_work(r: dict[str, Any], *, query: str = "", fetched_at: datetime | None = None,
