@@ -236,16 +236,16 @@ def test_arxiv_preprint_and_crossref_version_end_as_one_work(srv: ReplayServer, 
                                                              warehouse: Warehouse) -> None:
     goms = ("2308.03152", datetime(2025, 3, 2, 9),
             "AI-GOMS: Large AI-Driven Global Ocean Modeling System")
-    tiw = ("2503.00002", datetime(2025, 3, 3, 9), "Purely satellite data-driven deep learning "
-           "forecast of complicated tropical instability waves")
+    tiw = ("2503.00002", datetime(2025, 3, 3, 9), "Satellite-only deep learning forecasts "
+           "of mesoscale eddies in the western boundary currents")
     srv.add("/api/query", arxiv_page([goms, tiw]))
     # Matched by key: Crossref's has-preprint relation names the arXiv DOI (titles differ).
     by_key = item("10.1126/sciadv.adq1234", "A large AI-driven global ocean modelling system",
                   relation={"has-preprint": [{"id-type": "doi",
                                               "id": "10.48550/arXiv.2308.03152"}]})
     # Matched by title only (no relation): fuzzy title + year.
-    by_title = item("10.1126/sciadv.aba1482", "Purely Satellite Data–Driven Deep Learning "
-                    "Forecast of Complicated Tropical Instability Waves")
+    by_title = item("10.1126/sciadv.aba1482", "Satellite-Only Deep Learning Forecasts "
+                    "of Mesoscale Eddies in the Western Boundary Currents")
     srv.add("/works", crossref_list([by_key, by_title], 2, None))
     s = make_settings(tmp_path, srv.base_url)
     reports = crawl(s, warehouse, sources=["arxiv_api", "crossref"], until=date(2025, 3, 10))

@@ -16,7 +16,7 @@ T0 = datetime(2026, 11, 23, 8, 0)
 
 def preprint(version: int = 1, **kw) -> Work:  # type: ignore[no-untyped-def]
     return Work(ids=[f"arxiv:2306.11029v{version}"], kind=Kind.PREPRINT,
-                title="RemoteCLIP: A Vision Language Foundation Model for Remote Sensing",
+                title="SeaCLIP: Contrastive Vision-Language Pretraining for Maritime Remote Sensing",
                 abstract="General-purpose foundation models …", published=date(2023, 6, 19),
                 authors=[Author("F. Liu"), Author("D. Chen")], arxiv_version=version,
                 categories=["cs.CV"], provenance=[Provenance("arxiv_api", "q", T0, f"2306.11029v{version}")],
@@ -25,7 +25,7 @@ def preprint(version: int = 1, **kw) -> Work:  # type: ignore[no-untyped-def]
 
 def journal(**kw) -> Work:  # type: ignore[no-untyped-def]
     return Work(ids=["doi:10.1109/TGRS.2024.3390838"], kind=Kind.PAPER,
-                title="RemoteCLIP: A Vision Language Foundation Model for Remote Sensing",
+                title="SeaCLIP: Contrastive Vision-Language Pretraining for Maritime Remote Sensing",
                 published=date(2024, 4, 18),
                 venue=Venue(journal="IEEE Transactions on Geoscience and Remote Sensing", volume="62"),
                 authors=[Author("F. Liu"), Author("D. Chen"), Author("Z. Guan")],
