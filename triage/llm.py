@@ -252,7 +252,10 @@ class LLMTriage:
                 resp = self.completion(**kwargs)
             except Exception as exc:
                 if not _retryable(exc):
-                    raise LLMUnavailable(f"{type(exc).__name__}: {str(exc)[:200]}") from None
+                    text = str(exc)  # providers may echo the refused key: never pass it on
+                    if self.api_key:
+                        text = text.replace(self.api_key, "<redacted>")
+                    raise LLMUnavailable(f"{type(exc).__name__}: {text[:200]}") from None
                 if attempt + 1 == self.max_attempts:
                     raise LLMUnavailable(f"gave up after {self.max_attempts} attempts: "
                                          f"{type(exc).__name__}") from None
