@@ -98,6 +98,9 @@ def build_payload(kind: str, digest: Digest) -> dict[str, Any]:
 
 def post_webhook(kind: str, url: str, payload: dict[str, Any], *, timeout: float = 20.0) -> None:
     try:
+        from spiders.http import quiet_httpx_log
+
+        quiet_httpx_log()  # its request log line would carry the URL's token
         resp = httpx.post(url, json=payload, timeout=timeout)
     except httpx.HTTPError as e:
         raise WebhookError(f"{kind}: {type(e).__name__}") from None  # the URL holds a token

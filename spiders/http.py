@@ -19,6 +19,7 @@ needs the same answers to 429/5xx, resets, timeouts, truncated bodies and offlin
 from __future__ import annotations
 
 import email.utils
+import logging
 import random
 import re
 import threading
@@ -44,6 +45,14 @@ _OFFLINE_RE = re.compile(
 def redact(text: str) -> str:
     """Hide API keys and tokens in URLs before they reach a log or an error message."""
     return _SECRET_PARAM_RE.sub(r"\1<redacted>", text)
+
+
+def quiet_httpx_log() -> None:
+    """httpx logs every request URL at INFO, `api_key=` and webhook tokens included. Keep its
+    logger at WARNING unless someone configured it on purpose."""
+    logger = logging.getLogger("httpx")
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.WARNING)
 
 
 class FetchError(RuntimeError):
@@ -178,6 +187,7 @@ class HttpClient:
 
     def _http(self) -> httpx.Client:
         if self._client is None:
+            quiet_httpx_log()
             self._client = httpx.Client(
                 headers={"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate"},
                 timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
