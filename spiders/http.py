@@ -268,7 +268,8 @@ class HttpClient:
                     if declared and declared.isdigit() and len(raw) < int(declared) and \
                             not r.headers.get("content-encoding"):
                         raise _Retryable(f"truncated body ({len(raw)} of {declared} bytes)")
-                    content = _decode(raw, r.headers.get("content-encoding"), url)
+                    content = _decode(raw, r.headers.get("content-encoding"), url,
+                                      self.max_bytes)
                     return Response(str(r.url), r.status_code, r.headers, content,
                                     time.monotonic() - started)
             except (httpx.ConnectError, httpx.ConnectTimeout) as e:
@@ -291,21 +292,34 @@ class _Retryable(Exception):
         self.reason = reason
 
 
-def _decode(raw: bytes, encoding: str | None, url: str) -> bytes:
-    """Undo gzip/deflate ourselves (we read raw bytes to check them against Content-Length)."""
+def _decode(raw: bytes, encoding: str | None, url: str, max_bytes: int = 50_000_000) -> bytes:
+    """Undo gzip/deflate ourselves (we read raw bytes to check them against Content-Length).
+
+    The size cap holds for the decoded body too: a small gzip body must not inflate past it."""
     if not encoding or encoding.strip().lower() in ("identity", ""):
         return raw
     import zlib
 
     enc = encoding.strip().lower()
+
+    def inflate(wbits: int) -> bytes:
+        d = zlib.decompressobj(wbits)
+        out = d.decompress(raw, max_bytes + 1)
+        if len(out) > max_bytes or d.unconsumed_tail:
+            raise BodyTooLargeError(url, f"{enc} body inflates past the {max_bytes}-byte cap",
+                                    "raise max_bytes if this is expected")
+        if not d.eof:
+            raise zlib.error("incomplete or truncated stream")
+        return out
+
     try:
         if enc in ("gzip", "x-gzip"):
-            return zlib.decompress(raw, 16 + zlib.MAX_WBITS)
+            return inflate(16 + zlib.MAX_WBITS)
         if enc == "deflate":
             try:
-                return zlib.decompress(raw)
+                return inflate(zlib.MAX_WBITS)
             except zlib.error:
-                return zlib.decompress(raw, -zlib.MAX_WBITS)
+                return inflate(-zlib.MAX_WBITS)
     except zlib.error as e:
         raise _Retryable(f"truncated or corrupt {enc} body ({e})") from None
     raise FetchError(url, f"unsupported content-encoding {encoding!r}")
