@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -105,7 +106,7 @@ def post_webhook(kind: str, url: str, payload: dict[str, Any], *, timeout: float
     except httpx.HTTPError as e:
         raise WebhookError(f"{kind}: {type(e).__name__}") from None  # the URL holds a token
     if resp.status_code >= 400:
-        raise WebhookError(f"{kind}: HTTP {resp.status_code}: {resp.text[:200]}")
+        raise WebhookError(_without(url, f"{kind}: HTTP {resp.status_code}: {resp.text[:200]}"))
     try:
         reply = resp.json()
     except ValueError:
@@ -113,4 +114,12 @@ def post_webhook(kind: str, url: str, payload: dict[str, Any], *, timeout: float
     code = reply.get("errcode", reply.get("code", 0)) if isinstance(reply, dict) else 0
     if code not in (0, None):
         msg = reply.get("errmsg") or reply.get("msg") or ""
-        raise WebhookError(f"{kind}: error {code}: {msg}"[:300])
+        raise WebhookError(_without(url, f"{kind}: error {code}: {msg}"[:300]))
+
+
+def _without(url: str, text: str) -> str:
+    """A receiver may echo the request URL, whose path or query is the token: cut it out."""
+    parts = urlsplit(url)
+    for secret in {url, parts.path, parts.query} - {"", "/"}:
+        text = text.replace(secret, "<webhook url>")
+    return text
