@@ -40,8 +40,7 @@ def _settings(config: Path | None) -> Settings:
 def _warehouse(settings: Settings):  # type: ignore[no-untyped-def]
     from warehouse.db import Warehouse
 
-    wait = float(os.environ.get("SEASCOUT_LOCK_WAIT", "60"))
-    return Warehouse(settings.db_path, lock_wait=wait)
+    return Warehouse(settings.db_path)
 
 
 # --- seed ---------------------------------------------------------------------------------

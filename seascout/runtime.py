@@ -9,7 +9,9 @@ QUIET_DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",  # offline, telemetry only fills the logs
     "DO_NOT_TRACK": "1",
     "LITELLM_LOCAL_MODEL_COST_MAP": "True",  # otherwise importing litellm fetches a price map
-    "PREFECT_LOGGING_LEVEL": "WARNING",
+    # A temporary Prefect server starts for each run without a PREFECT_API_URL; on a loaded
+    # 2-core machine it can need more than Prefect's default 20 s.
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
 }
 
 

@@ -100,7 +100,8 @@ def test_reseeding_an_edited_survey_updates_its_entries(warehouse, tmp_path) -> 
     assert seed_if_changed(warehouse, seeds) is None  # unchanged: nothing to do
 
     text = doc.read_text(encoding="utf-8").replace("## 1.3 OceanGPT", "## 1.3 OceanGPT 海洋大语言模型")
-    doc.write_text(text.replace("## 5.2 智慧海洋大模型研讨会", "## 5.2 智慧海洋大模型研讨会（大连）"), encoding="utf-8")
+    text = text.replace("## 5.2 智慧海洋大模型研讨会", "## 5.2 智慧海洋大模型研讨会（大连）")
+    doc.write_text(text, encoding="utf-8")
     report = seed_if_changed(warehouse, seeds)
     assert report is not None and report.entries == 18 and report.new == 0
     headings = dict(run_query(warehouse, "SELECT entry, heading FROM seed_entries")[1])
@@ -108,6 +109,6 @@ def test_reseeding_an_edited_survey_updates_its_entries(warehouse, tmp_path) -> 
     assert run_query(warehouse, "SELECT count(*) FROM works")[1] == [(18,)]
 
     doc.write_text("# 1. 海洋大模型\n## 1.1 ok\n# Broken heading\n", encoding="utf-8")
-    with pytest.raises(SurveyError, match="survey.md:3"):
+    with pytest.raises(SurveyError, match=r"survey\.md:3"):
         seed_if_changed(warehouse, seeds)
     assert run_query(warehouse, "SELECT count(*) FROM seed_entries")[1] == [(18,)]  # nothing half-stored

@@ -8,6 +8,7 @@ backoff, then fails with a message that names the process holding the file.
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -34,9 +35,11 @@ class WarehouseMissingError(FileNotFoundError):
 class Warehouse:
     """A DuckDB file. Holds no connection; `read()` and `write()` open short ones."""
 
-    def __init__(self, path: str | Path, *, lock_wait: float = DEFAULT_LOCK_WAIT_SECONDS):
+    def __init__(self, path: str | Path, *, lock_wait: float | None = None):
         self.path = Path(path)
-        self.lock_wait = lock_wait
+        # How long to wait for another process's lock: the argument, else SEASCOUT_LOCK_WAIT.
+        self.lock_wait = lock_wait if lock_wait is not None else float(
+            os.environ.get("SEASCOUT_LOCK_WAIT", DEFAULT_LOCK_WAIT_SECONDS))
         self._migrated = False
         self._write_lock = threading.Lock()  # one writer per process; DuckDB handles the rest
 
