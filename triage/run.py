@@ -19,6 +19,7 @@ from seascout.config import Settings
 from seascout.model import Classification, Label, Summary, Work
 from triage.classifier import Doc, OfflineClassifier, Prediction
 from triage.llm import (
+    DEFAULT_SECTIONS,
     PROMPT_VERSION,
     Budget,
     BudgetExhausted,
@@ -133,7 +134,7 @@ def run_triage(settings: Settings, wh: Warehouse, *, run_id: str | None = None,
             model=model, completion=llm_completion or litellm_completion(),
             budget=Budget(cfg.max_calls_per_run, cfg.max_tokens_per_run, cfg.max_cost_usd_per_run),
             api_base=cfg.api_base or None, api_key=settings.secret(cfg.api_key_env),
-            sections=_sections(wh) or LLMTriage.__dataclass_fields__["sections"].default,
+            sections=_sections(wh) or DEFAULT_SECTIONS,
             backoff_seconds=cfg.backoff_seconds)
     try:
         for start in range(0, len(ids), BATCH):
