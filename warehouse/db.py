@@ -145,3 +145,13 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
         con.execute("COMMIT")
         applied.append(name)
     return applied
+
+
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection, name: str, table: object) -> Iterator[None]:
+    """An Arrow table visible to SQL as `name` for the duration of the block (bulk paths)."""
+    con.register(name, table)
+    try:
+        yield
+    finally:
+        con.unregister(name)

@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from seascout.model import Section
 from seascout.survey import Survey
-from warehouse.db import Warehouse
+from warehouse.db import Warehouse, registered
 from warehouse.works import upsert_works_in
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -112,12 +112,9 @@ def store_survey(wh: Warehouse, surveys: Sequence[Survey], *, now: datetime | No
 def _insert(con, table: str, columns: dict[str, list[object]], *, replace: bool = False) -> None:  # type: ignore[no-untyped-def]
     if not next(iter(columns.values())):
         return
-    con.register("seed_rows", pa.table(columns))
-    try:
+    with registered(con, "seed_rows", pa.table(columns)):
         conflict = "OR REPLACE " if replace else "OR IGNORE "
         con.execute(f"INSERT {conflict}INTO {table} BY NAME SELECT * FROM seed_rows")
-    finally:
-        con.unregister("seed_rows")
 
 
 def seeded_sections(wh: Warehouse) -> list[Section]:

@@ -10,7 +10,7 @@ from typing import Any
 import pyarrow as pa
 
 from seascout.model import Classification, Summary
-from warehouse.db import Warehouse
+from warehouse.db import Warehouse, registered
 
 
 def unclassified_work_ids(wh: Warehouse, limit: int | None = None) -> list[str]:
@@ -55,7 +55,7 @@ def save_results(wh: Warehouse, classifications: Sequence[Classification],
     now = now or datetime.now()
     with wh.write() as con:
         if classifications:
-            con.register("incoming_cls", pa.table({
+            with registered(con, "incoming_cls", pa.table({
                 "work_id": [c.work_id for c in classifications],
                 "label": [c.label.value for c in classifications],
                 "confidence": pa.array([float(c.confidence) for c in classifications], pa.float64()),
@@ -66,8 +66,7 @@ def save_results(wh: Warehouse, classifications: Sequence[Classification],
                 "reason": pa.array([c.reason for c in classifications], pa.string()),
                 "flagged": [c.flagged for c in classifications],
                 "classified_at": pa.array([now] * len(classifications), pa.timestamp("us")),
-            }))
-            try:
+            })):
                 con.execute(
                     "INSERT INTO classifications BY NAME SELECT * FROM incoming_cls "
                     "ON CONFLICT (work_id) DO UPDATE SET label = excluded.label, "
@@ -76,10 +75,8 @@ def save_results(wh: Warehouse, classifications: Sequence[Classification],
                     "content_hash = excluded.content_hash, reason = excluded.reason, "
                     "flagged = excluded.flagged, classified_at = excluded.classified_at "
                     "WHERE classifications.method <> 'seed'")
-            finally:
-                con.unregister("incoming_cls")
         if summaries:
-            con.register("incoming_sum", pa.table({
+            with registered(con, "incoming_sum", pa.table({
                 "work_id": [s.work_id for s in summaries],
                 "title_zh": pa.array([s.title_zh for s in summaries], pa.string()),
                 "summary": [s.summary for s in summaries],
@@ -87,16 +84,13 @@ def save_results(wh: Warehouse, classifications: Sequence[Classification],
                 "method": [s.method for s in summaries],
                 "model": pa.array([s.model for s in summaries], pa.string()),
                 "created_at": pa.array([now] * len(summaries), pa.timestamp("us")),
-            }))
-            try:
+            })):
                 con.execute(
                     "INSERT INTO summaries BY NAME SELECT * FROM incoming_sum "
                     "ON CONFLICT (work_id) DO UPDATE SET title_zh = excluded.title_zh, "
                     "summary = excluded.summary, language = excluded.language, "
                     "method = excluded.method, model = excluded.model, "
                     "created_at = excluded.created_at WHERE summaries.method <> 'seed'")
-            finally:
-                con.unregister("incoming_sum")
 
 
 def cache_get(wh: Warehouse, model: str, prompt_version: str,
@@ -104,14 +98,11 @@ def cache_get(wh: Warehouse, model: str, prompt_version: str,
     """Cached validated replies by content hash."""
     if not hashes or not wh.path.exists():
         return {}
-    with wh.read() as con:
-        con.register("wanted_hashes", pa.table({"content_hash": pa.array(list(hashes), pa.string())}))
-        try:
-            rows = con.execute(
-                "SELECT content_hash, reply FROM llm_cache SEMI JOIN wanted_hashes USING (content_hash) "
-                "WHERE model = ? AND prompt_version = ?", [model, prompt_version]).fetchall()
-        finally:
-            con.unregister("wanted_hashes")
+    wanted = pa.table({"content_hash": pa.array(list(hashes), pa.string())})
+    with wh.read() as con, registered(con, "wanted_hashes", wanted):
+        rows = con.execute(
+            "SELECT content_hash, reply FROM llm_cache SEMI JOIN wanted_hashes USING (content_hash) "
+            "WHERE model = ? AND prompt_version = ?", [model, prompt_version]).fetchall()
     return {h: json.loads(r) for h, r in rows}
 
 
@@ -121,19 +112,15 @@ def cache_put(wh: Warehouse, model: str, prompt_version: str,
     if not rows:
         return
     now = datetime.now()
-    with wh.write() as con:
-        con.register("incoming_cache", pa.table({
-            "model": [model] * len(rows), "prompt_version": [prompt_version] * len(rows),
-            "content_hash": [r[0] for r in rows],
-            "reply": [json.dumps(r[1], ensure_ascii=False) for r in rows],
-            "tokens": pa.array([int(r[2]) for r in rows], pa.int32()),
-            "cost_usd": pa.array([float(r[3]) for r in rows], pa.float64()),
-            "created_at": pa.array([now] * len(rows), pa.timestamp("us")),
-        }))
-        try:
-            con.execute("INSERT INTO llm_cache BY NAME SELECT * FROM incoming_cache ON CONFLICT DO NOTHING")
-        finally:
-            con.unregister("incoming_cache")
+    with wh.write() as con, registered(con, "incoming_cache", pa.table({
+        "model": [model] * len(rows), "prompt_version": [prompt_version] * len(rows),
+        "content_hash": [r[0] for r in rows],
+        "reply": [json.dumps(r[1], ensure_ascii=False) for r in rows],
+        "tokens": pa.array([int(r[2]) for r in rows], pa.int32()),
+        "cost_usd": pa.array([float(r[3]) for r in rows], pa.float64()),
+        "created_at": pa.array([now] * len(rows), pa.timestamp("us")),
+    })):
+        con.execute("INSERT INTO llm_cache BY NAME SELECT * FROM incoming_cache ON CONFLICT DO NOTHING")
 
 
 def record_llm_usage(wh: Warehouse, run_id: str, calls: int, tokens: int, cost_usd: float) -> None:

@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from seascout.ids import title_key
 from seascout.model import Author, Kind, Link, LinkKind, Venue, Work
-from warehouse.db import Warehouse
+from warehouse.db import Warehouse, registered
 from warehouse.merge import (
     block_of,
     fuzzy_class,
@@ -169,14 +169,11 @@ def _unchanged(con: duckdb.DuckDBPyConnection, candidates: list[tuple[int, Work]
         probe = copy(work)
         probe.work_id = target
         rows.append(_Row(probe, idx, now, None))  # rank carries the index back
-    con.register("probe_works", _arrow(rows, now))
-    try:
+    with registered(con, "probe_works", _arrow(rows, now)):
         hits = con.execute(
             f"SELECT p.source_rank, p.work_id FROM (SELECT work_id, source_rank, {_CONTENT_HASH_SQL}"
             " AS h FROM probe_works) p JOIN works w ON w.work_id = p.work_id AND w.content_hash = p.h"
         ).fetchall()
-    finally:
-        con.unregister("probe_works")
     return dict(hits)
 
 
@@ -193,13 +190,10 @@ def _match_keys(con: duckdb.DuckDBPyConnection, works: Sequence[Work]) -> dict[i
         "idx": pa.array([i for i, w in enumerate(works) for _ in w.ids], pa.int32()),
         "id": pa.array([k for w in works for k in w.ids], pa.string()),
     })
-    con.register("incoming_keys", keys)
-    try:
+    with registered(con, "incoming_keys", keys):
         hits = con.execute(
             "SELECT k.idx, i.work_id FROM incoming_keys k JOIN work_ids i ON i.id = k.id"
         ).fetchall()
-    finally:
-        con.unregister("incoming_keys")
     out: dict[int, set[str]] = defaultdict(set)
     for idx, wid in hits:
         out[idx].add(wid)
@@ -216,8 +210,7 @@ def _match_titles(con: duckdb.DuckDBPyConnection, works: Sequence[Work],
         "idx": pa.array([i for i, _ in todo], pa.int32()),
         "block": pa.array([block_of(title_key(w.title)) for _, w in todo], pa.string()),
     })
-    con.register("incoming_titles", probe)
-    try:
+    with registered(con, "incoming_titles", probe):
         candidates = con.execute(
             """SELECT p.idx, w.work_id, w.title_key, year(w.published),
                       list(i.id) AS ids
@@ -226,8 +219,6 @@ def _match_titles(con: duckdb.DuckDBPyConnection, works: Sequence[Work],
                JOIN work_ids i ON i.work_id = w.work_id
                GROUP BY ALL"""
         ).fetchall()
-    finally:
-        con.unregister("incoming_titles")
     for idx, wid, tkey, y, ids in candidates:
         w = works[idx]
         if may_match(fuzzy_class(w.ids), fuzzy_class(ids)) and titles_match(
@@ -309,11 +300,8 @@ def _write_rows(con: duckdb.DuckDBPyConnection, rows: list[_Row], now: datetime,
         columns = [c for c in _ARROW_SCHEMA.names if c not in ("work_id", "first_seen", "ids_text")]
         sets = ", ".join(f"{c} = excluded.{c}" for c in [*columns, "content_hash"])
         select += f" ON CONFLICT (work_id) DO UPDATE SET {sets}"
-    con.register("incoming_works", _arrow(rows, now))
-    try:
+    with registered(con, "incoming_works", _arrow(rows, now)):
         con.execute(select)
-    finally:
-        con.unregister("incoming_works")
 
 
 def _write_children(con: duckdb.DuckDBPyConnection, works: Sequence[Work]) -> None:
@@ -335,11 +323,8 @@ def _write_children(con: duckdb.DuckDBPyConnection, works: Sequence[Work]) -> No
 def _insert(con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, list[object]]) -> None:
     if not next(iter(columns.values())):
         return
-    con.register("incoming_rows", pa.table(columns))
-    try:
+    with registered(con, "incoming_rows", pa.table(columns)):
         con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM incoming_rows ON CONFLICT DO NOTHING")
-    finally:
-        con.unregister("incoming_rows")
 
 
 def load_works(con: duckdb.DuckDBPyConnection, work_ids: Sequence[str], *,
@@ -348,8 +333,7 @@ def load_works(con: duckdb.DuckDBPyConnection, work_ids: Sequence[str], *,
     (work, source_rank, first_seen) for merging."""
     if not work_ids:
         return {}
-    con.register("wanted", pa.table({"work_id": pa.array(list(work_ids), pa.string())}))
-    try:
+    with registered(con, "wanted", pa.table({"work_id": pa.array(list(work_ids), pa.string())})):
         data = con.sql("SELECT w.* FROM works w SEMI JOIN wanted USING (work_id)").to_arrow_table()
         keys = con.execute(
             "SELECT work_id, list(id ORDER BY id) FROM work_ids SEMI JOIN wanted USING (work_id) "
@@ -357,8 +341,6 @@ def load_works(con: duckdb.DuckDBPyConnection, work_ids: Sequence[str], *,
         links = con.execute(
             "SELECT work_id, url, kind, label FROM links SEMI JOIN wanted USING (work_id) "
             "ORDER BY work_id, rowid").fetchall()
-    finally:
-        con.unregister("wanted")
     ids_of = dict(keys)
     links_of: dict[str, list[Link]] = defaultdict(list)
     for wid, url, kind, label in links:
