@@ -57,7 +57,7 @@ def window_key(since: date, until: date, sources: list[str] | None) -> str:
 
 @task(cache_policy=NO_CACHE)
 def mark_done(wh: Warehouse, key: str, month_end: date) -> None:
-    set_cursor(wh, "backfill", key, month_end.isoformat())
+    set_cursor(wh, "backfill", key, month_end.isoformat(), forward_only=True)
 
 
 @flow(name="backfill", log_prints=True)

@@ -227,9 +227,7 @@ def _advance_cursor(wh: Warehouse, source: str, stored: list[Work]) -> None:
     newest = max((w.published for w in stored if w.published), default=None)
     if newest is None:
         return
-    old = get_cursor(wh, source)
-    if not old or newest.isoformat() > old:
-        set_cursor(wh, source, "", newest.isoformat())
+    set_cursor(wh, source, "", newest.isoformat(), forward_only=True)
 
 
 def select_new(articles: list[dict[str, Any]], since: date, source: str,

@@ -78,10 +78,7 @@ class CrawlContext:
     def advance(self, query: str, value: date | str) -> None:
         """Move a date cursor forward (never back: a backfill of an old window keeps it)."""
         text = value.isoformat() if isinstance(value, date) else value
-        old = self.cursor(query)
-        if isinstance(value, date) and old and old[:10] >= text:
-            return
-        set_cursor(self.wh, self.source, query, text)
+        set_cursor(self.wh, self.source, query, text, forward_only=isinstance(value, date))
 
     def warn(self, message: str) -> None:
         self.report.warnings.append(message)

@@ -151,3 +151,16 @@ def test_lock_held_too_long_names_the_holder(warehouse: Warehouse) -> None:
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_forward_only_cursor_never_moves_back(warehouse: Warehouse) -> None:
+    from warehouse.state import get_cursor, set_cursor
+
+    set_cursor(warehouse, "crossref", "2375-2548", "2026-11-25", forward_only=True)
+    set_cursor(warehouse, "crossref", "2375-2548", "2024-02-29", forward_only=True)  # a backfill
+    assert get_cursor(warehouse, "crossref", "2375-2548") == "2026-11-25"
+    set_cursor(warehouse, "crossref", "2375-2548", "2026-12-02", forward_only=True)
+    assert get_cursor(warehouse, "crossref", "2375-2548") == "2026-12-02"
+    set_cursor(warehouse, "openalex", "W1", "token-b")
+    set_cursor(warehouse, "openalex", "W1", "token-a")  # opaque tokens are simply replaced
+    assert get_cursor(warehouse, "openalex", "W1") == "token-a"

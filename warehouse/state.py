@@ -22,12 +22,17 @@ def get_cursor(wh: Warehouse, source: str, query: str = "") -> str | None:
     return row[0] if row else None
 
 
-def set_cursor(wh: Warehouse, source: str, query: str, value: str) -> None:
-    """Advance a cursor. Call only after the batch it covers is stored."""
+def set_cursor(wh: Warehouse, source: str, query: str, value: str, *,
+               forward_only: bool = False) -> None:
+    """Advance a cursor. Call only after the batch it covers is stored.
+
+    With `forward_only` an ISO-date cursor never moves back (a backfill of an old window keeps
+    it); the comparison happens inside the write, so two runs racing cannot undo each other."""
+    guard = " WHERE cursors.value < excluded.value" if forward_only else ""
     with wh.write() as con:
         con.execute(
             "INSERT INTO cursors VALUES (?, ?, ?, now()) ON CONFLICT (source, query) "
-            "DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            f"DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at{guard}",
             [source, query, value],
         )
 
