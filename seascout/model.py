@@ -44,8 +44,6 @@ class Label(StrEnum):
     IRRELEVANT = "irrelevant"
 
 
-RELEVANT_LABELS: tuple[Label, ...] = tuple(lb for lb in Label if lb is not Label.IRRELEVANT)
-
 # How much each source is trusted for bibliographic fields when records of one work merge.
 # The registry of record (Crossref) wins over arXiv, which wins over feeds, news and the seed text.
 SOURCE_PRIORITY: dict[str, int] = {

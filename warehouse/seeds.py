@@ -117,16 +117,6 @@ def _insert(con, table: str, columns: dict[str, list[object]], *, replace: bool 
         con.execute(f"INSERT {conflict}INTO {table} BY NAME SELECT * FROM seed_rows")
 
 
-def seeded_sections(wh: Warehouse) -> list[Section]:
-    """The taxonomy as stored (empty before the first seed)."""
-    from seascout.model import Label
-
-    with wh.read() as con:
-        rows = con.execute(
-            "SELECT number, title, label, description FROM sections ORDER BY number").fetchall()
-    return [Section(n, t, Label(lb) if lb else None, d or "") for n, t, lb, d in rows]
-
-
 def seed_if_changed(wh: Warehouse, folder: Path) -> SeedReport | None:
     """Seed when a survey document is new or edited since the last seed (by content hash);
     None when nothing changed. A malformed document raises SurveyError and stores nothing."""
