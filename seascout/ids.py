@@ -20,6 +20,7 @@ _ARXIV_URL_RE = re.compile(
     r"([a-z\-]+(?:\.[A-Z]{2})?/\d{7}|\d{4}\.\d{4,5})(v\d+)?",
     re.IGNORECASE,
 )
+_WORD_RE = re.compile(r"\w+")
 _TRACKING_PARAMS = re.compile(r"^(utm_|spm$|from$|fbclid$|gclid$|share|scene$|chksm$)")
 
 
@@ -137,5 +138,5 @@ def normalise_key(key: str) -> str:
 
 def title_key(title: str) -> str:
     """Lower-case alphanumeric tokens of a title, for exact and fuzzy title matching."""
-    text = unicodedata.normalize("NFKC", title).lower()
-    return " ".join(re.findall(r"\w+", text))
+    text = title if title.isascii() else unicodedata.normalize("NFKC", title)  # ASCII: already NFKC
+    return " ".join(_WORD_RE.findall(text.lower()))

@@ -105,6 +105,58 @@ def test_a_record_linking_two_stored_works_folds_them(warehouse: Warehouse) -> N
     assert rows(warehouse, "SELECT count(*) FROM links WHERE work_id = 'arxiv:2306.11029'") == [(1,)]
 
 
+def test_records_matching_one_stored_work_by_different_keys_are_written_once(
+        warehouse: Warehouse) -> None:
+    both = journal()
+    both.ids.append("arxiv:2306.11029")
+    upsert_works(warehouse, [both], now=T0)
+    by_doi = journal(abstract="Now with an abstract.")
+    by_arxiv = preprint(2)
+    by_arxiv.title = "An arXiv title that no longer resembles the journal's"
+    r = upsert_works(warehouse, [by_doi, by_arxiv], now=datetime(2026, 11, 24))
+    assert r.updated == ["doi:10.1109/tgrs.2024.3390838"] and not r.inserted
+    assert rows(warehouse, "SELECT arxiv_version, abstract FROM works") == [(2, "Now with an abstract.")]
+    assert by_doi.work_id == by_arxiv.work_id == "doi:10.1109/tgrs.2024.3390838"
+
+
+def test_one_upsert_in_small_chunks_matches_across_chunks(
+        warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("warehouse.works.CHUNK_SIZE", 2)
+    j = journal()
+    j.title = "Journal title unrelated to the preprint title at all"
+    other = Work(ids=["doi:10.5555/other"], title="Another paper entirely",
+                 provenance=[Provenance("crossref", "q", T0)])
+    bridge = Work(ids=["arxiv:2306.11029", "doi:10.1109/tgrs.2024.3390838"], title="SeaCLIP",
+                  provenance=[Provenance("arxiv_api", "q2", T0)])
+    # chunk 1: the preprint and the journal version, not yet known to be one work;
+    # chunk 2: a second sighting of the preprint and an unrelated paper; chunk 3: the bridge.
+    records = [preprint(1), j, preprint(2), other, bridge]
+    r = upsert_works(warehouse, records, now=T0)
+    assert sorted(r.inserted) == ["arxiv:2306.11029", "doi:10.5555/other"]
+    assert r.merged_away == ["doi:10.1109/tgrs.2024.3390838"] and not r.updated and not r.unchanged
+    assert rows(warehouse, "SELECT work_id, arxiv_version FROM works ORDER BY 1") == [
+        ("arxiv:2306.11029", 2), ("doi:10.5555/other", None)]
+    assert [w.work_id for w in records] == [
+        "arxiv:2306.11029", "arxiv:2306.11029", "arxiv:2306.11029", "doi:10.5555/other",
+        "arxiv:2306.11029"]
+
+
+def test_an_iterator_of_records_is_stored_chunk_by_chunk(
+        warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("warehouse.works.CHUNK_SIZE", 3)
+    made = []
+
+    def records():  # type: ignore[no-untyped-def]
+        for i in range(10):
+            made.append(i)
+            yield Work(ids=[f"doi:10.5555/n{i % 7}"], title=f"Paper number {i % 7}",
+                       provenance=[Provenance("crossref", "q", T0, str(i))])
+
+    r = upsert_works(warehouse, records(), now=T0)
+    assert len(made) == 10 and len(r.inserted) == 7 and len(r.work_ids) == 7
+    assert rows(warehouse, "SELECT count(*), count(DISTINCT work_id) FROM provenance") == [(10, 7)]
+
+
 def test_failed_batch_stores_nothing(warehouse: Warehouse) -> None:
     bad = preprint()
     bad.ids = ["doi:not-a-doi"]

@@ -124,9 +124,6 @@ class _Database:
     (2.2 s instead of 0.75 s).
     """
 
-    _open: dict[Path, _Database] = {}
-    _lock = threading.Lock()
-
     def __init__(self, path: Path, read_only: bool):
         self.path, self.read_only, self.users = path, read_only, 0
         self.root = duckdb.connect(config={"temp_directory": f"{path}.tmp"})
@@ -143,12 +140,12 @@ class _Database:
         """The process's instance for `path`, opening it if needed. A reader shares a writer's
         instance; a writer waits (raises `_InUse`) while only readers have the file open."""
         key = path.resolve()
-        with cls._lock:
-            db = cls._open.get(key)
+        with _registry_lock:
+            db = _databases.get(key)
             if db is not None and db.read_only and not read_only:
                 raise _InUse("a read-only connection in this process")
             if db is None:
-                db = cls._open[key] = _Database(key, read_only)
+                db = _databases[key] = _Database(key, read_only)
             db.users += 1
             return db
 
@@ -162,19 +159,21 @@ class _Database:
             con.close()
 
     def release(self) -> None:
-        with self._lock:
+        with _registry_lock:
             self.users -= 1
             if self.users == 0:
-                del self._open[self.path]
+                del _databases[self.path]
                 self.root.close()
 
 
+_databases: dict[Path, _Database] = {}  # open in this process, by resolved path
 _writer_locks: dict[Path, threading.Lock] = {}
+_registry_lock = threading.Lock()
 
 
 def _writer_lock(path: Path) -> threading.Lock:
     """One writer per file in this process; DuckDB serialises processes."""
-    with _Database._lock:
+    with _registry_lock:
         return _writer_locks.setdefault(path.resolve(), threading.Lock())
 
 

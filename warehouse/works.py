@@ -16,6 +16,7 @@ from copy import copy
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
+from itertools import islice
 from typing import NamedTuple
 
 import duckdb
@@ -23,7 +24,7 @@ import pyarrow as pa
 
 from seascout.ids import title_key
 from seascout.model import Author, Kind, Link, LinkKind, Venue, Work
-from warehouse.db import Warehouse, registered
+from warehouse.db import ROW_GROUP_SIZE, Warehouse, registered
 from warehouse.merge import (
     block_of,
     fuzzy_class,
@@ -46,6 +47,7 @@ _CONTENT_HASH_SQL = """md5(concat_ws(chr(31), kind, title, coalesce(abstract, ''
     coalesce(volume, ''), coalesce(issue, ''), coalesce(pages, ''), coalesce(article_number, ''),
     coalesce(publisher, ''), array_to_string(categories, '|'), coalesce(arxiv_version::VARCHAR, ''),
     coalesce(journal_ref, ''), language, ids_text))"""
+CHUNK_SIZE = 65_536  # records stored per step of one upsert (bounds memory)
 _ARROW_SCHEMA = pa.schema([
     ("work_id", pa.string()), ("kind", pa.string()), ("title", pa.string()),
     ("title_key", pa.string()), ("abstract", pa.string()), ("authors", pa.list_(pa.string())),
@@ -71,6 +73,17 @@ class UpsertResult:
     def work_ids(self) -> list[str]:
         return self.inserted + self.updated + self.unchanged
 
+    def settle(self) -> UpsertResult:
+        """Each work_id once, under its final state (a work stored by one chunk and matched by
+        a later one is new; one folded into another is only in `merged_away`)."""
+        gone = set(self.merged_away)
+        self.inserted = [w for w in dict.fromkeys(self.inserted) if w not in gone]
+        seen = gone | set(self.inserted)
+        self.updated = [w for w in dict.fromkeys(self.updated) if w not in seen]
+        seen |= set(self.updated)
+        self.unchanged = [w for w in dict.fromkeys(self.unchanged) if w not in seen]
+        return self
+
     def __str__(self) -> str:
         return (f"{len(self.inserted)} new, {len(self.updated)} updated, "
                 f"{len(self.unchanged)} unchanged")
@@ -78,11 +91,10 @@ class UpsertResult:
 
 def upsert_works(wh: Warehouse, works: Iterable[Work], *, now: datetime | None = None) -> UpsertResult:
     """Store works, merging with what is there. One transaction: all or nothing."""
-    batch = list(works)
-    if not batch:
+    if isinstance(works, Sequence) and not works:
         return UpsertResult()
     with wh.write() as con, _gc_paused():
-        return upsert_works_in(con, batch, now=now)
+        return upsert_works_in(con, works, now=now)
 
 
 @contextmanager
@@ -100,15 +112,33 @@ def _gc_paused() -> Iterator[None]:
 
 def upsert_works_in(con: duckdb.DuckDBPyConnection, works: Iterable[Work], *,
                     now: datetime | None = None) -> UpsertResult:
-    """`upsert_works` inside a transaction the caller holds (to store more in the same one)."""
+    """`upsert_works` inside a transaction the caller holds (to store more in the same one).
+
+    Records are stored CHUNK_SIZE at a time, so memory stays bounded however many come (an
+    iterator is never materialised). A record that belongs to a work stored by an earlier
+    chunk finds it in the warehouse like any stored work. Records given as a sequence get
+    the `work_id` they were stored under.
+    """
     now = now or datetime.now()
-    batch = [normalise(w) for w in works]
     result = UpsertResult()
-    if not batch:
-        return result
+    records = iter(works)
+    while chunk := list(islice(records, CHUNK_SIZE)):
+        _upsert_chunk(con, chunk, now, result)
+    if result.merged_away and isinstance(works, Sequence):
+        # A later chunk may have folded the work an earlier chunk's records went to.
+        survivor = _survivors(con, result.merged_away)
+        for w in works:
+            w.work_id = survivor.get(w.work_id, w.work_id)  # type: ignore[arg-type]
+    return result.settle()
+
+
+def _upsert_chunk(con: duckdb.DuckDBPyConnection, records: list[Work], now: datetime,
+                  result: UpsertResult) -> None:
+    batch = [normalise(w) for w in records]
     incoming = [merge_records([batch[i] for i in g]) for g in group_batch(batch)]
     matches = _match_keys(con, incoming)
     _match_titles(con, incoming, matches)
+    incoming, matches = _fold_shared_targets(incoming, matches)
     # A record identical to the one stored (same content hash) needs no loading or merging:
     # the common case when a weekly run sees again what it stored last week.
     same = _unchanged(con, [(i, incoming[i]) for i, ts in matches.items() if len(ts) == 1],
@@ -122,13 +152,12 @@ def upsert_works_in(con: duckdb.DuckDBPyConnection, works: Iterable[Work], *,
             work.work_id = same[idx]
             result.unchanged.append(work.work_id)
             continue
-        found = sorted(matches.get(idx, ()), key=lambda w: (existing[w][2], w))
-        if not found:
+        if idx not in matches:
             work.work_id = work.ids[0]
             new_rows.append(_Row(work, rank(work), now, None))
             result.inserted.append(work.work_id)
             continue
-        survivor, others = found[0], found[1:]
+        survivor, *others = sorted(matches[idx], key=lambda w: (existing[w][2], w))
         old, old_rank, first_seen = existing[survivor]
         merged = merge_records([work, old, *(existing[o][0] for o in others)],
                                [rank(work), old_rank, *(existing[o][1] for o in others)])
@@ -148,7 +177,41 @@ def upsert_works_in(con: duckdb.DuckDBPyConnection, works: Iterable[Work], *,
     owner = {k: m.work_id for m in incoming for k in m.ids}
     for w in batch:  # let callers see where each record went
         w.work_id = owner[w.ids[0]]
-    return result
+
+
+def _fold_shared_targets(incoming: list[Work], matches: dict[int, set[str]]
+                         ) -> tuple[list[Work], dict[int, set[str]]]:
+    """Records that share no key may still match one stored work (one by its DOI, one by
+    its arXiv id): they are that work, so merge them before writing it once."""
+    claimed: dict[str, int] = {}
+    folded: dict[int, list[int]] = {}
+    for idx in sorted(matches):
+        owner = next((claimed[t] for t in matches[idx] if t in claimed), idx)
+        folded.setdefault(owner, []).append(idx)
+        for t in matches[idx]:
+            claimed.setdefault(t, owner)
+    if all(len(members) == 1 for members in folded.values()):
+        return incoming, matches
+    absorbed = {i for members in folded.values() for i in members[1:]}
+    out: list[Work] = []
+    out_matches: dict[int, set[str]] = {}
+    for idx, work in enumerate(incoming):
+        if idx in absorbed:
+            continue
+        members = folded.get(idx, [idx])
+        if len(members) > 1:
+            work = merge_records([incoming[i] for i in members])
+        if idx in matches:
+            out_matches[len(out)] = set().union(*(matches[i] for i in members))
+        out.append(work)
+    return out, out_matches
+
+
+def _survivors(con: duckdb.DuckDBPyConnection, gone: list[str]) -> dict[str, str]:
+    """Where each folded work_id went (its ids now point at the survivor)."""
+    found = dict(con.execute(
+        "SELECT id, work_id FROM work_ids WHERE id IN (SELECT unnest(?))", [gone]).fetchall())
+    return {g: found[g] for g in gone if g in found}
 
 
 class _Row(NamedTuple):
@@ -250,7 +313,15 @@ def _bulk_pool() -> pa.MemoryPool:
         return pa.system_memory_pool()
 
 
-def _arrow(rows: Sequence[_Row], now: datetime) -> pa.Table:
+def _arrow(rows: Sequence[_Row], now: datetime) -> pa.RecordBatchReader:
+    """The works-table rows as a stream of record batches of one row group each, built while
+    DuckDB reads them: it compresses a row group on one core while the next is built."""
+    batches = (_record_batch(rows[i:i + ROW_GROUP_SIZE], now)
+               for i in range(0, len(rows), ROW_GROUP_SIZE))
+    return pa.RecordBatchReader.from_batches(_ARROW_SCHEMA, batches)
+
+
+def _record_batch(rows: Sequence[_Row], now: datetime) -> pa.RecordBatch:
     works = [r.work for r in rows]
     venues = [w.venue for w in works]
     columns = {
@@ -284,7 +355,7 @@ def _arrow(rows: Sequence[_Row], now: datetime) -> pa.Table:
         "ids_text": ["|".join(sorted(w.ids)) for w in works],
     }
     pool = _bulk_pool()
-    return pa.Table.from_arrays(
+    return pa.RecordBatch.from_arrays(
         [values if isinstance(values, pa.Array) else pa.array(values, f.type, memory_pool=pool)
          for f, values in zip(_ARROW_SCHEMA, columns.values(), strict=True)],
         schema=_ARROW_SCHEMA)
