@@ -151,7 +151,8 @@ class _Database:
 
     @contextmanager
     def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        con = self.root.cursor()
+        with _registry_lock:  # the root connection is shared by threads: one call at a time
+            con = self.root.cursor()
         try:
             con.execute(f"USE {ALIAS}")
             yield con
