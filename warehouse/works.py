@@ -47,7 +47,7 @@ _CONTENT_HASH_SQL = """md5(concat_ws(chr(31), kind, title, coalesce(abstract, ''
     coalesce(volume, ''), coalesce(issue, ''), coalesce(pages, ''), coalesce(article_number, ''),
     coalesce(publisher, ''), array_to_string(categories, '|'), coalesce(arxiv_version::VARCHAR, ''),
     coalesce(journal_ref, ''), language, ids_text))"""
-CHUNK_SIZE = 65_536  # records stored per step of one upsert (bounds memory)
+CHUNK_SIZE = 32_768  # records per step of one upsert: two row groups, so both cores write
 _ARROW_SCHEMA = pa.schema([
     ("work_id", pa.string()), ("kind", pa.string()), ("title", pa.string()),
     ("title_key", pa.string()), ("abstract", pa.string()), ("authors", pa.list_(pa.string())),
@@ -122,8 +122,8 @@ def upsert_works_in(con: duckdb.DuckDBPyConnection, works: Iterable[Work], *,
     now = now or datetime.now()
     result = UpsertResult()
     records = iter(works)
-    while chunk := list(islice(records, CHUNK_SIZE)):
-        _upsert_chunk(con, chunk, now, result)
+    while _upsert_chunk(con, islice(records, CHUNK_SIZE), now, result):
+        pass  # (no chunk stays referenced here while the next one is made)
     if result.merged_away and isinstance(works, Sequence):
         # A later chunk may have folded the work an earlier chunk's records went to.
         survivor = _survivors(con, result.merged_away)
@@ -132,9 +132,12 @@ def upsert_works_in(con: duckdb.DuckDBPyConnection, works: Iterable[Work], *,
     return result.settle()
 
 
-def _upsert_chunk(con: duckdb.DuckDBPyConnection, records: list[Work], now: datetime,
-                  result: UpsertResult) -> None:
+def _upsert_chunk(con: duckdb.DuckDBPyConnection, records: Iterable[Work], now: datetime,
+                  result: UpsertResult) -> int:
+    """Store some records; returns how many there were (0: none left)."""
     batch = [normalise(w) for w in records]
+    if not batch:
+        return 0
     incoming = [merge_records([batch[i] for i in g]) for g in group_batch(batch)]
     matches = _match_keys(con, incoming)
     _match_titles(con, incoming, matches)
@@ -177,6 +180,7 @@ def _upsert_chunk(con: duckdb.DuckDBPyConnection, records: list[Work], now: date
     owner = {k: m.work_id for m in incoming for k in m.ids}
     for w in batch:  # let callers see where each record went
         w.work_id = owner[w.ids[0]]
+    return len(batch)
 
 
 def _fold_shared_targets(incoming: list[Work], matches: dict[int, set[str]]
