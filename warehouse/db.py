@@ -3,7 +3,8 @@
 DuckDB lets one process hold a database file at a time; a second process, even a reader,
 gets "Could not set lock on file … (PID n)" at once. Writers therefore keep connections
 short (`Warehouse.write()` is one transaction), and every open retries a lock conflict with
-backoff, then fails with a message that names the process holding the file.
+backoff, then fails with a message that names the process holding the file. Inside one
+process, the short connections are cursors on one shared DuckDB instance (`_Database`).
 """
 
 from __future__ import annotations
