@@ -119,6 +119,23 @@ def test_records_matching_one_stored_work_by_different_keys_are_written_once(
     assert by_doi.work_id == by_arxiv.work_id == "doi:10.1109/tgrs.2024.3390838"
 
 
+def test_records_chained_through_stored_works_fold_into_one(warehouse: Warehouse) -> None:
+    w1 = journal()
+    w1.ids.append("arxiv:2306.11029")
+    w2 = Work(ids=["doi:10.5555/w2", "url:https://example.org/w2"], title="Stored elsewhere",
+              provenance=[Provenance("crossref", "q", T0)])
+    upsert_works(warehouse, [w1, w2], now=T0)
+    r1 = journal()  # → w1 by DOI
+    r2 = Work(ids=["doi:10.5555/w2"], title="Stored elsewhere",
+              provenance=[Provenance("crossref", "q", T0)])  # → w2 by DOI
+    r3 = Work(ids=["arxiv:2306.11029", "url:https://example.org/w2"], title="Bridge",
+              provenance=[Provenance("arxiv_api", "q", T0)])  # → both
+    r = upsert_works(warehouse, [r1, r2, r3], now=datetime(2026, 11, 24))
+    assert len(r.updated) == 1 and len(r.merged_away) == 1 and not r.inserted
+    assert rows(warehouse, "SELECT count(*) FROM works") == [(1,)]
+    assert len({r1.work_id, r2.work_id, r3.work_id}) == 1
+
+
 def test_one_upsert_in_small_chunks_matches_across_chunks(
         warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("warehouse.works.CHUNK_SIZE", 2)

@@ -91,27 +91,39 @@ def block_of(tkey: str) -> str:
     return tkey.split(" ", 1)[0] if tkey else ""
 
 
-def group_batch(works: Sequence[Work]) -> list[list[int]]:
-    """Indices of records that are one work: shared keys, then fuzzy titles by block."""
-    parent = list(range(len(works)))
+class Partition:
+    """Indices 0..n-1 joined into groups (union-find)."""
 
-    def find(i: int) -> int:
+    def __init__(self, n: int):
+        self.parent = list(range(n))
+
+    def find(self, i: int) -> int:
+        parent = self.parent
         while parent[i] != i:
             parent[i] = parent[parent[i]]
             i = parent[i]
         return i
 
-    def union(a: int, b: int) -> None:
-        ra, rb = find(a), find(b)
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
         if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
+            self.parent[max(ra, rb)] = min(ra, rb)
 
+    def groups(self) -> list[list[int]]:
+        """The groups, each in index order, ordered by their first index."""
+        out: dict[int, list[int]] = defaultdict(list)
+        for i in range(len(self.parent)):
+            out[self.find(i)].append(i)
+        return list(out.values())
+
+
+def group_batch(works: Sequence[Work]) -> list[list[int]]:
+    """Indices of records that are one work: shared keys, then fuzzy titles by block."""
+    parts = Partition(len(works))
     owner: dict[str, int] = {}
     for i, w in enumerate(works):
         for k in w.ids:
-            j = owner.setdefault(k, i)
-            if j != i:
-                union(i, j)
+            parts.union(i, owner.setdefault(k, i))
 
     blocks: dict[str, list[int]] = defaultdict(list)
     for i, w in enumerate(works):
@@ -122,18 +134,14 @@ def group_batch(works: Sequence[Work]) -> list[list[int]]:
             continue
         for x, i in enumerate(members):
             for j in members[x + 1 :]:
-                if find(i) == find(j):
+                if parts.find(i) == parts.find(j):
                     continue
                 a, b = works[i], works[j]
                 if may_match(fuzzy_class(a.ids), fuzzy_class(b.ids)) and titles_match(
                     title_key(a.title), year(a), title_key(b.title), year(b)
                 ):
-                    union(i, j)
-
-    groups: dict[int, list[int]] = defaultdict(list)
-    for i in range(len(works)):
-        groups[find(i)].append(i)
-    return list(groups.values())
+                    parts.union(i, j)
+    return parts.groups()
 
 
 def merge_records(records: Sequence[Work], ranks: Sequence[int] | None = None) -> Work:

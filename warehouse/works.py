@@ -26,6 +26,7 @@ from seascout.ids import title_key
 from seascout.model import Author, Kind, Link, LinkKind, Venue, Work
 from warehouse.db import ROW_GROUP_SIZE, Warehouse, registered
 from warehouse.merge import (
+    Partition,
     block_of,
     fuzzy_class,
     group_batch,
@@ -187,27 +188,20 @@ def _fold_shared_targets(incoming: list[Work], matches: dict[int, set[str]]
                          ) -> tuple[list[Work], dict[int, set[str]]]:
     """Records that share no key may still match one stored work (one by its DOI, one by
     its arXiv id): they are that work, so merge them before writing it once."""
-    claimed: dict[str, int] = {}
-    folded: dict[int, list[int]] = {}
-    for idx in sorted(matches):
-        owner = next((claimed[t] for t in matches[idx] if t in claimed), idx)
-        folded.setdefault(owner, []).append(idx)
-        for t in matches[idx]:
-            claimed.setdefault(t, owner)
-    if all(len(members) == 1 for members in folded.values()):
+    parts = Partition(len(incoming))
+    first: dict[str, int] = {}  # stored work_id → the first record matching it
+    for idx, targets in matches.items():
+        for t in targets:
+            parts.union(idx, first.setdefault(t, idx))
+    groups = parts.groups()
+    if len(groups) == len(incoming):
         return incoming, matches
-    absorbed = {i for members in folded.values() for i in members[1:]}
     out: list[Work] = []
     out_matches: dict[int, set[str]] = {}
-    for idx, work in enumerate(incoming):
-        if idx in absorbed:
-            continue
-        members = folded.get(idx, [idx])
-        if len(members) > 1:
-            work = merge_records([incoming[i] for i in members])
-        if idx in matches:
-            out_matches[len(out)] = set().union(*(matches[i] for i in members))
-        out.append(work)
+    for members in groups:
+        if hits := set().union(*(matches.get(i, set()) for i in members)):
+            out_matches[len(out)] = hits
+        out.append(merge_records([incoming[i] for i in members]))
     return out, out_matches
 
 
