@@ -123,7 +123,8 @@ def group_batch(works: Sequence[Work]) -> list[list[int]]:
     owner: dict[str, int] = {}
     for i, w in enumerate(works):
         for k in w.ids:
-            parts.union(i, owner.setdefault(k, i))
+            if (j := owner.setdefault(k, i)) != i:
+                parts.union(i, j)
 
     blocks: dict[str, list[int]] = defaultdict(list)
     for i, w in enumerate(works):
