@@ -26,8 +26,8 @@ from lxml import etree
 from seascout.config import ArxivConfig, Config
 from seascout.ids import InvalidIdError, arxiv_key, doi_key, split_arxiv_version
 from seascout.model import Author, Kind, Label, Link, LinkKind, Provenance, Work
-from spiders.http import HttpClient, OfflineError
-from spiders.source import CrawlContext, SourceError
+from spiders.http import HttpClient
+from spiders.source import CrawlContext, SourceError, each_query
 
 SOURCE = "arxiv_api"
 ARXIV_GATE = "arxiv"  # one politeness gate for every arXiv endpoint
@@ -249,23 +249,18 @@ def run(ctx: CrawlContext) -> None:
     """Every topic query over its window; store each page; advance each cursor at the end."""
     cfg = ctx.settings.config.sources.arxiv
     fetch = ArxivFetch(ctx.http, cfg)
-    failures: list[str] = []
-    for label, search in topic_queries(ctx.settings.config).items():
+
+    def one(query: tuple[str, str]) -> None:
+        label, search = query
         start, end = ctx.window(label, overlap_days=cfg.overlap_days,
                                 first_run_days=cfg.first_run_days)
         seen: set[str] = set()
-        try:
-            for works in fetch.pages(search, start, end, label=label):
-                fresh = [w for w in works if w.ids[0] not in seen]
-                seen.update(w.ids[0] for w in works)
-                ctx.report.fetched += len(fresh)
-                if fresh:
-                    ctx.store(fresh)
-        except OfflineError:
-            raise  # no point trying the other queries
-        except Exception as e:
-            failures.append(f"{label}: {e}")
-            continue
+        for works in fetch.pages(search, start, end, label=label):
+            fresh = [w for w in works if w.ids[0] not in seen]
+            seen.update(w.ids[0] for w in works)
+            ctx.report.fetched += len(fresh)
+            if fresh:
+                ctx.store(fresh)
         ctx.advance(label, end)
-    if failures:
-        raise SourceError("; ".join(failures))
+
+    each_query(topic_queries(ctx.settings.config).items(), lambda q: q[0], one)

@@ -26,7 +26,7 @@ from lxml import html as lxml_html
 from seascout.ids import InvalidIdError, doi_key, normalise_doi
 from seascout.model import Author, Kind, Link, LinkKind, Provenance, Venue, Work
 from spiders.http import HttpClient, HttpStatusError, OfflineError, Response
-from spiders.source import CrawlContext, SourceError
+from spiders.source import CrawlContext, SourceError, each_query
 
 SOURCE = "crossref"
 _ARTICLE_TYPES = {"journal-article", "proceedings-article", "posted-content", "book-chapter"}
@@ -182,8 +182,8 @@ def journal_watch(ctx: CrawlContext) -> None:
     """Every configured ISSN since its cursor; the cursor moves after that ISSN is stored."""
     cfg = ctx.settings.config.sources.crossref
     mailto = ctx.settings.config.contact_email
-    failures = []
-    for issn, journal in cfg.journals.items():
+
+    def one(issn: str) -> None:
         start, end = ctx.window(issn, overlap_days=cfg.overlap_days,
                                 first_run_days=cfg.first_run_days)
         filt = f"issn:{issn},from-index-date:{start.isoformat()},type:journal-article"
@@ -191,28 +191,22 @@ def journal_watch(ctx: CrawlContext) -> None:
             filt += f",until-index-date:{end.isoformat()}"
         cursor: str | None = "*"
         seen = 0
-        try:
-            while cursor:
-                params = {"filter": filt, "rows": cfg.rows, "cursor": cursor}
-                if mailto:
-                    params["mailto"] = mailto
-                r = ctx.http.get(f"{cfg.base_url.rstrip('/')}/works", params, gate="crossref")
-                adapt_rate(ctx.http, "crossref", r)
-                works, next_cursor, total = parse_list(r.content, query=f"issn:{issn}")
-                ctx.report.fetched += len(works)
-                if works:
-                    ctx.store(works)
-                seen += len(works)
-                n_items = _count_items(r.content)
-                cursor = next_cursor if n_items >= cfg.rows and seen < total else None
-        except OfflineError:
-            raise  # no point trying the other queries
-        except Exception as e:
-            failures.append(f"{journal} ({issn}): {e}")
-            continue
+        while cursor:
+            params = {"filter": filt, "rows": cfg.rows, "cursor": cursor}
+            if mailto:
+                params["mailto"] = mailto
+            r = ctx.http.get(f"{cfg.base_url.rstrip('/')}/works", params, gate="crossref")
+            adapt_rate(ctx.http, "crossref", r)
+            works, next_cursor, total = parse_list(r.content, query=f"issn:{issn}")
+            ctx.report.fetched += len(works)
+            if works:
+                ctx.store(works)
+            seen += len(works)
+            n_items = _count_items(r.content)
+            cursor = next_cursor if n_items >= cfg.rows and seen < total else None
         ctx.advance(issn, end)
-    if failures:
-        raise SourceError("; ".join(failures))
+
+    each_query(cfg.journals, lambda issn: f"{cfg.journals[issn]} ({issn})", one)
 
 
 def _count_items(body: bytes) -> int:

@@ -13,11 +13,11 @@ from datetime import UTC, date, datetime
 
 import feedparser
 
+from seascout.config import FeedConfig
 from seascout.ids import InvalidIdError, doi_key, find_dois, url_key
 from seascout.model import Author, Kind, Link, LinkKind, Provenance, Venue, Work
 from spiders.arxiv_rss import cut_off
-from spiders.http import OfflineError
-from spiders.source import CrawlContext, SourceError, SourceSkipped
+from spiders.source import CrawlContext, SourceError, SourceSkipped, each_query
 
 SOURCE = "journal_feed"
 
@@ -97,19 +97,12 @@ def run(ctx: CrawlContext) -> None:
     if not feeds:
         raise SourceSkipped("no journal feeds configured (add [[sources.journal_feeds.feeds]] "
                             "entries with name and url; the Crossref ISSN watch covers the rest)")
-    failures = []
-    for feed in feeds:
-        try:
-            r = ctx.http.get(feed.url)
-            works = parse(r.content, query=feed.name, journal=None)
-        except OfflineError:
-            raise  # no point trying the other queries
-        except Exception as e:
-            failures.append(f"{feed.name}: {e}")
-            continue
+
+    def one(feed: FeedConfig) -> None:
+        works = parse(ctx.http.get(feed.url).content, query=feed.name, journal=None)
         ctx.report.fetched += len(works)
         if works:
             ctx.store(works)
         ctx.advance(feed.name, ctx.today)
-    if failures:
-        raise SourceError("; ".join(failures))
+
+    each_query(feeds, lambda f: f.name, one)

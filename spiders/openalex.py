@@ -20,9 +20,9 @@ from datetime import date, datetime
 from typing import Any
 
 from seascout.ids import InvalidIdError, doi_key, normalise_doi
-from seascout.model import Author, Kind, Link, LinkKind, Provenance, Venue, Work
-from spiders.http import HttpStatusError, OfflineError
-from spiders.source import CrawlContext, SourceError, SourceSkipped
+from seascout.model import Author, Kind, Link, LinkKind, Provenance, Venue, WatchItem, Work
+from spiders.http import HttpStatusError
+from spiders.source import CrawlContext, SourceError, SourceSkipped, SourceStopped, each_query
 
 SOURCE = "openalex"
 _SELECT_TYPES_PREPRINT = {"preprint", "posted-content"}
@@ -136,14 +136,13 @@ def run(ctx: CrawlContext) -> None:
     auth = {"api_key": key}
     if ctx.settings.config.contact_email:
         auth["mailto"] = ctx.settings.config.contact_email
-    failures = []
-    for item in items:
-        query = f"cites:{item.key}"
+
+    def one(item: WatchItem) -> None:
         try:
             wid = _resolve(ctx, base, item.key, auth)
             if wid is None:
                 ctx.warn(f"{item.key}: not in OpenAlex yet")
-                continue
+                return
             start, end = ctx.window(item.key, overlap_days=cfg.overlap_days,
                                     first_run_days=cfg.first_run_days)
             filt = f"cites:{wid},from_publication_date:{start.isoformat()}"
@@ -153,24 +152,18 @@ def run(ctx: CrawlContext) -> None:
             while cursor:
                 r = ctx.http.get(f"{base}/works", {"filter": filt, "per_page": cfg.per_page,
                                                    "cursor": cursor, **auth}, gate="openalex")
-                works, cursor = parse_page(r.content, query=query)
+                works, cursor = parse_page(r.content, query=f"cites:{item.key}")
                 ctx.report.fetched += len(works)
                 if not works:
                     break
                 ctx.store(works)
         except HttpStatusError as e:
             if e.status in (401, 403):
-                raise SourceError(f"OpenAlex refused the key or the quota is spent: {e}") from None
-            failures.append(f"{item.key}: {e}")
-            continue
-        except OfflineError:
-            raise  # no point trying the other queries
-        except Exception as e:
-            failures.append(f"{item.key}: {e}")
-            continue
+                raise SourceStopped(f"OpenAlex refused the key or the quota is spent: {e}") from None
+            raise
         ctx.advance(item.key, end)
-    if failures:
-        raise SourceError("; ".join(failures))
+
+    each_query(items, lambda item: item.key, one)
 
 
 def _resolve(ctx: CrawlContext, base: str, key: str, auth: dict[str, str]) -> str | None:

@@ -11,13 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import TypeVar
 
 from seascout.config import Settings
 from seascout.model import SourceReport, Work
-from spiders.http import HttpClient
+from spiders.http import HttpClient, OfflineError
 from warehouse.db import Warehouse
 from warehouse.state import get_cursor, set_cursor
 from warehouse.works import UpsertResult, upsert_works
+
+T = TypeVar("T")
 
 
 class SourceSkipped(Exception):
@@ -26,6 +29,26 @@ class SourceSkipped(Exception):
 
 class SourceError(RuntimeError):
     """A source-level failure with a message fit for the CLI (names the cause and the fix)."""
+
+
+class SourceStopped(SourceError):
+    """A failure that stops the source's remaining queries too (e.g. its API key was refused)."""
+
+
+def each_query(items: Iterable[T], label: Callable[[T], str], run_one: Callable[[T], None]) -> None:
+    """Run a source's queries in isolation. A query that fails is recorded (its cursor stays
+    where it was) and the others still run; being offline, or a `SourceStopped`, stops them
+    all. Raises one `SourceError` naming every failed query at the end."""
+    failures: list[str] = []
+    for item in items:
+        try:
+            run_one(item)
+        except (OfflineError, SourceStopped):
+            raise
+        except Exception as e:
+            failures.append(f"{label(item)}: {e}")
+    if failures:
+        raise SourceError("; ".join(failures))
 
 
 @dataclass(slots=True)
