@@ -115,7 +115,7 @@ def row_by_row(n: int, folder: Path) -> dict[str, float | str]:
     works = [normalise(w) for w in synthetic(n, seed=11)]
     for w in works:
         w.work_id = w.ids[0]
-    rows = _record_batch([_Row(w, rank(w), now, None) for w in works], now).to_pylist()
+    rows = _record_batch([_Row(w, w.ids[0], rank(w), now, None) for w in works], now).to_pylist()
     columns = [c for c in rows[0] if c != "ids_text"]
     upsert = (f"INSERT INTO works ({', '.join(columns)}, content_hash) "
               f"VALUES ({', '.join('?' * (len(columns) + 1))}) ON CONFLICT (work_id) DO UPDATE SET "

@@ -4,6 +4,7 @@ import textwrap
 import time
 from datetime import date, datetime
 
+import duckdb
 import pytest
 
 from seascout.model import Author, Kind, Link, LinkKind, Provenance, Venue, Work
@@ -180,6 +181,25 @@ def test_failed_batch_stores_nothing(warehouse: Warehouse) -> None:
     with pytest.raises(ValueError):
         upsert_works(warehouse, [journal(), bad], now=T0)
     assert rows(warehouse, "SELECT count(*) FROM works") == [(0,)]
+
+
+@pytest.mark.parametrize("failure", ["bad key (while chunk 2 is written)", "row DuckDB refuses"])
+def test_a_failure_in_a_later_chunk_stores_no_chunk(
+        warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch, failure: str) -> None:
+    monkeypatch.setattr("warehouse.works.CHUNK_SIZE", 2)
+    records = [Work(ids=[f"doi:10.5555/ok{i}"], title=f"Paper {i}",
+                    provenance=[Provenance("crossref", "q", T0)]) for i in range(5)]
+    if failure.startswith("bad key"):  # raised in Python, in chunk 3
+        records[4].ids = ["doi:not-a-doi"]
+        expected: type[Exception] = ValueError
+    else:  # raised by DuckDB (NOT NULL) on the writer thread, in chunk 2
+        records[2].language = None  # type: ignore[assignment]
+        expected = duckdb.ConstraintException
+    with pytest.raises(expected):
+        upsert_works(warehouse, records, now=T0)
+    assert rows(warehouse, "SELECT count(*) FROM works UNION ALL SELECT count(*) FROM work_ids"
+                " UNION ALL SELECT count(*) FROM provenance") == [(0,), (0,), (0,)]
+    assert len(upsert_works(warehouse, records[:2], now=T0).inserted) == 2  # still usable
 
 
 def test_sql_is_read_only(warehouse: Warehouse) -> None:

@@ -14,7 +14,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from importlib import resources
 from pathlib import Path
 
@@ -213,5 +213,10 @@ def registered(con: duckdb.DuckDBPyConnection, name: str, table: object) -> Iter
     con.register(name, table)
     try:
         yield
-    finally:
-        con.unregister(name)
+    except BaseException:
+        # A failed statement aborts the transaction, and DuckDB then refuses the unregister
+        # too: the statement's error is the one to see (the view ends with the connection).
+        with suppress(duckdb.Error):
+            con.unregister(name)
+        raise
+    con.unregister(name)

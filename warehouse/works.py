@@ -1,8 +1,9 @@
 """Storing and loading works: normalise → dedupe/merge → one bulk upsert.
 
 Everything is written through Arrow tables in one transaction per batch (DuckDB's
-`executemany` does ~450 rows/s, bulk inserts ~125k rows/s). Re-upserting records that add
-nothing leaves every row untouched.
+`executemany` does ~450 rows/s, bulk inserts ~125k rows/s). A large batch is stored in
+chunks, and DuckDB writes one chunk while Python prepares the next. Re-upserting records
+that add nothing leaves every row untouched.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from __future__ import annotations
 import gc
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent import futures
 from contextlib import contextmanager
-from copy import copy
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -119,12 +120,20 @@ def upsert_works_in(con: duckdb.DuckDBPyConnection, works: Iterable[Work], *,
     iterator is never materialised). A record that belongs to a work stored by an earlier
     chunk finds it in the warehouse like any stored work. Records given as a sequence get
     the `work_id` they were stored under.
+
+    DuckDB writes one chunk while Python prepares the next (`_Writer`): the two overlap on
+    two cores, and every read of the warehouse waits until the writes before it are done.
     """
     now = now or datetime.now()
     result = UpsertResult()
     records = iter(works)
-    while _upsert_chunk(con, islice(records, CHUNK_SIZE), now, result):
-        pass  # (no chunk stays referenced here while the next one is made)
+    with _Writer() as writer:
+        chunk = _Chunk.prepare(islice(records, CHUNK_SIZE), now)
+        while chunk:
+            writer.wait()  # the warehouse now holds every earlier chunk
+            _store_chunk(con, writer, chunk, now, result)
+            del chunk  # (its records need not stay in memory while the next chunk is made)
+            chunk = _Chunk.prepare(islice(records, CHUNK_SIZE), now)  # while DuckDB writes
     if result.merged_away and isinstance(works, Sequence):
         # A later chunk may have folded the work an earlier chunk's records went to.
         survivor = _survivors(con, result.merged_away)
@@ -133,23 +142,90 @@ def upsert_works_in(con: duckdb.DuckDBPyConnection, works: Iterable[Work], *,
     return result.settle()
 
 
-def _upsert_chunk(con: duckdb.DuckDBPyConnection, records: Iterable[Work], now: datetime,
-                  result: UpsertResult) -> int:
-    """Store some records; returns how many there were (0: none left)."""
-    batch = [normalise(w) for w in records]
-    if not batch:
-        return 0
-    incoming = [merge_records([batch[i] for i in g]) for g in group_batch(batch)]
+class _Writer:
+    """Runs writes in order on a second thread (DuckDB releases the GIL while it works).
+    `wait()` before anything else uses the connection. Leaving waits for every write; a
+    failed write fails the rest and is raised, unless the caller is already failing."""
+
+    def __init__(self) -> None:
+        self._thread = futures.ThreadPoolExecutor(1, thread_name_prefix="seascout-writes")
+        self._pending: list[futures.Future[None]] = []
+        self._failed = False
+
+    def submit(self, write: Callable[..., None], *args: object, **kwargs: object) -> None:
+        self._pending.append(self._thread.submit(self._run, write, *args, **kwargs))
+
+    def _run(self, write: Callable[..., None], *args: object, **kwargs: object) -> None:
+        if self._failed:  # an earlier write failed: the transaction is lost anyway
+            return
+        try:
+            write(*args, **kwargs)
+        except BaseException:
+            self._failed = True
+            raise
+
+    def wait(self) -> None:
+        pending, self._pending = self._pending, []
+        for write in pending:
+            write.result()
+
+    def __enter__(self) -> _Writer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if exc[0] is not None:
+                futures.wait(self._pending)  # let them end; the caller's error is the one to see
+                self._pending = []
+            self.wait()
+        finally:
+            self._thread.shutdown()
+
+
+@dataclass
+class _Chunk:
+    """Some records, normalised and grouped (one `incoming` record per work), and the works
+    rows they would be if each were new (made before the warehouse is asked)."""
+
+    batch: list[Work]
+    incoming: list[Work]
+    as_new: pa.Table  # row i is incoming[i] stored as a new work
+    position: dict[int, int]  # id(record) → its row in `as_new`
+
+    @classmethod
+    def prepare(cls, records: Iterable[Work], now: datetime) -> _Chunk | None:
+        batch = [normalise(w) for w in records]
+        if not batch:
+            return None
+        incoming = [merge_records([batch[i] for i in g]) for g in group_batch(batch)]
+        as_new = _table([_Row(w, w.ids[0], rank(w), now, None) for w in incoming], now)
+        return cls(batch, incoming, as_new, {id(w): i for i, w in enumerate(incoming)})
+
+    def rows_as_new(self, works: Sequence[Work], now: datetime) -> pa.Table:
+        """These records' rows as new works: taken from `as_new`, or made for a record that
+        was not prepared (one folded from several after matching)."""
+        taken = [self.position.get(id(w)) for w in works]
+        if None in taken:
+            return _table([_Row(w, w.ids[0], rank(w), now, None) for w in works], now)
+        if taken == list(range(len(self.incoming))):
+            return self.as_new
+        return self.as_new.take(pa.array(taken, pa.int64()))
+
+
+def _store_chunk(con: duckdb.DuckDBPyConnection, writer: _Writer, chunk: _Chunk,
+                 now: datetime, result: UpsertResult) -> None:
+    """Match a chunk against the warehouse, merge, and queue its writes."""
+    incoming = chunk.incoming
     matches = _match_keys(con, incoming)
     _match_titles(con, incoming, matches)
     incoming, matches = _fold_shared_targets(incoming, matches)
     # A record identical to the one stored (same content hash) needs no loading or merging:
     # the common case when a weekly run sees again what it stored last week.
-    same = _unchanged(con, [(i, incoming[i]) for i, ts in matches.items() if len(ts) == 1],
-                      matches, now)
+    same = _unchanged(con, chunk, [(i, incoming[i]) for i, ts in sorted(matches.items())
+                                   if len(ts) == 1], matches, now)
     targets = {t for i, ts in matches.items() if i not in same for t in ts}
     existing = load_works(con, sorted(targets), with_rank=True) if targets else {}
-    new_rows: list[_Row] = []
+    new: list[Work] = []
     changed_rows: list[_Row] = []
     for idx, work in enumerate(incoming):
         if idx in same:
@@ -158,7 +234,7 @@ def _upsert_chunk(con: duckdb.DuckDBPyConnection, records: Iterable[Work], now: 
             continue
         if idx not in matches:
             work.work_id = work.ids[0]
-            new_rows.append(_Row(work, rank(work), now, None))
+            new.append(work)
             result.inserted.append(work.work_id)
             continue
         survivor, *others = sorted(matches[idx], key=lambda w: (existing[w][2], w))
@@ -169,19 +245,21 @@ def _upsert_chunk(con: duckdb.DuckDBPyConnection, records: Iterable[Work], now: 
         if not others and stored_fields(merged) == stored_fields(old):
             result.unchanged.append(survivor)
             continue
-        changed_rows.append(_Row(merged, max(rank(work), old_rank), first_seen,
+        changed_rows.append(_Row(merged, survivor, max(rank(work), old_rank), first_seen,
                                  _change_note(old, merged)))
         result.updated.append(survivor)
         for other in others:
             _absorb(con, other, survivor)
             result.merged_away.append(other)
-    _write_rows(con, new_rows, now, update=False)
-    _write_rows(con, changed_rows, now, update=True)
-    _write_children(con, incoming)
     owner = {k: m.work_id for m in incoming for k in m.ids}
-    for w in batch:  # let callers see where each record went
+    for w in chunk.batch:  # let callers see where each record went
         w.work_id = owner[w.ids[0]]
-    return len(batch)
+    if new:
+        writer.submit(_write_rows, con, chunk.rows_as_new(new, now), update=False)
+    if changed_rows:
+        writer.submit(_write_rows, con, _arrow(changed_rows, now), update=True)
+    for table, rows in _children(incoming):  # (made while the works rows are written)
+        writer.submit(_insert, con, table, rows)
 
 
 def _fold_shared_targets(incoming: list[Work], matches: dict[int, set[str]]
@@ -214,23 +292,24 @@ def _survivors(con: duckdb.DuckDBPyConnection, gone: list[str]) -> dict[str, str
 
 class _Row(NamedTuple):
     work: Work
+    work_id: str
     rank: int
     first_seen: datetime
     change_note: str | None
 
 
-def _unchanged(con: duckdb.DuckDBPyConnection, candidates: list[tuple[int, Work]],
-               matches: dict[int, set[str]], now: datetime) -> dict[int, str]:
+def _unchanged(con: duckdb.DuckDBPyConnection, chunk: _Chunk,
+               candidates: list[tuple[int, Work]], matches: dict[int, set[str]],
+               now: datetime) -> dict[int, str]:
     """Indices of records whose content hash equals the stored work's → that work_id."""
     if not candidates:
         return {}
-    rows = []
-    for idx, work in candidates:
-        (target,) = matches[idx]
-        probe = copy(work)
-        probe.work_id = target
-        rows.append(_Row(probe, idx, now, None))  # rank carries the index back
-    with registered(con, "probe_works", _arrow(rows, now)):
+    probe = chunk.rows_as_new([w for _, w in candidates], now)
+    for column, values in (("work_id", [next(iter(matches[i])) for i, _ in candidates]),
+                           ("source_rank", [i for i, _ in candidates])):  # (carries the index)
+        at = probe.schema.get_field_index(column)
+        probe = probe.set_column(at, column, pa.array(values, probe.schema.field(at).type))
+    with registered(con, "probe_works", _stream(probe)):
         hits = con.execute(
             f"SELECT p.source_rank, p.work_id FROM (SELECT work_id, source_rank, {_CONTENT_HASH_SQL}"
             " AS h FROM probe_works) p JOIN works w ON w.work_id = p.work_id AND w.content_hash = p.h"
@@ -311,6 +390,18 @@ def _bulk_pool() -> pa.MemoryPool:
         return pa.system_memory_pool()
 
 
+def _table(rows: Sequence[_Row], now: datetime) -> pa.Table:
+    return pa.Table.from_batches(list(_arrow(rows, now)), _ARROW_SCHEMA)
+
+
+def _stream(rows: pa.Table | pa.RecordBatchReader) -> pa.RecordBatchReader:
+    """Rows for DuckDB to read as a stream: it would scan a table on both its threads, which
+    holds ~150 MB more per 100k works and gains nothing while Python keeps a core busy."""
+    if isinstance(rows, pa.Table):
+        return pa.RecordBatchReader.from_batches(rows.schema, rows.to_batches())
+    return rows
+
+
 def _arrow(rows: Sequence[_Row], now: datetime) -> pa.RecordBatchReader:
     """The works-table rows as a stream of record batches of one row group each, built while
     DuckDB reads them: it compresses a row group on one core while the next is built."""
@@ -323,7 +414,7 @@ def _record_batch(rows: Sequence[_Row], now: datetime) -> pa.RecordBatch:
     works = [r.work for r in rows]
     venues = [w.venue for w in works]
     columns = {
-        "work_id": [w.work_id for w in works],
+        "work_id": [r.work_id for r in rows],
         "kind": [w.kind.value for w in works],
         "title": [w.title for w in works],
         "title_key": [title_key(w.title) for w in works],
@@ -359,40 +450,40 @@ def _record_batch(rows: Sequence[_Row], now: datetime) -> pa.RecordBatch:
         schema=_ARROW_SCHEMA)
 
 
-def _write_rows(con: duckdb.DuckDBPyConnection, rows: list[_Row], now: datetime, *,
+def _write_rows(con: duckdb.DuckDBPyConnection, rows: pa.Table | pa.RecordBatchReader, *,
                 update: bool) -> None:
-    if not rows:
-        return
     select = (f"INSERT INTO works BY NAME SELECT * EXCLUDE (ids_text), {_CONTENT_HASH_SQL} "
               "AS content_hash FROM incoming_works")
     if update:
         columns = [c for c in _ARROW_SCHEMA.names if c not in ("work_id", "first_seen", "ids_text")]
         sets = ", ".join(f"{c} = excluded.{c}" for c in [*columns, "content_hash"])
         select += f" ON CONFLICT (work_id) DO UPDATE SET {sets}"
-    with registered(con, "incoming_works", _arrow(rows, now)):
+    with registered(con, "incoming_works", _stream(rows)):
         con.execute(select)
 
 
-def _write_children(con: duckdb.DuckDBPyConnection, works: Sequence[Work]) -> None:
+def _children(works: Sequence[Work]) -> list[tuple[str, pa.Table]]:
+    """The work_ids, links and provenance rows of stored works (each row once)."""
     ids = {(k, w.work_id) for w in works for k in w.ids}
     links = {(w.work_id, ln.url): ln for w in works for ln in w.links}
     prov = {(w.work_id, p.source, p.query, p.record_id or ""): p.fetched_at
             for w in works for p in w.provenance}
-    _insert(con, "work_ids", {"id": [k for k, _ in ids], "work_id": [w for _, w in ids]})
-    _insert(con, "links", {
-        "work_id": [k[0] for k in links], "url": [k[1] for k in links],
-        "kind": [ln.kind.value for ln in links.values()],
-        "label": [ln.label for ln in links.values()]})
-    _insert(con, "provenance", {
-        "work_id": [k[0] for k in prov], "source": [k[1] for k in prov],
-        "query": [k[2] for k in prov], "record_id": [k[3] for k in prov],
-        "fetched_at": list(prov.values())})
+    tables = [
+        ("work_ids", {"id": [k for k, _ in ids], "work_id": [w for _, w in ids]}),
+        ("links", {"work_id": [k[0] for k in links], "url": [k[1] for k in links],
+                   "kind": [ln.kind.value for ln in links.values()],
+                   "label": [ln.label for ln in links.values()]}),
+        ("provenance", {"work_id": [k[0] for k in prov], "source": [k[1] for k in prov],
+                        "query": [k[2] for k in prov], "record_id": [k[3] for k in prov],
+                        "fetched_at": list(prov.values())}),
+    ]
+    pool = _bulk_pool()
+    return [(name, pa.table({c: pa.array(v, memory_pool=pool) for c, v in columns.items()}))
+            for name, columns in tables if next(iter(columns.values()))]
 
 
-def _insert(con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, list[object]]) -> None:
-    if not next(iter(columns.values())):
-        return
-    with registered(con, "incoming_rows", pa.table(columns)):
+def _insert(con: duckdb.DuckDBPyConnection, name: str, rows: pa.Table) -> None:
+    with registered(con, "incoming_rows", rows):
         con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM incoming_rows ON CONFLICT DO NOTHING")
 
 
