@@ -166,18 +166,19 @@ class _Writer:
 
     def wait(self) -> None:
         pending, self._pending = self._pending, []
+        futures.wait(pending)
         for write in pending:
-            write.result()
+            write.result()  # (raises the first failure)
 
     def __enter__(self) -> _Writer:
         return self
 
     def __exit__(self, *exc: object) -> None:
         try:
-            if exc[0] is not None:
+            if exc[0] is None:
+                self.wait()
+            else:
                 futures.wait(self._pending)  # let them end; the caller's error is the one to see
-                self._pending = []
-            self.wait()
         finally:
             self._thread.shutdown()
 
