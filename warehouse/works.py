@@ -199,7 +199,7 @@ class _Chunk:
         if not batch:
             return None
         incoming = [merge_records([batch[i] for i in g]) for g in group_batch(batch)]
-        as_new = _table([_Row(w, w.ids[0], rank(w), now, None) for w in incoming], now)
+        as_new = _new_works_table(incoming, now)
         return cls(batch, incoming, as_new, {id(w): i for i, w in enumerate(incoming)})
 
     def rows_as_new(self, works: Sequence[Work], now: datetime) -> pa.Table:
@@ -207,7 +207,7 @@ class _Chunk:
         was not prepared (one folded from several after matching)."""
         taken = [self.position.get(id(w)) for w in works]
         if None in taken:
-            return _table([_Row(w, w.ids[0], rank(w), now, None) for w in works], now)
+            return _new_works_table(works, now)
         if taken == list(range(len(self.incoming))):
             return self.as_new
         return self.as_new.take(pa.array(taken, pa.int64()))
@@ -391,7 +391,9 @@ def _bulk_pool() -> pa.MemoryPool:
         return pa.system_memory_pool()
 
 
-def _table(rows: Sequence[_Row], now: datetime) -> pa.Table:
+def _new_works_table(works: Sequence[Work], now: datetime) -> pa.Table:
+    """The works-table rows of these records stored as new works (under their first key)."""
+    rows = [_Row(w, w.ids[0], rank(w), now, None) for w in works]
     return pa.Table.from_batches(list(_arrow(rows, now)), _ARROW_SCHEMA)
 
 
