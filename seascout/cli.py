@@ -231,6 +231,10 @@ def triage(
 @app.command(name="eval")
 def eval_(
     labels: Annotated[Path, typer.Option("--labels", help="Labelled JSONL (the dev set's format).")],
+    predictions: Annotated[Path | None, typer.Option(
+        "--predictions", help="Write one JSON line per item: gold, alt label, prediction, reason.")] = None,
+    daily_volume: Annotated[int, typer.Option(
+        "--daily-volume", help="Items a listing day, for the wrong entries a week.")] = 1500,
     llm: Annotated[bool, typer.Option("--llm", help="Also score the configured LLM.")] = False,
     folds: Annotated[int, typer.Option("--folds", help="k for k-fold cross-validation (0: skip).")] = 5,
     repeats: Annotated[int, typer.Option("--repeats", help="Cross-validation splits.")] = 3,
@@ -239,21 +243,29 @@ def eval_(
         help="Add the multilingual sentence-embedding model to the offline classifier.")] = False,
     config: ConfigOpt = None,
 ) -> None:
-    """Score the classifier: relevance and per-label P/R/F1, confusion, throughput, CV."""
+    """Score the classifier: strict and lenient relevance, wrong entries a week, cascade, CV."""
     from triage.eval_run import llm_predictor, run_eval
+    from triage.run import build_classifier
 
     settings = _settings(config)
     if not labels.is_file():
         err.print(f"{labels}: no such file")
         raise typer.Exit(2)
-    predict = None
-    if llm:
-        if not settings.llm_model:
-            err.print("--llm: no model configured (set triage.model or SEASCOUT_LLM_MODEL)")
-            raise typer.Exit(2)
-        predict = llm_predictor(settings, embeddings)
-    result = run_eval(labels, use_embeddings=embeddings, k=folds, repeats=repeats, llm_predict=predict)
+    if llm and not settings.llm_model:
+        err.print("--llm: no model configured (set triage.model or SEASCOUT_LLM_MODEL)")
+        raise typer.Exit(2)
+    clf = build_classifier(settings, None, use_embeddings=embeddings)
+    predict = llm_predictor(settings, clf) if llm else None
+    try:
+        result = run_eval(labels, clf, use_embeddings=embeddings, k=folds, repeats=repeats,
+                          daily_volume=daily_volume, llm_threshold=settings.config.triage.llm_threshold,
+                          predictions=predictions, llm_predict=predict)
+    except (ValueError, OSError) as e:
+        err.print(f"{labels}: {e}")
+        raise typer.Exit(2) from None
     console.print(result.describe(), markup=False, highlight=False)
+    if predictions is not None:
+        console.print(f"predictions: {predictions}", markup=False, highlight=False)
 
 
 # --- digest -------------------------------------------------------------------------------

@@ -168,11 +168,13 @@ class TriageConfig(_Strict):
     model: str = ""  # litellm model string; empty → offline classifier. Env SEASCOUT_LLM_MODEL wins.
     api_base: str = ""  # for OpenAI-compatible servers
     api_key_env: str = ""  # env var with the provider key (litellm also reads its usual ones)
-    max_calls_per_run: int = Field(200, ge=0)
-    max_tokens_per_run: int = Field(400_000, ge=0)
+    # A whole-category week is 5,000–10,000 items; the cascade sends ~3 % of them to the LLM.
+    max_calls_per_run: int = Field(500, ge=0)
+    max_tokens_per_run: int = Field(1_000_000, ge=0)
     max_cost_usd_per_run: float = Field(2.0, ge=0)
-    relevance_threshold: float = Field(0.5, ge=0, le=1)
-    embeddings: bool = False  # add multilingual USE embeddings (measured: no gain, ~3x slower)
+    relevance_threshold: float = Field(0.5, ge=0, le=1)  # offline: relevant from this probability
+    llm_threshold: float = Field(0.005, ge=0, le=1)  # with an LLM: items from this relevance go to it
+    embeddings: bool = False  # add multilingual USE embeddings to the offline classifier
     backoff_seconds: float = Field(1.0, ge=0)  # first wait after an LLM 429/5xx, doubling
 
 

@@ -15,6 +15,8 @@ os.environ.setdefault("PREFECT_HOME", str(ROOT / ".prefect" / "test"))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+# One fitted offline classifier for the whole suite (training it takes ~30 s).
+os.environ.setdefault("SEASCOUT_MODEL_CACHE", str(ROOT / ".pytest_cache" / "seascout-model"))
 for _secret in ("OPENALEX_API_KEY", "SEASCOUT_SMTP_PASSWORD", "SEASCOUT_LLM_MODEL", "SEASCOUT_CONFIG",
                 "SEASCOUT_HOME", "SEASCOUT_DB"):
     os.environ.pop(_secret, None)

@@ -68,8 +68,10 @@ def table(wh: Warehouse, sql: str) -> list[tuple]:
 # -- arXiv API ------------------------------------------------------------------------------
 def test_arxiv_harvests_each_category_whole_and_moves_its_cursor(srv: ReplayServer, tmp_path: Path,
                                                                    warehouse: Warehouse) -> None:
-    recs = [SimRecord("2601.00001", datetime(2026, 1, 5, 10), "Ocean eddies", categories=("physics.ao-ph",)),
-            SimRecord("2601.00002", datetime(2026, 1, 6, 11), "SAR ships", categories=("cs.CV", "physics.ao-ph")),
+    recs = [SimRecord("2601.00001", datetime(2026, 1, 5, 10), "Ocean eddies",
+                      categories=("physics.ao-ph",)),
+            SimRecord("2601.00002", datetime(2026, 1, 6, 11), "SAR ships",
+                      categories=("cs.CV", "physics.ao-ph")),
             SimRecord("2601.00003", datetime(2026, 1, 7, 9), "Robot arms", categories=("cs.RO",)),
             SimRecord("2601.00004", datetime(2026, 1, 7, 12), "Segmenting", categories=("cs.CV",))]
     sim = ArxivSimulator(records=recs)
@@ -90,13 +92,14 @@ def test_arxiv_harvests_each_category_whole_and_moves_its_cursor(srv: ReplayServ
 
     # A rerun with nothing new: one request per category, from the cursor minus the 2-day
     # overlap, and nothing stored.
-    before = table(warehouse, "SELECT (SELECT count(*) FROM works), (SELECT count(*) FROM provenance)")
+    counts = "SELECT (SELECT count(*) FROM works), (SELECT count(*) FROM provenance)"
+    before = table(warehouse, counts)
     (r2,) = crawl(s, warehouse, sources=["arxiv_api"], until=None)
     assert r2.ok and (r2.new, r2.updated, r2.requests) == (0, 0, 2)
     again = [h.query["search_query"] for h in srv.hits("/api/query")[2:]]
     assert again[0].startswith("cat:physics.ao-ph AND submittedDate:[202601040000 TO")
     assert again[1].startswith("cat:cs.CV AND submittedDate:[202601050000 TO")
-    assert table(warehouse, "SELECT (SELECT count(*) FROM works), (SELECT count(*) FROM provenance)") == before
+    assert table(warehouse, counts) == before
 
     # A replacement (v2) updates the work it replaces; it is never a new item.
     sim.records[1] = SimRecord("2601.00002", datetime(2026, 1, 6, 11), "SAR ships, revised",
@@ -110,7 +113,8 @@ def test_arxiv_harvests_each_category_whole_and_moves_its_cursor(srv: ReplayServ
 def test_arxiv_backfill_window_does_not_move_a_newer_cursor_back(srv: ReplayServer, tmp_path: Path,
                                                                  warehouse: Warehouse) -> None:
     srv.add("/api/query", handler=ArxivSimulator(records=[
-        SimRecord("2601.00001", datetime(2026, 1, 5, 10)), SimRecord("2401.00001", datetime(2024, 1, 5, 10))]))
+        SimRecord("2601.00001", datetime(2026, 1, 5, 10)),
+        SimRecord("2401.00001", datetime(2024, 1, 5, 10))]))
     s = make_settings(tmp_path, srv.base_url)
     crawl(s, warehouse, sources=["arxiv_api"], until=date(2026, 1, 8))
     (r,) = crawl(s, warehouse, sources=["arxiv_api"], since=date(2024, 1, 1), until=date(2024, 1, 31))

@@ -24,6 +24,11 @@ class LabelledItem:
     work: Work
     label: Label
     alt_label: Label | None = None
+    record_id: str = ""
+
+    def accepts(self, predicted: Label) -> bool:
+        """Right under lenient scoring: the label or the alternative one."""
+        return predicted is self.label or predicted is self.alt_label
 
 
 def load_labelled(path: str | Path) -> list[LabelledItem]:
@@ -53,7 +58,11 @@ def load_labelled(path: str | Path) -> list[LabelledItem]:
         work = Work(ids=ids, title=row.get("title") or "", abstract=row.get("abstract") or None,
                     kind=kind, language=row.get("language") or "en", work_id=ids[0])
         alt = row.get("alt_label")
-        items.append(LabelledItem(work, label, Label(alt) if alt else None))
+        try:
+            alt_label = Label(alt) if alt else None
+        except ValueError:
+            raise ValueError(f"{path}:{n}: unknown alt_label {alt!r}") from None
+        items.append(LabelledItem(work, label, alt_label, str(row.get("record_id") or n)))
     return items
 
 
@@ -120,6 +129,61 @@ def evaluate(items: Sequence[LabelledItem], predict: Predict) -> Scores:
     pred = predict([it.work for it in items])
     seconds = time.perf_counter() - started
     return score([it.label for it in items], pred, [it.work.title for it in items], seconds)
+
+
+def lenient_gold(items: Sequence[LabelledItem], pred: Sequence[Label]) -> list[Label]:
+    """The gold labels under lenient scoring: a prediction equal to the alt label is right."""
+    return [p if it.accepts(p) else it.label for it, p in zip(items, pred, strict=True)]
+
+
+@dataclass(slots=True)
+class StreamFigures:
+    """What a lab would receive: relevance at the file's base rate and per week at a volume."""
+
+    n: int
+    relevant: int  # items whose label is a section
+    strict: PRF
+    lenient: PRF
+    in_section: int  # relevant items found and put in an acceptable section
+    found: int  # relevant items found (predicted relevant)
+    false_entries: int  # predicted relevant, and neither label nor alt label is relevant
+    daily_volume: int
+
+    @property
+    def base_rate(self) -> float:
+        return self.relevant / self.n if self.n else 0.0
+
+    @property
+    def wrong_per_week(self) -> float:
+        """Expected wrong entries in a weekly digest of 5 listing days at `daily_volume`."""
+        return self.false_entries / self.n * self.daily_volume * 5 if self.n else 0.0
+
+    def describe(self) -> str:
+        s, le = self.strict, self.lenient
+        share = f"{self.in_section}/{self.found}" if self.found else "0/0"
+        return "\n".join([
+            f"base rate {self.base_rate:.2%} ({self.relevant} of {self.n} items belong in the survey)",
+            f"relevance, strict   P {s.precision:.3f}  R {s.recall:.3f}  F1 {s.f1:.3f}",
+            f"relevance, lenient  P {le.precision:.3f}  R {le.recall:.3f}  F1 {le.f1:.3f}"
+            "   (a prediction equal to the alt label is right)",
+            f"relevant items found in an acceptable section: {share}",
+            f"wrong entries: {self.false_entries} in this file; at {self.daily_volume:,} items a day "
+            f"that is about {self.wrong_per_week:.1f} wrong entries a week (5 listing days)",
+        ])
+
+
+def stream_figures(items: Sequence[LabelledItem], pred: Sequence[Label], *,
+                   daily_volume: int = 1500) -> StreamFigures:
+    strict = score([it.label for it in items], pred).relevance
+    lenient = score(lenient_gold(items, pred), pred).relevance
+    found = [(it, p) for it, p in zip(items, pred, strict=True)
+             if it.label is not Label.IRRELEVANT and p is not Label.IRRELEVANT]
+    false = sum(1 for it, p in zip(items, pred, strict=True)
+                if p is not Label.IRRELEVANT and it.label is Label.IRRELEVANT
+                and it.alt_label in (None, Label.IRRELEVANT))
+    return StreamFigures(len(items), sum(it.label is not Label.IRRELEVANT for it in items),
+                         strict, lenient, sum(it.accepts(p) for it, p in found), len(found), false,
+                         daily_volume)
 
 
 def folds(items: Sequence[LabelledItem], k: int, seed: int = 13) -> list[list[int]]:

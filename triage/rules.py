@@ -26,9 +26,10 @@ def _rx(*terms: str) -> re.Pattern[str]:
 
 OCEAN = _rx(
     r"\bocean", r"oceanograph", r"\bsea[- ]surface", r"\bsst\b", r"\bssh\b", r"sea[- ]level",
-    r"\bsea ice\b", r"\bmarine\b", r"\bwaves?\b(?! ?(length|guide|form|let))", r"\beddy", r"\beddies",
+    r"\bsea ice\b", r"\bmarine\b", r"\b(ocean|sea|surface|wind|swell|gravity|internal|breaking|rogue|coastal) waves?\b",
+    r"\bwave (height|forecast|model|spectr|climate|field)", r"\beddy", r"\beddies",
     r"\benso\b", r"el ni[nñ]o", r"la ni[nñ]a", r"tropical instability", r"\bsalinity",
-    r"thermocline", r"\btid(e|es|al)\b", r"\bcoastal", r"\bupwelling", r"\bmesoscale",
+    r"thermocline", r"(?-i:\b[Tt]id(e|es|al)\b)", r"\bcoastal", r"\bupwelling", r"\bmesoscale",
     r"\bdeep[- ]sea\b", r"\bseafloor", r"\bbathymetr", r"\bsubsurface", r"air[- ]sea",
     r"ocean[- ]atmosphere", r"\bgulf stream", r"\bkuroshio", r"\bsea\b",
     r"storm surge", r"\bargo\b", r"altimet", r"sea surface height", r"\bocean currents?", r"overturning",
@@ -62,12 +63,12 @@ FORECAST = _rx(
     r"simulat", r"prediction", r"预报", r"预测", r"模拟",
 )
 RS = _rx(
-    r"remote[- ]sensing", r"\bsatellite", r"\bsar\b", r"synthetic aperture radar", r"earth observation",
+    r"remote[- ]sensing", r"\bsatellite", r"(?-i:\bSARs?\b)", r"synthetic aperture radar", r"earth observation",
     r"\baerial\b", r"multispectral", r"hyperspectral", r"sentinel-?[12]", r"\blandsat", r"geospatial",
     r"\bspaceborne", r"\bairborne", r"optical (remote|satellite|imagery)", r"\bgaofen", r"\bgeo-?ai",
     r"\bEO\b", r"overhead imagery", r"\bterrasar", r"radarsat", r"\bcosmo-skymed", r"\bworldview", r"\bplanetscope",
     r"\bmodis\b", r"\bhls\b", r"\bvhr\b", r"very[- ]high[- ]resolution", r"aerial scenes?", r"\bgeo-?spatial",
-    r"遥感", r"卫星", r"空天", r"合成孔径雷达", r"对地观测", r"航空影像", r"高分", r"\bSAR",
+    r"遥感", r"卫星", r"空天", r"合成孔径雷达", r"对地观测", r"航空影像", r"高分",
 )
 # Named remote-sensing foundation / vision-language models of the field.
 RS_FM_NAMES = (r"\b(satmae|prithvi|spectralgpt|skysense|ringmo|geochat|croma|dofa|scale-?mae|remoteclip|georsclip|"
@@ -97,16 +98,19 @@ TASK_SPECIFIC = _rx(
     r"洪水", r"洪涝", r"超分辨率", r"海岸线", r"养殖", r"绿潮", r"浒苔", r"云检测", r"滑坡", r"植被",
 )
 SHIP = _rx(
-    r"\bships?\b", r"\bvessels?\b", r"\bwakes?\b", r"\bboats?\b", r"maritime (target|object)",
+    r"\bships?\b", r"(?<!blood )(?<!retinal )(?<!coronary )\bvessels?\b(?! (segmentation|tree|wall))", r"\bwakes?\b", r"\bboats?\b", r"maritime (target|object)",
     r"\bwarships?\b", r"\bfishing\b", r"\bfrigates?\b", r"\btankers?\b", r"dark vessel", r"\bcargo ships?",
     r"舰船", r"船舶", r"船只", r"舰艇", r"船", r"舰",
 )
+# Uncrewed surface vessels: their camera / radar perception of the water is ship detection.
+USV = _rx(r"\busvs?\b", r"unmanned surface (vessel|vehicle)", r"uncrewed surface", r"autonomous surface (vessel|vehicle)",
+          r"无人艇", r"水面无人")
 DETECT = _rx(
     r"detect", r"detector", r"recogni[sz]", r"recognition", r"\bcfar\b", r"false alarm", r"localization", r"bounding box", r"\bdetr\b",
     r"\byolo", r"segmentation", r"classification", r"identification", r"检测", r"识别", r"探测", r"分类", r"分割",
 )
 IMAGERY = _rx(
-    r"\bsar\b", r"synthetic aperture", r"optical", r"infrared", r"remote[- ]sensing", r"satellite",
+    r"(?-i:\bSARs?\b)", r"synthetic aperture", r"optical", r"infrared", r"remote[- ]sensing", r"satellite",
     r"imagery", r"images?\b", r"\bssdd\b", r"\bhrsid\b", r"\bscenes?\b", r"\bradar", r"\bharbou?rs?\b",
     r"\bports?\b", r"\binshore", r"\boffshore", r"near-?shore", r"thermal", r"\bvideo", r"spaceborne",
     r"遥感", r"图像", r"影像", r"红外", r"港口", r"近岸", r"海面", r"雷达", r"高分",
@@ -122,7 +126,7 @@ DATASET_BODY = _rx(
     r"annotat", r"instances", r"publicly available", r"image[- ]text pairs", r"数据集",
 )
 STRICT_IMAGERY = _rx(
-    r"\bsar\b", r"synthetic aperture", r"optical (image|remote|satellite)", r"infrared",
+    r"(?-i:\bSARs?\b)", r"synthetic aperture", r"optical (image|remote|satellite)", r"infrared",
     r"remote[- ]sensing", r"satellite imag", r"遥感", r"红外",
 )
 DATASET_RELEASE = _rx(
@@ -132,7 +136,7 @@ DATASET_RELEASE = _rx(
     r"(data ?set|benchmark) (is|are|will be) (made )?(publicly )?(available|released)",
 )
 SAR_TARGET_DETECTION = _rx(
-    r"(\bsar\b|synthetic aperture radar|合成孔径雷达)[^.。]{0,30}(object|target|目标)[^.。]{0,8}(detect|检测|探测)",
+    r"((?-i:\bSARs?\b)|synthetic aperture radar|合成孔径雷达)[^.。]{0,30}(object|target|目标)[^.。]{0,8}(detect|检测|探测)",
 )
 ACADEMIC = _rx(r"\bwe (propose|present|introduce|develop)", r"this (paper|study|article)",
                r"in this (paper|study|work)", r"本文", r"experiments? (on|show)")
@@ -141,8 +145,10 @@ DRIVING_MED = _rx(
     r"autonomous driving", r"self-driving", r"\bdriving\b", r"medical", r"radiolog", r"chest",
     r"x-ray", r"clinical", r"patient", r"\bct\b", r"\bmri\b", r"lesion", r"tumou?r",
     r"pedestrian", r"lidar", r"\bcoco\b", r"imagenet", r"natural images", r"visdrone", r"\buav\b",
-    r"drone", r"无人机", r"医学",
+    r"drone", r"无人机", r"医学", r"blood vessel", r"retina", r"vascular", r"coronary", r"angiograph",
 )
+# Underwater imaging, acoustics and robotics: marine words without ocean modelling.
+UNDERWATER = _rx(r"underwater", r"\bauvs?\b", r"\bsonar", r"subsea", r"水下", r"声呐")
 NEWS_STYLE = _rx(
     r"\bannounced\b", r"\bunveil", r"press release", r"\breleased\b", r"according to",
     r"\bforum\b", r"\bsymposium\b", r"\bworkshop\b", r"\bconference\b", r"\binstitute\b",
@@ -167,7 +173,7 @@ GROUPS: dict[str, re.Pattern[str]] = {
     "imagery": IMAGERY, "ais": AIS, "dataset_body": DATASET_BODY, "image_text": IMAGE_TEXT,
     "off_domain": DRIVING_MED, "news_style": NEWS_STYLE, "strict_imagery": STRICT_IMAGERY,
     "dataset_release": DATASET_RELEASE, "academic": ACADEMIC, "sar_det": SAR_TARGET_DETECTION,
-    "fm_strong": FM_STRONG,
+    "fm_strong": FM_STRONG, "underwater": UNDERWATER, "usv": USV,
 }
 
 
@@ -271,6 +277,9 @@ def rule_vote(h: Hits) -> Vote:
             return Vote(Label.NEWS, 0.85, "news on AI for ocean or remote sensing")
         return Vote(Label.IRRELEVANT, 0.6, "news outside the survey's fields")
 
+    if h.any("usv") and (h.any("detect") or h.any("imagery")) and not h.any("underwater"):
+        return Vote(Label.SHIP_DETECTION, 0.6, "camera / radar perception from an uncrewed surface vessel")
+
     if h.dataset_head and in_fields and not h.t("task_specific") and not (
             h.t("off_domain") and not (h.t("ship") or h.t("rs"))) and not (weather > ocean and not h.any("rs")):
         return Vote(Label.DATASETS, 0.8, "title names a dataset / benchmark in the survey's fields")
@@ -305,6 +314,8 @@ def rule_vote(h: Hits) -> Vote:
         return Vote(Label.SHIP_DETECTION, 0.7, "ship / vessel detection on imagery")
 
     if ocean >= 2 and ai and ocean > weather:
+        if h.any("underwater") and not h.any("forecast"):
+            return Vote(Label.IRRELEVANT, 0.7, "underwater imaging or robotics, not ocean modelling")
         if h.any("rs") and not h.any("forecast") and h.any("task_specific"):
             return Vote(Label.IRRELEVANT, 0.6, "task-specific marine remote-sensing deep learning")
         return Vote(Label.OCEAN_MODELS, 0.8, "AI / deep-learning ocean modelling or forecasting")
@@ -324,3 +335,25 @@ def rule_vote(h: Hits) -> Vote:
     if h.any("off_domain"):
         return Vote(Label.IRRELEVANT, 0.85, "generic vision / medical / driving work")
     return Vote(Label.IRRELEVANT, 0.5, "no topic of the survey")
+
+
+# The screen: does an item touch the survey's fields at all (the ocean, remote sensing, ships)?
+# On a real arXiv day about one item in twelve does; the rest are irrelevant without further
+# look. Deliberately broad (it must keep every relevant item); the learned model decides.
+FIELDS = _rx(
+    r"\bocean", r"\bseas?\b", r"\bmarine\b", r"maritime", r"\bships?\b", r"\bvessels?\b", r"\bboats?\b",
+    r"harbou?r", r"(?-i:\bSARs?\b)", r"synthetic aperture", r"remote[- ]?sens", r"satellite", r"\baerial",
+    r"earth observation", r"(?-i:\bEO\b)", r"geo-?spatial", r"hyperspectral", r"multispectral", r"sentinel-?\d",
+    r"landsat", r"\bmodis\b", r"\benso\b", r"\b(el|la) ni(ñ|n|\\~n)", r"\bsst\b", r"\btides?\b", r"coastal",
+    r"sea ice", r"land[- ](cover|use)", r"bathymetr", r"altimet", r"cross-view", r"overhead", r"\bdota\b",
+    r"xview", r"fair1m", r"\bssdd\b", r"hrsid", r"spaceborne", r"airborne", r"\busvs?\b", r"unmanned surface",
+    r"polarimetr", r"pansharpen", r"\bgeo-?ai\b", r"\bgeo-?(locali[sz]ation|foundation)", r"earth system",
+    r"wave height", r"\bswot\b", r"\bera5\b", r"google earth", r"\bearth imagery", r"\bglobal 10 ?m\b",
+    r"海洋", r"海上", r"海面", r"海温", r"海浪", r"深海", r"海冰", r"遥感", r"卫星", r"舰船", r"船舶", r"船只",
+    r"舰艇", r"合成孔径", r"对地观测", r"航空", r"港口", r"厄尔尼诺", r"潮汐", r"空天",
+)
+
+
+def in_fields(title: str, text: str) -> bool:
+    """True when the title or text names one of the survey's fields (see `FIELDS`)."""
+    return FIELDS.search(title) is not None or FIELDS.search(text) is not None

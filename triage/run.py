@@ -2,9 +2,10 @@
 
 `run_triage` labels and summarises every work without a classification (seed entries have
 theirs). Offline by default; with a model configured (`triage.model` or
-`SEASCOUT_LLM_MODEL`) the items that pass the prefilter go to the LLM, cached by
-(model, prompt version, content hash), within the run's budget. Items the budget could not
-reach stay unclassified for the next run.
+`SEASCOUT_LLM_MODEL`) it is a cascade: the offline classifier ranks every item and only those
+whose relevance reaches `triage.llm_threshold` go to the LLM (on a real arXiv week about 3 %
+of the stream, holding every relevant item), cached by (model, prompt version, content hash),
+within the run's budget. Items the budget could not reach stay unclassified for the next run.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from triage.llm import (
 )
 from triage.summarise import lead_summary
 from triage.text import content_hash
+from triage.trained import trained_classifier
 from warehouse import triage_store
 from warehouse.db import Warehouse
 from warehouse.works import get_works
@@ -67,20 +69,22 @@ class TriageReport:
         return text
 
 
-def build_classifier(wh: Warehouse | None, *, use_embeddings: bool = True,
+def build_classifier(settings: Settings, wh: Warehouse | None, *, use_embeddings: bool = False,
                      extra: Sequence[tuple[Doc, Label]] = ()) -> OfflineClassifier:
-    """The offline classifier trained on the built-in examples, seed entries and `extra`."""
+    """The offline classifier trained on the built-in data, the survey's entries and `extra`."""
     seeds: list[tuple[Doc, Label]] = []
-    if wh is not None:
+    if wh is not None and wh.path.exists():
         for heading, summary, label in triage_store.seed_exemplars(wh):
             seeds.append((Doc(heading, f"{heading}. {summary[:1500]}", label == Label.NEWS.value),
                           Label(label)))
-    return OfflineClassifier(use_embeddings=use_embeddings).fit_examples([*seeds, *extra])
+    return trained_classifier([*seeds, *extra], cache_dir=settings.cache_dir / "triage",
+                              use_embeddings=use_embeddings,
+                              threshold=settings.config.triage.relevance_threshold)
 
 
 def prefilter(pred: Prediction, threshold: float) -> bool:
-    """Worth an LLM call: the offline model thinks it relevant, or is not sure it is not."""
-    return pred.relevant or pred.probabilities.get(Label.IRRELEVANT, 1.0) < threshold
+    """Worth an LLM call: the offline relevance reaches the cascade's threshold."""
+    return pred.relevant or pred.relevance >= threshold
 
 
 def _sections(wh: Warehouse) -> list[SectionInfo] | None:
@@ -127,7 +131,7 @@ def run_triage(settings: Settings, wh: Warehouse, *, run_id: str | None = None,
         report.seconds = time.perf_counter() - started
         return report
     emb = cfg.embeddings if use_embeddings is None else use_embeddings
-    clf = build_classifier(wh, use_embeddings=emb)
+    clf = build_classifier(settings, wh, use_embeddings=emb)
     llm: LLMTriage | None = None
     if model:
         llm = LLMTriage(
@@ -138,7 +142,7 @@ def run_triage(settings: Settings, wh: Warehouse, *, run_id: str | None = None,
             backoff_seconds=cfg.backoff_seconds)
     try:
         for start in range(0, len(ids), BATCH):
-            _triage_batch(wh, get_works(wh, ids[start:start + BATCH]), clf, llm, cfg.relevance_threshold,
+            _triage_batch(wh, get_works(wh, ids[start:start + BATCH]), clf, llm, cfg.llm_threshold,
                           report)
     finally:
         if llm is not None:
