@@ -83,7 +83,7 @@ def weekly_rerun(gate: float) -> None:
         run_crawl(settings, wh, sources=names)
         before = len(srv.requests)
         reports = run_crawl(settings, wh, sources=names)
-        queries = {"arxiv_api": len(arxiv_api.topic_queries(cfg)), "arxiv_rss": 1,
+        queries = {"arxiv_api": len(arxiv_api.harvest_queries(cfg)), "arxiv_rss": 1,
                    "crossref": len(cfg.sources.crossref.journals)}
         print(f"weekly rerun, nothing new ({len(srv.requests) - before} requests in all):")
         for r in reports:

@@ -20,15 +20,18 @@ def run(title: str, *args: str) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--dev", default=str(BENCH.parents[1] / "shared" / "eval" / "dev.jsonl"),
+    ap.add_argument("--dev", default=str(BENCH.parents[1] / "shared" / "eval" / "stream_dev.jsonl"),
                     help="labelled set for the triage figures (read at run time, never copied)")
     ap.add_argument("--crash-trials", type=int, default=5)
     args = ap.parse_args()
     run("ingest: 100k works through normalise → dedupe → upsert", str(BENCH / "bench_ingest.py"))
     run("paper sources: backfill requests, politeness, weekly rerun, parse throughput",
         str(BENCH / "bench_papers.py"))
+    if (BENCH.parents[1] / "shared" / "corpus").is_dir():
+        run("arXiv whole-category intake of a real-sized week, then triage", str(BENCH / "bench_intake.py"))
     if Path(args.dev).is_file():
-        run("triage: offline throughput and eval figures", str(BENCH / "bench_triage.py"), args.dev)
+        run("triage: offline throughput on a real stream and eval figures", str(BENCH / "bench_triage.py"),
+            args.dev)
     else:
         print(f"\n=== triage: skipped, no labelled set at {args.dev} (pass --dev FILE)")
     run("pipeline: demo wall time, weekly rerun with nothing new", str(BENCH / "bench_pipeline.py"))

@@ -41,7 +41,7 @@ class ArxivConfig(_Strict):
     topic_queries: bool = False  # also run the [topics] searches outside these categories
     page_size: int = Field(2000, ge=1, le=2000)
     min_interval_seconds: float = Field(3.0, ge=0)  # arXiv asks for one request every 3 s
-    overlap_days: int = Field(2, ge=0, le=30)
+    overlap_days: int = Field(1, ge=0, le=30)  # before the newest stored submission
     first_run_days: int = Field(7, ge=1)
 
 
@@ -52,8 +52,16 @@ class CrossrefConfig(_Strict):
     lookup_limit: int = Field(200, ge=0)  # DOI lookups per run (seeds, journal versions)
     overlap_days: int = Field(1, ge=0, le=30)
     first_run_days: int = Field(7, ge=1)
-    # ISSN → journal; the field's journals (IEEE TGRS, JSTARS, GRSL, ISPRS JPRS, RSE, MDPI RS,
-    # MDPI JMSE, Science Advances, JGR Oceans, Ocean Modelling).
+    # ISSN → journal: the field's journals. The first ten are the survey's own venues and the
+    # design notes' list (IEEE TGRS, JSTARS, GRSL; ISPRS JPRS, RSE, MDPI RS and JMSE, Science
+    # Advances, JGR Oceans, Ocean Modelling). The rest are where the field's newer work appears;
+    # each ISSN was checked against public records of the journal's own articles:
+    #   2168-6831 GRSM — a public feed built from Crossref queries by this ISSN for GRSM;
+    #   1569-8432 JAG — Elsevier's citation records of 10.1016/j.jag.* articles ("ISSN 1569-8432");
+    #   2769-7525 AIES — AMS citation records of 10.1175/AIES-D-* articles (OceanNet, an AI ocean emulator);
+    #   2296-7745 Frontiers in Marine Science — citation records of 10.3389/fmars.* articles;
+    #   1942-2466 JAMES — AGU/Wiley records of 10.1029/*MS* articles and its (ISSN)1942-2466 hub;
+    #   1944-8007 GRL — journal lists giving its electronic ISSN next to JAMES.
     journals: dict[str, str] = {
         "0196-2892": "IEEE Transactions on Geoscience and Remote Sensing",
         "1939-1404": "IEEE J. Sel. Top. Appl. Earth Obs. Remote Sens.",
@@ -65,6 +73,12 @@ class CrossrefConfig(_Strict):
         "2375-2548": "Science Advances",
         "2169-9275": "Journal of Geophysical Research: Oceans",
         "1463-5003": "Ocean Modelling",
+        "2168-6831": "IEEE Geoscience and Remote Sensing Magazine",
+        "1569-8432": "International Journal of Applied Earth Observation and Geoinformation",
+        "2769-7525": "Artificial Intelligence for the Earth Systems",
+        "2296-7745": "Frontiers in Marine Science",
+        "1942-2466": "Journal of Advances in Modeling Earth Systems",
+        "1944-8007": "Geophysical Research Letters",
     }
 
 

@@ -105,6 +105,7 @@ class PolitenessGate:
         self._lock = threading.Lock()
         self._last_end: float | None = None
         self.starts: list[float] = []  # monotonic start times, for tests and the bench
+        self.waited = 0.0  # seconds slept for politeness, for the bench
 
     def __enter__(self) -> PolitenessGate:
         self._lock.acquire()
@@ -112,6 +113,7 @@ class PolitenessGate:
             wait = self._last_end + self.interval - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
+                self.waited += wait
         self.starts.append(time.monotonic())
         return self
 

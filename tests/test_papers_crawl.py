@@ -90,15 +90,15 @@ def test_arxiv_harvests_each_category_whole_and_moves_its_cursor(srv: ReplayServ
     assert get_cursor(warehouse, "arxiv_api", "cat:physics.ao-ph") == "2026-01-06T11:00"
     assert get_cursor(warehouse, "arxiv_api", "cat:cs.CV") == "2026-01-07T12:00"
 
-    # A rerun with nothing new: one request per category, from the cursor minus the 2-day
+    # A rerun with nothing new: one request per category, from the cursor minus the 1-day
     # overlap, and nothing stored.
     counts = "SELECT (SELECT count(*) FROM works), (SELECT count(*) FROM provenance)"
     before = table(warehouse, counts)
     (r2,) = crawl(s, warehouse, sources=["arxiv_api"], until=None)
     assert r2.ok and (r2.new, r2.updated, r2.requests) == (0, 0, 2)
     again = [h.query["search_query"] for h in srv.hits("/api/query")[2:]]
-    assert again[0].startswith("cat:physics.ao-ph AND submittedDate:[202601040000 TO")
-    assert again[1].startswith("cat:cs.CV AND submittedDate:[202601050000 TO")
+    assert again[0].startswith("cat:physics.ao-ph AND submittedDate:[202601050000 TO")
+    assert again[1].startswith("cat:cs.CV AND submittedDate:[202601060000 TO")
     assert table(warehouse, counts) == before
 
     # A replacement (v2) updates the work it replaces; it is never a new item.

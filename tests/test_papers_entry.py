@@ -99,4 +99,4 @@ def test_crawl_flow_with_since_until(srv: ReplayServer, tmp_path: Path, prefect_
     q = srv.hits("/api/query")[0].query["search_query"]
     assert "submittedDate:[202601010000 TO 202601082359]" in q
     wh = Warehouse(tmp_path / "home" / "seascout.duckdb")
-    assert get_cursor(wh, "arxiv_api", "ocean_models") == "2026-01-08"
+    assert get_cursor(wh, "arxiv_api", "cat:physics.ao-ph") == "2026-01-05T10:00"  # newest stored submission
