@@ -82,7 +82,8 @@ def main() -> None:
                                       http=http)
                 waited = http.gate("arxiv").waited
             hits = srv.hits("/api/query")[before:]
-            counts = {c: sum(h.query["search_query"].startswith(f"cat:{c} ") for h in hits) for c in CATEGORIES}
+            counts = {c: sum(h.query["search_query"].startswith(f"cat:{c} ") for h in hits)
+                      for c in CATEGORIES}
             ideal = {c: max(1, math.ceil(per_cat[c] / args.page)) if since else 1 for c in CATEGORIES}
             worst = max(counts[c] / ideal[c] for c in CATEGORIES)
             print(f"{label}: {len(hits)} requests {counts} vs target {ideal} "
