@@ -367,3 +367,24 @@ def test_offline_every_source_fails_fast(tmp_path: Path, warehouse: Warehouse,
     assert time.monotonic() - started < 3.0  # no retry loops, no gate waits after failures
     assert all(len(r.errors) == 1 and "cannot reach 127.0.0.1" in r.errors[0] for r in reports)
     assert crawl_status(reports) == "failed"
+
+
+def test_a_malformed_page_fails_its_category_only_and_its_cursor_stays(srv: ReplayServer, tmp_path: Path,
+                                                                       warehouse: Warehouse) -> None:
+    good = [SimRecord(f"2601.0000{i}", datetime(2026, 1, 5, i), categories=("physics.ao-ph", "cs.CV"))
+            for i in (1, 2, 3)]
+    srv.add("/api/query", handler=ArxivSimulator(records=good))
+    srv.add("/api/query", Reply.malformed("application/atom+xml"),
+            query={"search_query": ANY, "start": "2"})  # the second page of every window breaks
+    s = make_settings(tmp_path, srv.base_url,
+                      arxiv={"categories": ["physics.ao-ph", "cs.CV"], "page_size": 2})
+    (r,) = crawl(s, warehouse, sources=["arxiv_api"], until=date(2026, 1, 8))
+    assert not r.ok and "cat:physics.ao-ph" in r.errors[0] and "cat:cs.CV" in r.errors[0]
+    assert r.new == 2  # the first page of the window is stored …
+    assert get_cursor(warehouse, "arxiv_api", "cat:physics.ao-ph") is None  # … but the window is not done
+    # The next run, with arXiv answering again, asks the same window and converges.
+    srv.clear()
+    srv.add("/api/query", handler=ArxivSimulator(records=good))
+    (r2,) = crawl(s, warehouse, sources=["arxiv_api"], until=date(2026, 1, 8))
+    assert r2.ok and r2.new == 1
+    assert get_cursor(warehouse, "arxiv_api", "cat:cs.CV") == "2026-01-05T03:00"
