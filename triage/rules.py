@@ -339,21 +339,37 @@ def rule_vote(h: Hits) -> Vote:
 
 # The screen: does an item touch the survey's fields at all (the ocean, remote sensing, ships)?
 # On a real arXiv day about one item in twelve does; the rest are irrelevant without further
-# look. Deliberately broad (it must keep every relevant item); the learned model decides.
-FIELDS = _rx(
-    r"\bocean", r"\bseas?\b", r"\bmarine\b", r"maritime", r"\bships?\b", r"\bvessels?\b", r"\bboats?\b",
-    r"harbou?r", r"(?-i:\bSARs?\b)", r"synthetic aperture", r"remote[- ]?sens", r"satellite", r"\baerial",
-    r"earth observation", r"(?-i:\bEO\b)", r"geo-?spatial", r"hyperspectral", r"multispectral", r"sentinel-?\d",
-    r"landsat", r"\bmodis\b", r"\benso\b", r"\b(el|la) ni(ñ|n|\\~n)", r"\bsst\b", r"\btides?\b", r"coastal",
-    r"sea ice", r"land[- ](cover|use)", r"bathymetr", r"altimet", r"cross-view", r"overhead", r"\bdota\b",
-    r"xview", r"fair1m", r"\bssdd\b", r"hrsid", r"spaceborne", r"airborne", r"\busvs?\b", r"unmanned surface",
-    r"polarimetr", r"pansharpen", r"\bgeo-?ai\b", r"\bgeo-?(locali[sz]ation|foundation)", r"earth system",
-    r"wave height", r"\bswot\b", r"\bera5\b", r"google earth", r"\bearth imagery", r"\bglobal 10 ?m\b",
-    r"海洋", r"海上", r"海面", r"海温", r"海浪", r"深海", r"海冰", r"遥感", r"卫星", r"舰船", r"船舶", r"船只",
-    r"舰艇", r"合成孔径", r"对地观测", r"航空", r"港口", r"厄尔尼诺", r"潮汐", r"空天",
-)
+# look. Deliberately broad (it must keep every relevant item); the learned model decides. It
+# runs on every item of a whole-category harvest, so it is word and phrase look-ups, not a
+# regular expression: ~0.1 ms an item.
+FIELD_WORDS = frozenset({
+    "sea", "seas", "seawater", "seafloor", "seabed", "marine", "maritime", "ship", "ships", "shipborne",
+    "vessel", "vessels", "boat", "boats", "harbor", "harbour", "harbors", "harbours", "enso", "sst",
+    "tide", "tides", "tidal", "landsat", "modis", "dota", "xview", "fair1m", "ssdd", "hrsid", "usv",
+    "usvs", "swot", "era5", "geoai", "overhead", "sentinel", "coastal", "coastline", "coastlines",
+})
+FIELD_PREFIXES = ("ocean", "satellit", "aerial", "hyperspectral", "multispectral", "bathymetr", "altimet",
+                  "spaceborne", "airborne", "polarimetr", "pansharpen", "geospatial", "remotesens",
+                  "sentinel1", "sentinel2")
+FIELD_PHRASES = (" remote sens", " earth observation", " synthetic aperture", " sea ice ", " land cover",
+                 " land use", " cross view", " unmanned surface", " uncrewed surface", " earth system",
+                 " wave height", " google earth", " earth imagery", " geo spatial", " geo foundation",
+                 " geo locali", " geolocali", " el nino ", " la nina ", " el ni o ", " la ni a ", " global 10 m ")
+FIELD_ACRONYMS = frozenset({"SAR", "SARs", "EO", "InSAR", "PolSAR"})  # case matters: not "sar" or "eo"
+FIELD_CJK = ("海洋", "海上", "海面", "海温", "海浪", "深海", "海冰", "遥感", "卫星", "舰船", "船舶", "船只", "舰艇",
+             "合成孔径", "对地观测", "航空", "港口", "厄尔尼诺", "潮汐", "空天")
+_ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
 
 
 def in_fields(title: str, text: str) -> bool:
-    """True when the title or text names one of the survey's fields (see `FIELDS`)."""
-    return FIELDS.search(title) is not None or FIELDS.search(text) is not None
+    """True when the title or text names one of the survey's fields (words, word beginnings,
+    phrases, case-sensitive acronyms and Chinese terms above)."""
+    raw = f"{title} {text}"
+    words = _ASCII_WORD.findall(raw)
+    if FIELD_ACRONYMS.intersection(words):
+        return True
+    lower = [w.lower() for w in words]
+    if FIELD_WORDS.intersection(lower) or any(w.startswith(FIELD_PREFIXES) for w in lower):
+        return True
+    spaced = f" {' '.join(lower)} "
+    return any(p in spaced for p in FIELD_PHRASES) or any(c in raw for c in FIELD_CJK)
