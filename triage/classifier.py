@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
@@ -63,9 +62,21 @@ class Prediction:
         return self.label is not Label.IRRELEVANT
 
 
-# The rules cost ~10 ms an item; a refit in the same process (cross-validation, a rerun with
-# new decisions) reuses what they found for texts already seen.
-_hits = lru_cache(maxsize=16_384)(hits)
+# The rules cost ~10 ms an item; a refit (cross-validation, a run with other seed entries)
+# reuses what they found for texts already seen. `triage.trained` keeps the built-in training
+# texts' entries on disk, so a new process does not pay for them either.
+HITS_MEMO: dict[tuple[str, str, bool], Hits] = {}
+_MEMO_LIMIT = 50_000
+
+
+def _hits(title: str, text: str, news: bool) -> Hits:
+    key = (title, text, news)
+    found = HITS_MEMO.get(key)
+    if found is None:
+        if len(HITS_MEMO) >= _MEMO_LIMIT:
+            HITS_MEMO.clear()
+        found = HITS_MEMO[key] = hits(title, text, is_news=news)
+    return found
 
 
 def _rule_row(h: Hits) -> list[float]:
@@ -110,7 +121,7 @@ class OfflineClassifier:
         self._vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True,
                                            stop_words="english", dtype=np.float32)
         self._vectorizer.fit([f"{d.title}. {d.text}" for d in docs])
-        x = self._features(docs, [_hits(d.title, d.text, is_news=d.news) for d in docs])
+        x = self._features(docs, [_hits(d.title, d.text, d.news) for d in docs])
         relevant = y != _INDEX[Label.IRRELEVANT]
         self._relevance = LogisticRegression(C=self.C, max_iter=3000).fit(x, relevant)
         self._section = LogisticRegression(C=self.C, max_iter=3000).fit(x[relevant], y[relevant])
@@ -134,7 +145,7 @@ class OfflineClassifier:
             out[i] = Prediction(Label.IRRELEVANT, 1.0, OUT_OF_FIELDS, {Label.IRRELEVANT: 1.0}, 0.0)
         if screened:
             sub = [docs[i] for i in screened]
-            hs = [_hits(d.title, d.text, is_news=d.news) for d in sub]
+            hs = [_hits(d.title, d.text, d.news) for d in sub]
             x = self._features(sub, hs)
             p_rel = self._relevance.predict_proba(x)[:, 1]
             p_sec = self._section.predict_proba(x)

@@ -1,10 +1,15 @@
 """The offline classifier, trained once per version of its training data and kept on disk.
 
-Training reads ~2,600 labelled texts through the boundary rules (~20–40 s on two cores), so a
-fitted classifier is pickled under the cache folder, named by a hash of everything it was fit
-on: the training files, the seed entries passed in, the settings and the source of the rules
-and the model. A run after an update fits once (and says so); every later run loads it in
-well under a second. The cache holds only our own derived files: deleting it loses nothing.
+Training reads ~2,600 labelled texts through the boundary rules (~20–40 s on two cores), so
+two things are pickled under the cache folder, each named by a hash of what it depends on:
+
+- what the rules found in the built-in training texts (per version of the rules and data),
+  so fitting with other seed entries costs only the fit itself (a few seconds);
+- the fitted classifier (per version of everything it was fit on: the training files, the
+  seed entries passed in, the settings and the source of the rules and the model).
+
+A run after an update fits once (and says so); every later run loads it in well under a
+second. The cache holds only our own derived files: deleting it loses nothing.
 """
 
 from __future__ import annotations
@@ -18,17 +23,21 @@ from importlib import resources
 from pathlib import Path
 
 from seascout.model import Label
+from triage import classifier as _classifier
 from triage.classifier import Doc, OfflineClassifier
+from triage.examples import builtin_examples, corpus_examples
 
 log = logging.getLogger(__name__)
 _MEMO: dict[str, OfflineClassifier] = {}
-_SOURCES = ("classifier.py", "rules.py", "examples.py", "examples.jsonl", "training/arxiv_labelled.jsonl")
+_DATA = ("rules.py", "examples.jsonl", "training/arxiv_labelled.jsonl")  # what the rules' findings depend on
+_SOURCES = ("classifier.py", "examples.py", *_DATA)  # what a fitted classifier depends on
 
 
-def _key(extra: Sequence[tuple[Doc, Label]], options: dict[str, object]) -> str:
+def _key(extra: Sequence[tuple[Doc, Label]], options: dict[str, object],
+         sources: Sequence[str] = _SOURCES) -> str:
     h = hashlib.sha256(repr(sorted(options.items())).encode())
     root = resources.files("triage")
-    for name in _SOURCES:
+    for name in sources:
         h.update(name.encode() + b"\0" + root.joinpath(name).read_bytes())
     for doc, label in extra:
         h.update(f"\0{doc.title}\x1f{doc.text}\x1f{doc.news}\x1f{label.value}".encode())
@@ -48,20 +57,42 @@ def trained_classifier(extra: Sequence[tuple[Doc, Label]] = (), *, cache_dir: Pa
     path = folder / f"offline-{key}.pkl" if folder else None
     clf: OfflineClassifier | None = None
     if path is not None and path.is_file():
-        try:
-            with path.open("rb") as f:
-                loaded = pickle.load(f)  # noqa: S301 — our own file, written below
-            clf = loaded if isinstance(loaded, OfflineClassifier) else None
-        except Exception:  # a truncated or stale file: fit again
-            clf = None
+        loaded = _load(path)
+        clf = loaded if isinstance(loaded, OfflineClassifier) else None
     if clf is None:
         log.info("training the offline classifier (once per version of its training data)")
+        if folder is not None:
+            _warm_rules(folder)
         clf = OfflineClassifier(use_embeddings=use_embeddings, threshold=threshold).fit_examples(extra)
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            with tmp.open("wb") as f:
-                pickle.dump(clf, f, protocol=pickle.HIGHEST_PROTOCOL)
-            tmp.replace(path)
+            _save(path, clf)
     _MEMO[key] = clf
     return clf
+
+
+def _load(path: Path) -> object | None:
+    try:
+        with path.open("rb") as f:
+            return pickle.load(f)  # noqa: S301 — our own file, written by _save
+    except Exception:  # missing, truncated or stale: make it again
+        return None
+
+
+def _save(path: Path, value: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    with tmp.open("wb") as f:
+        pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+    tmp.replace(path)
+
+
+def _warm_rules(folder: Path) -> None:
+    """Load (or compute and keep) what the rules find in the built-in training texts."""
+    path = folder / f"rules-{_key((), {}, sources=_DATA)}.pkl"
+    found = _load(path) if path.is_file() else None
+    if isinstance(found, dict):
+        _classifier.HITS_MEMO.update(found)
+        return
+    docs = [Doc.of_example(e) for e in (*corpus_examples(), *builtin_examples())]
+    memo = {(d.title, d.text, d.news): _classifier._hits(d.title, d.text, d.news) for d in docs}
+    _save(path, memo)
