@@ -179,3 +179,18 @@ def test_litellm_over_http_to_an_openai_compatible_server(warehouse, tmp_path) -
     assert requests[-1]["model"] == "test-model"
     assert re.search(r"<<<ITEM-[0-9a-f]{12}", requests[-1]["messages"][1]["content"])
     assert Label.OCEAN_MODELS.value in {r for r in report.counts}
+
+
+def test_the_cascade_sends_only_items_whose_offline_relevance_reaches_the_threshold(  # type: ignore[no-untyped-def]
+        warehouse, tmp_path) -> None:
+    from tests.test_triage_offline import make_work
+
+    off_field = make_work("arxiv:2601.00009", "Sparse attention for long documents",
+                          "Transformers read long documents faster with learned sparse attention.")
+    upsert_works(warehouse, [*WORKS, off_field], now=NOW)
+    fake = FakeModel(default=label_by_title)
+    # A threshold of 1.0: only what the offline model itself keeps goes to the LLM (3 papers + news).
+    report = run_triage(llm_settings(tmp_path, llm_threshold=1.0), warehouse, llm_completion=fake)
+    asked = [m[1]["content"] for m in fake.prompts]
+    assert fake.calls == 4 and report.classified == 6
+    assert not any("Sparse attention" in a or "weather" in a.lower() for a in asked)
