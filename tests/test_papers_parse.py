@@ -180,7 +180,10 @@ def test_openalex_single_work_abstract_rebuilt() -> None:
 
 
 def test_openalex_error_body_is_not_a_work() -> None:
-    assert openalex.parse(fixture("openalex/works_filter_invalid_field_400.body.json")) == []
+    with pytest.raises(openalex.OpenalexFormatError,
+                       match=r"^OpenAlex error: Invalid query parameters error\. "
+                             r"\(DOESNTEXIST is not a valid field"):
+        openalex.parse(fixture("openalex/works_filter_invalid_field_400.body.json"))
 
 
 # -- DataCite / journal feeds (no recordings exist: small hand-written documents) ------------
