@@ -25,6 +25,7 @@ _INLINE_TAGS = frozenset({
     "span", "strike", "strong", "styled-content", "sub", "sup", "tbody", "td", "th", "thead",
     "tt", "u", "underline", "xref", "br",
 })
+_KNOWN_TAGS = _BLOCK_TAGS | _INLINE_TAGS
 # A tag: a name, then only `name=value` attributes (so `a<b c>d` in a formula is no tag).
 _TAG_RE = re.compile(r"<(/?)(?:([A-Za-z][\w.-]*):)?([A-Za-z][\w-]*)"
                      r"(?:\s+[\w:.-]+\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'<>]+))*\s*/?>")
@@ -42,7 +43,7 @@ _LINE = "\ue001"
 
 def _tag(m: re.Match[str]) -> str:
     prefix, name = m.group(2), m.group(3).lower()
-    if not prefix and name not in _BLOCK_TAGS and name not in _INLINE_TAGS:
+    if not prefix and name not in _KNOWN_TAGS:
         return m.group(0)  # not markup: `a<b c>d` in a formula
     if name == "br":
         return _LINE
@@ -99,7 +100,4 @@ def has_markup(text: str) -> bool:
     """Whether a string still holds tags of the vocabularies above or an entity."""
     if _ENTITY_RE.search(text):
         return True
-    for m in _TAG_RE.finditer(text):
-        if m.group(2) or m.group(3).lower() in _BLOCK_TAGS | _INLINE_TAGS:
-            return True
-    return False
+    return any(m.group(2) or m.group(3).lower() in _KNOWN_TAGS for m in _TAG_RE.finditer(text))

@@ -38,8 +38,8 @@ DATE_METAS = ("publishdate", "pubdate", "PubDate", "article:published_time", "og
 MAX_TEXT_CHARS = 6000
 _TITLE_EDGE = " _|-—–·"  # what a site's "title_site" template leaves at a title's end
 _TITLE_SUFFIX = re.compile(r"\s*(?:_|--|—|–|\||-|·)\s*[^_|\-—–·]{1,30}$")
-_SOURCE = re.compile(r"(?:(?:信息|稿件|文章|新闻)?来源于?|出处|Source)\s*[:：]\s*([^\s|｜/]{2,40})",
-                     re.IGNORECASE)
+_SOURCE = re.compile(r"(?:(?:信息|稿件|文章|新闻)?来源于?|出处|Source)\s*[:：]\s*"
+                     r"([^\s|｜/。，,;；]{2,40})", re.IGNORECASE)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 # A byline, not a lead: "2019-08-13 14:07来源：…", "时间：2019年10月31日", "作者：…"
 _BYLINE = re.compile(r"^(?:(?:19|20)\d{2}[-/.年]\d{1,2}[-/.月]\d{1,2}|(?:发布)?时间[:：]|作者[:：]|"
