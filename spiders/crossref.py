@@ -47,14 +47,16 @@ def error_message(body: bytes) -> str | None:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         text = clean_text(body[:200].decode("utf-8", "replace"))
-        return text if text and not text.startswith(("{", "[", "<")) else None
+        plain = text and len(body) < 200 and not text.startswith(("{", "[", "<"))
+        return f"Crossref: {text}" if plain else None
     if not isinstance(data, dict) or data.get("status") == "ok":
         return None
     message = data.get("message")
     parts: list[str] = []
     for m in message if isinstance(message, list) else [message]:
         if isinstance(m, dict):
-            what = clean_text(m.get("message")) or clean_text(m.get("type"))
+            what = (clean_text(m.get("message")) or clean_text(m.get("description"))
+                    or clean_text(m.get("type")) or clean_text(m.get("name")))
             where = clean_text(m.get("value"))
             parts.append(f"{what} ({where})" if where and what else what or where)
         elif m:
@@ -78,9 +80,12 @@ def parse_list(body: bytes, *, query: str = "", fetched_at: datetime | None = No
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as e:
+        words = error_message(body)  # the plain-text 404 "Resource not found."
+        if words:
+            raise CrossrefRefusedError(words) from None
         raise CrossrefFormatError(f"Crossref sent malformed JSON ({e}); starts "
                                   f"{body[:60]!r}") from None
-    if isinstance(data, dict) and data.get("status") == "failed":
+    if isinstance(data, dict) and data.get("status") not in (None, "ok"):  # failed, error
         raise CrossrefRefusedError(error_message(body) or "Crossref refused the request")
     if not isinstance(data, dict) or "message" not in data:
         raise CrossrefFormatError("Crossref JSON without a 'message'")

@@ -1,8 +1,10 @@
 """Journal eTOC / RSS feeds: a cheap complement to the Crossref ISSN watch.
 
-Feeds come from ``[[sources.journal_feeds.feeds]]`` (name, url). Items are keyed by their
-DOI when the feed gives one (``prism:doi``, ``dc:identifier`` or a doi.org link) so they merge
-with Crossref's record of the same article, otherwise by their URL. `parse` is pure.
+Feeds come from ``[[sources.journal_feeds.feeds]]`` (name, url, optional journal). Items are
+keyed by their DOI when the feed gives one (``prism:doi``, IEEE's ``doi``, ``dc:identifier`` or
+a doi.org link) so they merge with Crossref's record of the same article, and by their URL.
+Issue furniture (covers, tables of contents, "publication information") is named as unusable,
+never stored as a paper. `parse` is pure.
 """
 
 from __future__ import annotations
@@ -44,8 +46,8 @@ class JournalFeedError(SourceError):
 
 def parse(body: bytes, *, query: str = "", fetched_at: datetime | None = None,
           journal: str | None = None, unusable: list[str] | None = None) -> list[Work]:
-    """The articles of one eTOC feed; `journal` (the configured feed name) names their venue,
-    else the feed's own title, tidied. Cover pages and tables of contents are named in
+    """The articles of one eTOC feed; `journal` (the feed's configured `journal`) names their
+    venue, else the feed's own title, tidied (`feed_journal`). Cover pages and tables of contents are named in
     `unusable`, never stored as papers."""
     feed = feedparser.parse(body)
     problem = cut_off(body, feed)
@@ -153,8 +155,8 @@ def run(ctx: CrawlContext) -> None:
 
     def one(feed: FeedConfig) -> None:
         unusable: list[str] = []
-        works = parse(ctx.http.get(feed.url).content, query=feed.name, journal=feed.name,
-                      unusable=unusable)
+        works = parse(ctx.http.get(feed.url).content, query=feed.name,
+                      journal=feed.journal or None, unusable=unusable)
         ctx.report.fetched += len(works)
         ctx.unusable(unusable)
         if works:

@@ -305,7 +305,7 @@ def test_rss_cross_listing_of_an_old_paper_is_not_dated_by_the_announcement() ->
     assert works["arxiv:2609.26811"].published == date(2026, 9, 24)  # a new paper is
 
 
-def test_ieee_toc_feed_front_matter_is_named_and_journal_is_the_configured_name() -> None:
+def test_ieee_toc_feed_front_matter_is_named_and_journal_named_properly() -> None:
     unusable: list[str] = []
     body = external("journal_feeds/ieee_toc36_tgrs_2013-05.excerpt.xml")
     assert journal_feeds.parse(body, journal="IEEE TGRS", unusable=unusable) == []
@@ -327,6 +327,7 @@ def test_ieee_toc_feed_front_matter_is_named_and_journal_is_the_configured_name(
     assert (w.published, w.published_precision) == (date(2013, 6, 1), "month")  # "June  2013"
     assert (w.venue.volume, w.venue.issue) == ("51", "6")
     assert [a.name for a in w.authors] == ["A. Author", "B. Author"] and w.abstract is None
+    assert journal_feeds.parse(article, journal="IEEE TGRS")[0].venue.journal == "IEEE TGRS"
     tcad = journal_feeds.parse(external("journal_feeds/ieee_toc43_tcad_2026-09.excerpt.xml")
                                .replace(b"Table of Contents", b"A placement method"))
     assert tcad[0].abstract is None  # <description>null</description>
