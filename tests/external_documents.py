@@ -51,6 +51,7 @@ class Outcome:
     unusable: list[str] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
     cut_dois: list[str] = field(default_factory=list)
+    taken: list[str] = field(default_factory=list)  # listings: "site: url" a site would follow
     error: str | None = None
 
     @property
@@ -167,8 +168,9 @@ def run_document(kind: str, path: Path) -> Outcome:
                      parse_html(decode_html(body)[0]).xpath("//a/@href")]
             hrefs = [h for h in hrefs if h.startswith(("http://", "https://"))]
             out.present = len(hrefs)
-            patterns = [re.compile(site.article_pattern) for site in builtin_sites()]
-            out.kept = sum(1 for h in hrefs if any(p.search(h) for p in patterns))
+            patterns = [(site.name, re.compile(site.article_pattern)) for site in builtin_sites()]
+            out.taken = [f"{name}: {h}" for h in hrefs for name, p in patterns if p.search(h)]
+            out.kept = len({t.split(": ", 1)[1] for t in out.taken})
             out.texts = [link.text for link in links]
         else:
             out.present, works, out.unusable = _papers(kind, body)
