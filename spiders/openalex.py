@@ -19,7 +19,7 @@ import json
 import re
 from datetime import date, datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from seascout.ids import (
     InvalidIdError,
@@ -117,10 +117,11 @@ def work_keys(r: dict[str, Any]) -> list[str]:
             add(f"url:https://openreview.net/forum?id={m.group(1)}")
     has_doi = any(k.startswith("doi:") for k in keys)
     if not has_doi:
-        landing = [u for x in locations for u in [x.get("landing_page_url")] if u]
+        landing = [str(u) for x in locations for u in [x.get("landing_page_url")] if u]
         for u in landing[:1]:
-            with contextlib.suppress(InvalidIdError):
-                add(url_key(str(u)))
+            if urlsplit(u).path not in ("", "/"):  # a site's home page is no work's identity
+                with contextlib.suppress(InvalidIdError):
+                    add(url_key(u))
         openalex_id = str(r.get("id") or "").rsplit("/", 1)[-1]
         if _OPENALEX_ID_RE.fullmatch(openalex_id):
             add(f"url:https://openalex.org/{openalex_id}")

@@ -248,6 +248,21 @@ def test_openalex_arxiv_location_gives_the_arxiv_key() -> None:
     assert chemcrow.ids[0] == "arxiv:2304.05376" and chemcrow.kind == "preprint"
 
 
+def test_openalex_keys_from_openreview_pdf_locations_and_never_a_home_page() -> None:
+    # records shaped like OpenAlex's, with the locations conference papers come with
+    openreview = {"id": "https://openalex.org/W2", "doi": None, "locations": [
+        {"landing_page_url": "https://openreview.net/forum?id=AbC-1", "pdf_url":
+         "https://openreview.net/pdf?id=AbC-1"}]}
+    assert openalex.work_keys(openreview) == ["url:https://openreview.net/forum?id=AbC-1",
+                                              "url:https://openalex.org/W2"]
+    pdf_only = {"id": "https://openalex.org/W3", "locations": [
+        {"landing_page_url": None, "pdf_url": "https://arxiv.org/pdf/2304.05376v2"}]}
+    assert openalex.work_keys(pdf_only) == ["arxiv:2304.05376", "url:https://openalex.org/W3"]
+    home = {"id": "https://openalex.org/W4",
+            "primary_location": {"landing_page_url": "https://proceedings.example.org/"}}
+    assert openalex.work_keys(home) == ["url:https://openalex.org/W4"]
+
+
 def test_openalex_null_title_is_named_not_dropped() -> None:
     unusable: list[str] = []
     assert openalex.parse(external("openalex/openalexpro_work_W4234567890.body.json"),
