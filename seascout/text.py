@@ -36,6 +36,8 @@ _ENTITY_RE = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#\d{1,7}|#[xX][0-9A-Fa-f
 _ESCAPED_NEWLINE_RE = re.compile(r"\r(?:\\n)?|\\r\\n")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _ABSTRACT_HEADING_RE = re.compile(r"^(?:abstract|ABSTRACT|Abstract)\s*[:.]?\s+(?=\S)")
+_PLAIN_RE = re.compile(r"[^<&\\\r\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*")
+_BLANK_LINE_RE = re.compile(r"\n[ \t]*\n\s*")
 _NULLS = frozenset({"null", "none", "nil", "undefined", "n/a"})
 _PARAGRAPH = "\ue000"  # private-use characters mark breaks while the text is cleaned
 _LINE = "\ue001"
@@ -71,6 +73,8 @@ def clean_text(value: object, *, paragraphs: bool = False) -> str:
     text = str(value)
     if text.strip().lower() in _NULLS:
         return ""
+    if not paragraphs and _PLAIN_RE.fullmatch(text):  # the common case: nothing to clean
+        return " ".join(text.split())
     if "<" in text:
         text = _strip_tags(text)
     for _ in range(2):  # double-escaped `&amp;lt;i&amp;gt;` needs two rounds
@@ -84,10 +88,11 @@ def clean_text(value: object, *, paragraphs: bool = False) -> str:
     if not paragraphs:
         text = " ".join(text.replace(_PARAGRAPH, " ").replace(_LINE, " ").split())
         return "" if text.lower() in _NULLS else text
-    text = text.replace(_LINE, "\n")
+    # Source line breaks are wrapping, not breaks; a blank line is a paragraph, `<br>` a line.
+    text = _BLANK_LINE_RE.sub(_PARAGRAPH, text)
     blocks = []
     for block in text.split(_PARAGRAPH):
-        lines = [" ".join(line.split()) for line in block.split("\n")]
+        lines = [" ".join(line.split()) for line in block.split(_LINE)]
         joined = "\n".join(line for line in lines if line)
         if joined:
             blocks.append(joined)
