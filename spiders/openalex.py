@@ -46,6 +46,7 @@ SOURCE = "openalex"
 _SELECT_TYPES_PREPRINT = {"preprint", "posted-content"}
 _OPENREVIEW_RE = re.compile(r"openreview\.net/(?:forum|pdf)\?(?:.*&)?id=([\w-]+)")
 _OPENALEX_ID_RE = re.compile(r"W\d+")
+_OPENALEX_KEY_RE = re.compile(r"url:https://openalex\.org/(W\d+)")
 
 
 class OpenalexFormatError(SourceError):
@@ -251,6 +252,12 @@ def _resolve(ctx: CrawlContext, base: str, key: str, auth: dict[str, str]) -> st
     cached = ctx.cursor(f"wid:{key}")
     if cached:
         return cached
+    own = _OPENALEX_KEY_RE.fullmatch(key)
+    if own:  # a work known by its OpenAlex id (it had no DOI): nothing to look up
+        return own.group(1)
+    if not key.startswith(("doi:", "arxiv:")):
+        raise SourceError(f"{key}: OpenAlex can be asked about a DOI, an arXiv id or an "
+                          "OpenAlex id, not this key")
     doi = normalise_doi(_seed_doi(key))
     try:
         r = ctx.http.get(f"{base}/works/doi:{quote(doi, safe='/')}", {"select": "id", **auth},

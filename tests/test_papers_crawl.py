@@ -365,3 +365,18 @@ def test_openalex_work_known_by_its_arxiv_location_merges_with_the_arxiv_record(
     first = upsert_works(warehouse, arxiv_api.parse(arxiv_feed([("2304.05376", datetime(2023, 4, 11))], 1)))
     again = upsert_works(warehouse, chemcrow)
     assert len(chemcrow) == 1 and again.work_ids == first.work_ids and not again.inserted
+
+
+def test_openalex_cites_of_a_seed_known_only_by_its_openalex_id(
+        srv: ReplayServer, tmp_path: Path, warehouse: Warehouse,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENALEX_API_KEY", "k-123")
+    with warehouse.write() as con:
+        con.execute("INSERT INTO watch_list VALUES (?, 'cited_by', 'w-1', now())",
+                    ["url:https://openalex.org/W1698421338"])
+    srv.add("/works", Reply.file(EXTERNAL / "openalex/paperqa_works_filter_title_search.body.json"),
+            query={"cursor": "*", "filter": ANY})
+    (r,) = crawl(make_settings(tmp_path, srv.base_url), warehouse, sources=["openalex"],
+                 until=date(2026, 1, 31))
+    assert r.ok and r.new == 2 and r.requests == 1, r  # no DOI lookup: the W id is the id
+    assert srv.hits("/works")[0].query["filter"].startswith("cites:W1698421338,")
