@@ -100,5 +100,5 @@ def is_navigation(line: str) -> bool:
     parts = [p for p in _NAV_SEPARATORS.split(line.strip()) if p]
     if len(parts) >= 3 and max(len(p) for p in parts) <= 12:
         return True
-    return line.strip().startswith(("首页", "当前位置", "您的位置", "你的位置", "位置：")) and \
-        len(parts) >= 2
+    return line.strip().startswith(("首页", "当前位置", "您的位置", "你的位置", "您现在的位置",
+                                     "你现在的位置", "现在位置", "位置：")) and len(parts) >= 2
