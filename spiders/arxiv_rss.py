@@ -27,7 +27,7 @@ from seascout.ids import InvalidIdError, arxiv_key, doi_key, split_arxiv_version
 from seascout.model import Author, Kind, Link, LinkKind, Provenance, Work
 from seascout.text import clean_text
 from spiders.arxiv_api import ARXIV_GATE
-from spiders.source import CrawlContext, SourceError, UnusableRecord
+from spiders.source import CrawlContext, SourceError, UnusableRecord, keep_usable
 
 SOURCE = "arxiv_rss"
 _ABSTRACT_RE = re.compile(r"^.*?Announce Type:\s*\S+\s*(?:Abstract:\s*)?", re.DOTALL)
@@ -65,14 +65,7 @@ def parse(body: bytes, *, query: str = "", fetched_at: datetime | None = None,
     if feed.bozo and not feed.entries and not title:
         raise RssFeedError(f"arXiv RSS: not a feed ({feed.get('bozo_exception')!r})")
     when = fetched_at or datetime.now()
-    works = []
-    for item in feed.entries:
-        try:
-            works.append(_item_work(item, query, when))
-        except UnusableRecord as e:
-            if unusable is not None:
-                unusable.append(str(e))
-    return works
+    return keep_usable(feed.entries, lambda item: _item_work(item, query, when), unusable)
 
 
 def announced_as_new(arxiv_id: str, version: int | None, announce: str,

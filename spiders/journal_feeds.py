@@ -22,7 +22,14 @@ from seascout.ids import InvalidIdError, doi_key, find_dois, url_key
 from seascout.model import Author, Kind, Link, LinkKind, Provenance, Venue, Work
 from seascout.text import clean_text
 from spiders.arxiv_rss import cut_off
-from spiders.source import CrawlContext, SourceError, SourceSkipped, UnusableRecord, each_query
+from spiders.source import (
+    CrawlContext,
+    SourceError,
+    SourceSkipped,
+    UnusableRecord,
+    each_query,
+    keep_usable,
+)
 
 SOURCE = "journal_feed"
 # Issue furniture that TOC feeds list among the articles (IEEE: "[Front cover]", "Table of
@@ -57,14 +64,8 @@ def parse(body: bytes, *, query: str = "", fetched_at: datetime | None = None,
         raise JournalFeedError(f"not an RSS/Atom feed ({feed.get('bozo_exception')!r})")
     when = fetched_at or datetime.now()
     venue_name = clean_text(journal) or feed_journal(str(feed.feed.get("title", ""))) or None
-    works = []
-    for item in feed.entries:
-        try:
-            works.append(_item_work(item, query, when, venue_name))
-        except UnusableRecord as e:
-            if unusable is not None:
-                unusable.append(str(e))
-    return works
+    return keep_usable(feed.entries, lambda item: _item_work(item, query, when, venue_name),
+                       unusable)
 
 
 def feed_journal(title: str) -> str:
