@@ -76,7 +76,8 @@ def crawl_all(settings: Settings, wh: Warehouse, log: StageLog, run_id: str, *,
     for r in reports:
         log.counts.setdefault("crawl", {})[r.source] = {
             "fetched": r.fetched, "new": r.new, "stored": r.stored, "requests": r.requests,
-            "skipped": r.skipped, "errors": len(r.errors), "warnings": len(r.warnings)}
+            "skipped": r.skipped, "errors": len(r.errors), "warnings": len(r.warnings),
+            "unusable": getattr(r, "unusable", 0)}
         log.errors.extend(("crawl", r.source, e) for e in r.errors)
     return reports
 

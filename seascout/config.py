@@ -100,6 +100,10 @@ class FeedConfig(_Strict):
     name: str
     url: str
     kind: Literal["journal", "news"] = "journal"
+    # journal feeds: the journal's name to store with each article (default: the feed's own
+    # title, tidied: "Geoscience and Remote Sensing, IEEE Transactions on - new TOC" →
+    # "IEEE Transactions on Geoscience and Remote Sensing")
+    journal: str = ""
 
 
 class JournalFeedsConfig(_Strict):

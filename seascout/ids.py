@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 ARXIV_DOI_PREFIX = "10.48550/arxiv."
 
-_DOI_RE = re.compile(r"10\.\d{4,9}/[^\s\"<>\]\[)(,;]+", re.IGNORECASE)
+# Where a DOI may start; where it ends is decided by `_doi_end` (brackets must balance).
+_DOI_START_RE = re.compile(r"(?<![\w.])10\.\d{4,9}/", re.IGNORECASE)
+_DOI_STOP = frozenset("\"'\\,&{}|^`")  # never part of a DOI in running text
+_DOI_OPEN = {"(": ")", "[": "]", "<": ">"}
+_DOI_CLOSE = frozenset(_DOI_OPEN.values())
+_DOI_TRAILING = ".;:"
+_DOI_URL_RE = re.compile(r"^(?:https?://)?(?:dx\.)?doi\.org/", re.IGNORECASE)
 _NEW_ARXIV_RE = re.compile(r"(?<![\d.])(\d{4}\.\d{4,5})(v\d+)?(?![\d])")
 _OLD_ARXIV_RE = re.compile(r"\b([a-z][a-z\-]+(?:\.[A-Z]{2})?/\d{7})(v\d+)?\b")
 _ARXIV_URL_RE = re.compile(
@@ -28,25 +34,84 @@ class InvalidIdError(ValueError):
     """A DOI, arXiv id or URL that cannot be a key."""
 
 
+def _doi_end(text: str, start: int) -> int:
+    """Where the DOI whose suffix starts at `start` ends.
+
+    The rules every source shares: a DOI runs to whitespace, a quote, a comma or an `&` (a
+    URL parameter); brackets `()`, `[]` and `<>` belong to it when they balance inside it (Elsevier
+    `S0034-4257(02)00096-2`, SICI `…87[2832:TIOPMA]2.0.CO;2`, Wiley `…35:4<433::AID-JBM4>…`),
+    so an unbalanced closer (`…/x)` in Markdown) ends it. `<` opens a group only before a
+    digit: `10.1/x</a>` or `10.1/x<br>` is markup after the DOI. A `;` is kept only inside
+    (SICI `CO;2`); `.`, `;` and `:` at the end are punctuation of the sentence."""
+    stack: list[str] = []
+    i = start
+    n = len(text)
+    while i < n:
+        c = text[i]
+        if c.isspace() or c in _DOI_STOP or ord(c) < 32:
+            break
+        if c in _DOI_OPEN:
+            if c == "<" and not (i + 1 < n and text[i + 1].isdigit()):
+                break
+            stack.append(_DOI_OPEN[c])
+        elif c in _DOI_CLOSE:
+            if not stack or stack[-1] != c:
+                break
+            stack.pop()
+        i += 1
+    end = i
+    while stack and end > start:  # an opener that never closed: cut the DOI before it
+        cut = max(text.rfind(o, start, end) for o in _DOI_OPEN)
+        if cut < start:
+            break
+        end = cut
+        stack = _open_groups(text, start, end)
+    while end > start and text[end - 1] in _DOI_TRAILING:
+        end -= 1
+    return end
+
+
+def _open_groups(text: str, start: int, end: int) -> list[str]:
+    stack: list[str] = []
+    for c in text[start:end]:
+        if c in _DOI_OPEN:
+            stack.append(_DOI_OPEN[c])
+        elif c in _DOI_CLOSE and stack and stack[-1] == c:
+            stack.pop()
+    return stack
+
+
+def _iter_dois(text: str) -> list[str]:
+    out: list[str] = []
+    pos = 0
+    while True:
+        m = _DOI_START_RE.search(text, pos)
+        if not m:
+            return out
+        end = _doi_end(text, m.end())
+        if end > m.end():
+            out.append(text[m.start():end].lower())
+        pos = max(end, m.end())
+
+
 def normalise_doi(raw: str) -> str:
-    """`https://doi.org/10.1126/SciAdv.X` → `10.1126/sciadv.x`. Raises InvalidIdError."""
+    """`https://doi.org/10.1126/SciAdv.X` → `10.1126/sciadv.x`. Raises InvalidIdError.
+
+    A doi.org URL is percent-decoded first (`…87%5B2832…` is `…87[2832…`)."""
     text = raw.strip()
-    text = re.sub(r"^(?:https?://)?(?:dx\.)?doi\.org/", "", text, flags=re.IGNORECASE)
+    if _DOI_URL_RE.match(text):
+        text = unquote(_DOI_URL_RE.sub("", text))
     text = re.sub(r"^doi:\s*", "", text, flags=re.IGNORECASE)
-    m = _DOI_RE.match(text)
-    if not m:
+    m = _DOI_START_RE.match(text)
+    end = _doi_end(text, m.end()) if m else 0
+    if not m or end <= m.end():
         raise InvalidIdError(f"not a DOI: {raw!r} (a DOI looks like 10.1234/abc)")
-    return m.group(0).rstrip(".").lower()
+    return text[:end].lower()
 
 
 def find_dois(text: str) -> list[str]:
     """Every DOI in free text, normalised, in order, without repeats."""
-    out: list[str] = []
-    for m in _DOI_RE.finditer(text):
-        d = m.group(0).rstrip(".").lower()
-        if d not in out:
-            out.append(d)
-    return out
+    return list(dict.fromkeys(_iter_dois(text)))
 
 
 def split_arxiv_version(raw: str) -> tuple[str, int | None]:

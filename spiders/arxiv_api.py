@@ -35,6 +35,7 @@ from lxml import etree
 from seascout.config import ArxivConfig, Config
 from seascout.ids import InvalidIdError, arxiv_key, doi_key, split_arxiv_version
 from seascout.model import Author, Kind, Label, Link, LinkKind, Provenance, Work
+from seascout.text import clean_text
 from spiders.http import HttpClient
 from spiders.source import CrawlContext, SourceError, each_query
 
@@ -65,6 +66,7 @@ class AtomPage:
     works: list[Work] = field(default_factory=list)
     error: str | None = None
     last_submitted: datetime | None = None  # latest <published> on the page (minute precision)
+    unusable: list[str] = field(default_factory=list)  # entries that could not become works
 
 
 # -- pure parsing ---------------------------------------------------------------------------
@@ -97,7 +99,10 @@ def parse_page(body: bytes, *, query: str = "", fetched_at: datetime | None = No
             page.works = []
             return page
         work = _entry_work(entry, entry_id, title, query, when)
-        if work is not None:
+        if work is None:
+            page.unusable.append(f"{entry_id or repr(title[:60])}: "
+                                 + ("no title" if entry_id else "no arXiv id"))
+        else:
             page.works.append(work)
             submitted = _datetime(entry.findtext("a:published", namespaces=NS))
             if submitted and (page.last_submitted is None or submitted > page.last_submitted):
@@ -110,6 +115,8 @@ def _entry_work(entry: etree._Element, entry_id: str, title: str, query: str,
     try:
         arxiv_id, version = split_arxiv_version(entry_id)
     except InvalidIdError:
+        return None
+    if not title:
         return None
     ids = [arxiv_key(arxiv_id)]
     doi = _text(entry.findtext("arxiv:doi", namespaces=NS))
@@ -144,7 +151,7 @@ def _entry_work(entry: etree._Element, entry_id: str, title: str, query: str,
 
 
 def _text(value: str | None) -> str:
-    return " ".join(value.split()) if value else ""
+    return clean_text(value)
 
 
 def _int(value: str | None) -> int:
@@ -219,6 +226,7 @@ class ArxivFetch:
     spurious_retries: int = 3
     requests: int = 0
     restarts: int = 0
+    unusable: list[str] = field(default_factory=list)  # named entries of every page read
 
     def pages(self, search: str, start: date | datetime, end: date,
               *, label: str = "") -> Iterator[list[Work]]:
@@ -238,9 +246,10 @@ class ArxivFetch:
                 raise SourceError("internal: arXiv paging passed the cap")
             page = self._page(f"{search} AND submittedDate:[{lo} TO {hi}]", offset, size,
                               label)
+            self.unusable.extend(page.unusable)
             yield page.works, page.last_submitted
-            offset += len(page.works)
-            if not page.works or offset >= page.total:
+            offset += len(page.works) + len(page.unusable)
+            if not (page.works or page.unusable) or offset >= page.total:
                 return
             if offset + min(page_size, page.total - offset) > self.cap:
                 # Restart the window at the last submission minute seen (that minute repeats).
@@ -263,7 +272,7 @@ class ArxivFetch:
                 raise ArxivQueryError(
                     f"arXiv rejected query {label or search_query!r}: "
                     f"{page.error or 'HTTP 400'} — check the topics and categories in the config")
-            if page.works or page.total <= start:
+            if page.works or page.unusable or page.total <= start:
                 return page
             if attempt < self.spurious_retries:
                 continue
@@ -295,6 +304,8 @@ def run(ctx: CrawlContext) -> None:
                 ctx.store(fresh)
             if last is not None and (newest is None or last > newest):
                 newest = last
+        ctx.unusable(fetch.unusable)
+        fetch.unusable.clear()
         if newest is not None:
             ctx.advance(key, f"{newest:%Y-%m-%dT%H:%M}", forward_only=True)
 

@@ -7,7 +7,10 @@ category) and is reported with arXiv's own explanation.
 
 The item's announce type (new, cross, replace, replace-cross) is kept in the provenance
 record id: ``2411.17700v1#new``. Replacements carry the announcement date as `updated` and no
-`published` date (the API knows the submission date; the merge keeps it).
+`published` date (the API knows the submission date; the merge keeps it). So does a
+cross-listing of an older paper (2205.06398v2 cross-listed on 2026-09-24): only a first
+version whose id is of the announcement's month (or the month before) was submitted for
+that announcement.
 """
 
 from __future__ import annotations
@@ -22,8 +25,9 @@ import feedparser
 
 from seascout.ids import InvalidIdError, arxiv_key, doi_key, split_arxiv_version
 from seascout.model import Author, Kind, Link, LinkKind, Provenance, Work
+from seascout.text import clean_text
 from spiders.arxiv_api import ARXIV_GATE
-from spiders.source import CrawlContext, SourceError
+from spiders.source import CrawlContext, SourceError, UnusableRecord, keep_usable
 
 SOURCE = "arxiv_rss"
 _ABSTRACT_RE = re.compile(r"^.*?Announce Type:\s*\S+\s*(?:Abstract:\s*)?", re.DOTALL)
@@ -46,7 +50,8 @@ def cut_off(body: bytes, feed: feedparser.FeedParserDict) -> str | None:
     return None
 
 
-def parse(body: bytes, *, query: str = "", fetched_at: datetime | None = None) -> list[Work]:
+def parse(body: bytes, *, query: str = "", fetched_at: datetime | None = None,
+          unusable: list[str] | None = None) -> list[Work]:
     """The works announced in one arXiv RSS feed (pure). Raises `RssFeedError`."""
     feed = feedparser.parse(body)
     problem = cut_off(body, feed)
@@ -60,32 +65,47 @@ def parse(body: bytes, *, query: str = "", fetched_at: datetime | None = None) -
     if feed.bozo and not feed.entries and not title:
         raise RssFeedError(f"arXiv RSS: not a feed ({feed.get('bozo_exception')!r})")
     when = fetched_at or datetime.now()
-    works = []
-    for item in feed.entries:
-        work = _item_work(item, query, when)
-        if work is not None:
-            works.append(work)
-    return works
+    return keep_usable(feed.entries, lambda item: _item_work(item, query, when), unusable)
 
 
-def _item_work(item: feedparser.FeedParserDict, query: str, when: datetime) -> Work | None:
+def announced_as_new(arxiv_id: str, version: int | None, announce: str,
+                     announced: date | None) -> bool:
+    """Whether the announcement day is the paper's publication day: a new submission, or the
+    cross-listing of one (first version, id of the announcement month or the month before)."""
+    if announce not in ("new", "cross") or announced is None or (version or 1) != 1:
+        return False
+    if "/" in arxiv_id:  # old-style ids ended in 2007
+        return False
+    yymm = int(arxiv_id[:4])
+    year, month = 2000 + yymm // 100, yymm % 100
+    months_before = (announced.year - year) * 12 + announced.month - month
+    return 0 <= months_before <= 1
+
+
+def _item_work(item: feedparser.FeedParserDict, query: str, when: datetime) -> Work:
+    raw_id = str(item.get("id") or item.get("link", ""))
     try:
-        arxiv_id, version = split_arxiv_version(str(item.get("id") or item.get("link", "")))
+        arxiv_id, version = split_arxiv_version(raw_id)
     except InvalidIdError:
-        return None
+        raise UnusableRecord(raw_id or repr(clean_text(item.get("title")))[:60],
+                             "no arXiv id") from None
     announce = str(item.get("arxiv_announce_type", "")).strip() or "new"
     ids = [arxiv_key(arxiv_id)]
     if item.get("arxiv_doi"):
         with contextlib.suppress(InvalidIdError):
             ids.append(doi_key(str(item["arxiv_doi"]).split()[0]))
     announced = _rfc822_date(item.get("published"))
-    is_new = announce in ("new", "cross")
-    creators = str(item.get("author", ""))
+    is_new = announced_as_new(arxiv_id, version, announce, announced)
+    creators = clean_text(item.get("author", ""))
+    title = clean_text(item.get("title"))
+    if not title:
+        raise UnusableRecord(f"arxiv:{arxiv_id}", "no title")
     return Work(
         ids=ids,
-        title=" ".join(str(item.get("title", "")).split()),
+        title=title,
         kind=Kind.PREPRINT,
-        abstract=_ABSTRACT_RE.sub("", str(item.get("summary", ""))).strip() or None,
+        abstract=clean_text(_ABSTRACT_RE.sub("", str(item.get("summary", ""))),
+                            paragraphs=True) or None,
         authors=[Author(n.strip()) for n in creators.split(",") if n.strip()],
         published=announced if is_new else None,
         updated=announced,
@@ -116,8 +136,10 @@ def run(ctx: CrawlContext) -> None:
     cfg = ctx.settings.config.sources.arxiv
     query = "+".join(cfg.categories)
     response = ctx.http.get(feed_url(cfg.rss_url, cfg.categories), gate=ARXIV_GATE)
-    works = parse(response.content, query=query)
+    unusable: list[str] = []
+    works = parse(response.content, query=query, unusable=unusable)
     ctx.report.fetched += len(works)
+    ctx.unusable(unusable)
     if not works:
         ctx.warn("empty feed (normal on weekends and holidays)")
         return

@@ -132,6 +132,7 @@ def summarise(reports: list[SourceReport]) -> dict[str, object]:
     return {
         r.source: {
             "fetched": r.fetched, "new": r.new, "updated": getattr(r, "updated", 0),
+            "unusable": getattr(r, "unusable", 0),
             "stored": r.stored, "requests": r.requests, "errors": list(r.errors),
             "warnings": list(r.warnings), "skipped": r.skipped,
         }

@@ -8,54 +8,74 @@ for an IEEE citation). `parse` is pure and reads DataCite's JSON:API single-DOI 
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime
 from typing import Any
 
 from seascout.ids import InvalidIdError, arxiv_key, doi_key
 from seascout.model import Author, Kind, Link, LinkKind, Provenance, Work
+from seascout.text import clean_text
 from spiders.http import HttpStatusError
-from spiders.source import CrawlContext, SourceError
+from spiders.source import CrawlContext, SourceError, UnusableRecord, keep_usable
 
 SOURCE = "datacite"
+# Relations that make another DOI one of this record's own keys: the same work in another
+# version (arXiv registers the journal version so). `IsSupplementTo` is *another* work (a
+# dataset supplements two articles): it must not merge them.
+_SAME_WORK_RELATIONS = ("IsVersionOf", "IsPreviousVersionOf")
+# arXiv categories as DataCite writes them: "Digital Libraries (cs.DL)", "physics.ao-ph", "hep-th".
+_ARXIV_CATEGORY_RE = re.compile(r"(?:^|\()([a-z]+(?:-[a-z]+)?(?:\.[A-Za-z]{2,}(?:-[a-z]{2,})?)?)\)?$")
+_KINDS = {"Dataset": Kind.DATASET, "Preprint": Kind.PREPRINT, "JournalArticle": Kind.PAPER,
+          "ConferencePaper": Kind.PAPER}
 
 
 class DataciteFormatError(SourceError):
     """The body is not DataCite JSON."""
 
 
-def parse(body: bytes, *, query: str = "", fetched_at: datetime | None = None) -> list[Work]:
+def parse(body: bytes, *, query: str = "", fetched_at: datetime | None = None,
+          unusable: list[str] | None = None) -> list[Work]:
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as e:
         raise DataciteFormatError(f"DataCite sent malformed JSON ({e})") from None
+    if isinstance(data, dict) and data.get("errors") and not data.get("data"):
+        first = (data["errors"] or [{}])[0]
+        raise DataciteFormatError(f"DataCite error: {clean_text(first.get('title'))} "
+                                  f"(status {clean_text(first.get('status'))})")
     try:
         records = data.get("data")
         if isinstance(records, dict):
             records = [records]
         when = fetched_at or datetime.now()
-        works = [parse_record(r, query=query, fetched_at=when) for r in records or []]
+        return keep_usable(records or [],
+                           lambda r: parse_record(r, query=query, fetched_at=when), unusable)
     except (TypeError, AttributeError, KeyError, IndexError, ValueError) as e:
         # Valid JSON of another shape (a field of the wrong type): the record is refused.
         raise DataciteFormatError(f"DataCite JSON of an unexpected shape "
                                   f"({type(e).__name__}: {e})") from None
-    return [w for w in works if w]
 
 
 def parse_record(r: dict[str, Any], *, query: str = "",
-                 fetched_at: datetime | None = None) -> Work | None:
+                 fetched_at: datetime | None = None) -> Work:
+    """One DataCite DOI record. Raises `UnusableRecord` without a DOI or a title."""
     a = r.get("attributes") or {}
-    doi = a.get("doi") or r.get("id")
-    titles = [t.get("title") for t in a.get("titles") or [] if t.get("title")]
-    if not doi or not titles:
-        return None
+    doi = clean_text(a.get("doi") or r.get("id"))
+    titles = [clean_text(t.get("title")) for t in a.get("titles") or []
+              if not t.get("titleType")] or [clean_text(t.get("title"))
+                                             for t in a.get("titles") or []]
+    titles = [t for t in titles if t]
+    if not doi:
+        raise UnusableRecord(f"a DataCite record titled {(titles or [''])[0][:60]!r}", "no DOI")
     try:
         ids = [doi_key(doi)]
-    except InvalidIdError:
-        return None
+    except InvalidIdError as e:
+        raise UnusableRecord(doi, str(e)) from None
+    if not titles:
+        raise UnusableRecord(ids[0], "no title")
     for rel in a.get("relatedIdentifiers") or []:
-        # arXiv registers the journal version as IsVersionOf / IsPreviousVersionOf a DOI.
-        if rel.get("relatedIdentifierType") == "DOI" and rel.get("relationType") in (
-                "IsVersionOf", "IsPreviousVersionOf", "IsSupplementTo"):
+        if rel.get("relatedIdentifierType") == "DOI" and \
+                rel.get("relationType") in _SAME_WORK_RELATIONS:
             try:
                 key = doi_key(rel["relatedIdentifier"])
             except (InvalidIdError, KeyError):
@@ -64,29 +84,48 @@ def parse_record(r: dict[str, Any], *, query: str = "",
                 ids.append(key)
     authors = []
     for c in a.get("creators") or []:
-        name = c.get("name") or " ".join(p for p in (c.get("givenName"), c.get("familyName")) if p)
+        name = clean_text(c.get("name")) or " ".join(
+            p for p in (clean_text(c.get("givenName")), clean_text(c.get("familyName"))) if p)
         if "," in name and c.get("givenName") and c.get("familyName"):
-            name = f"{c['givenName']} {c['familyName']}"
-        affs = [x if isinstance(x, str) else x.get("name", "") for x in c.get("affiliation") or []]
+            name = f"{clean_text(c['givenName'])} {clean_text(c['familyName'])}"
+        affs = [clean_text(x if isinstance(x, str) else x.get("name", ""))
+                for x in c.get("affiliation") or []]
         authors.append(Author(name.strip(), [x for x in affs if x]))
-    abstract = next((d.get("description") for d in a.get("descriptions") or []
-                     if d.get("descriptionType") == "Abstract"), None)
+    abstract = clean_text(next((d.get("description") for d in a.get("descriptions") or []
+                                if d.get("descriptionType") == "Abstract"), None),
+                          paragraphs=True)
     published = _issued(a)
     arxiv = ids[0][len("arxiv:"):] if ids[0].startswith("arxiv:") else None
     links = [Link(LinkKind.PAPER, f"https://arxiv.org/abs/{arxiv}" if arxiv else a.get("url") or
                   f"https://doi.org/{doi}", "论文地址")]
+    resource = str((a.get("types") or {}).get("resourceTypeGeneral") or "")
     return Work(
         ids=ids if not arxiv else [arxiv_key(arxiv), *ids[1:]],
-        title=" ".join(titles[0].split()),
-        kind=Kind.PREPRINT if arxiv else Kind.OTHER,
-        abstract=" ".join(abstract.split()) if abstract else None,
+        title=titles[0],
+        kind=Kind.PREPRINT if arxiv else _KINDS.get(resource, Kind.OTHER),
+        abstract=abstract or None,
         authors=[x for x in authors if x.name],
         published=published,
-        categories=[s["subject"] for s in a.get("subjects") or [] if s.get("subject")
-                    and "." in s["subject"] and " " not in s["subject"]],
+        categories=arxiv_categories(a.get("subjects") or []),
         links=links,
         provenance=[Provenance(SOURCE, query, fetched_at or datetime.now(), str(doi).lower())],
     )
+
+
+def arxiv_categories(subjects: list[dict[str, Any]]) -> list[str]:
+    """arXiv categories among DataCite subjects: "Digital Libraries (cs.DL)" → cs.DL. Other
+    schemes (FOS fields, ACM classes such as "I.2.7", keywords) are not categories."""
+    out: list[str] = []
+    for s in subjects:
+        text = clean_text(s.get("subject"))
+        scheme = clean_text(s.get("subjectScheme")).lower()
+        if scheme and scheme != "arxiv":
+            continue
+        m = _ARXIV_CATEGORY_RE.search(text)
+        code = m.group(1) if m else ""
+        if ("." in code or (scheme == "arxiv" and "-" in code)) and code not in out:
+            out.append(code)
+    return out
 
 
 def _issued(a: dict[str, Any]) -> date | None:
@@ -117,7 +156,9 @@ def run(ctx: CrawlContext) -> None:
                 ctx.warn(f"{doi}: not registered at DataCite")
                 continue
             raise
-        found.extend(parse(r.content, query=f"doi:{doi.lower()}"))
+        unusable: list[str] = []
+        found.extend(parse(r.content, query=f"doi:{doi.lower()}", unusable=unusable))
+        ctx.unusable(unusable)
     ctx.report.fetched += len(found)
     if found:
         ctx.store(found)

@@ -278,11 +278,14 @@ def run_feed(settings: Settings, wh: Warehouse, feed: FeedConfig,
     report = SourceReport(source, requests=1)
     try:
         body = fetch_feed(feed.url, user_agent=settings.user_agent, max_bytes=news.max_page_bytes)
-        works = parse_feed(body, name=feed.name, url=feed.url, fetched_at=datetime.now())
+        unusable: list[str] = []
+        works = parse_feed(body, name=feed.name, url=feed.url, fetched_at=datetime.now(),
+                           unusable=unusable)
     except FeedError as e:
         report.errors.append(str(e))
         return report
     report.fetched = len(works)
+    report.warnings += [f"unusable record {u}" for u in unusable[:MAX_MESSAGES]]
     if not works:
         report.warnings.append(f"the feed {feed.url} had no entries")
         return report

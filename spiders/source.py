@@ -35,6 +35,30 @@ class SourceStopped(SourceError):
     """A failure that stops the source's remaining queries too (e.g. its API key was refused)."""
 
 
+class UnusableRecord(ValueError):
+    """One record of a response that cannot become a `Work` (no title, no id it can be known
+    by, a cover page). A parser raises it for that record and `keep_usable` names it; the
+    runner counts it in the source's report (`CrawlContext.unusable`). Never dropped silently."""
+
+    def __init__(self, record: str, reason: str):
+        super().__init__(f"{record}: {reason}")
+        self.record = record
+        self.reason = reason
+
+
+def keep_usable(records: Iterable[T], parse_one: Callable[[T], Work],
+                unusable: list[str] | None) -> list[Work]:
+    """`parse_one` over each record; records it refuses are named in `unusable` (when given)."""
+    works: list[Work] = []
+    for record in records:
+        try:
+            works.append(parse_one(record))
+        except UnusableRecord as e:
+            if unusable is not None:
+                unusable.append(str(e))
+    return works
+
+
 def each_query(items: Iterable[T], label: Callable[[T], str], run_one: Callable[[T], None]) -> None:
     """Run a source's queries in isolation. A query that fails is recorded (its cursor stays
     where it was) and the others still run; being offline, or a `SourceStopped`, stops them
@@ -53,9 +77,11 @@ def each_query(items: Iterable[T], label: Callable[[T], str], run_one: Callable[
 
 @dataclass(slots=True)
 class CrawlSourceReport(SourceReport):
-    """`SourceReport` plus the number of stored works whose fields changed."""
+    """`SourceReport` plus the number of stored works whose fields changed and of records
+    the parser could not use (each also named in `warnings`)."""
 
     updated: int = 0
+    unusable: int = 0
 
 
 @dataclass
@@ -104,6 +130,12 @@ class CrawlContext:
         text = value.isoformat() if isinstance(value, date) else value
         forward = isinstance(value, date) if forward_only is None else forward_only
         set_cursor(self.wh, self.source, query, text, forward_only=forward)
+
+    def unusable(self, names: Iterable[str]) -> None:
+        """Count and name records the parser could not use."""
+        for name in names:
+            self.report.unusable += 1
+            self.warn(f"unusable record {name}")
 
     def warn(self, message: str) -> None:
         self.report.warnings.append(message)

@@ -54,3 +54,31 @@ def test_ids_are_found_in_free_text() -> None:
     text = "see doi: [10.1126/sciadv.adf2827](https://doi.org/10.1126/sciadv.adf2827) and https://arxiv.org/pdf/2304.05215v1"
     assert find_dois(text) == ["10.1126/sciadv.adf2827"]
     assert find_arxiv_ids(text) == ["2304.05215"]
+
+
+@pytest.mark.parametrize(("raw", "key"), [
+    # Remote Sensing of Environment / Ocean Modelling's older Elsevier DOIs (PII in brackets)
+    ("10.1016/S0034-4257(02)00096-2", "doi:10.1016/s0034-4257(02)00096-2"),
+    ("https://doi.org/10.1016/S1463-5003(01)00012-9", "doi:10.1016/s1463-5003(01)00012-9"),
+    # SICI DOI, as OpenAlex writes it and percent-encoded as in its request URL
+    ("https://doi.org/10.1890/0012-9658(2006)87[2832:tiopma]2.0.co;2",
+     "doi:10.1890/0012-9658(2006)87[2832:tiopma]2.0.co;2"),
+    ("https://doi.org/10.1890/0012-9658(2006)87%5B2832:tiopma%5D2.0.co;2",
+     "doi:10.1890/0012-9658(2006)87[2832:tiopma]2.0.co;2"),
+    # Wiley SICI with angle brackets
+    ("10.1002/(SICI)1097-4636(199706)35:4<433::AID-JBM4>3.0.CO;2-K",
+     "doi:10.1002/(sici)1097-4636(199706)35:4<433::aid-jbm4>3.0.co;2-k"),
+])
+def test_dois_with_brackets_stay_whole(raw: str, key: str) -> None:
+    assert doi_key(raw) == key
+
+
+def test_dois_in_text_end_at_unbalanced_brackets_markup_and_punctuation() -> None:
+    text = ("(see 10.1016/S0034-4257(02)00096-2). [10.1126/sciadv.adf2827](https://doi.org/x) "
+            "<a href='https://doi.org/10.3390/rs1'>10.3390/rs1</a><br>10.1234/a; 10.2345/b, "
+            "summary?doi=10.1046/j.1526-100x.2001.009002230.x&link_type=DOI")
+    assert find_dois(text) == ["10.1016/s0034-4257(02)00096-2", "10.1126/sciadv.adf2827",
+                               "10.3390/rs1", "10.1234/a", "10.2345/b",
+                               "10.1046/j.1526-100x.2001.009002230.x"]
+    # two different bracketed DOIs no longer share one truncated key
+    assert doi_key("10.1016/S0034-4257(02)00096-2") != doi_key("10.1016/S0034-4257(02)00097-4")

@@ -182,3 +182,74 @@ def test_scrapy_settings_are_polite() -> None:
     assert s.TELNETCONSOLE_ENABLED is False and s.AUTOTHROTTLE_ENABLED is True
     assert s.DOWNLOAD_MAXSIZE > 0 and "seascout" in s.USER_AGENT
     assert get_project_settings  # the project is importable as a Scrapy project
+
+
+# -- faults found on real third-party pages (fixtures/external, issue 16) --------------------
+EXTERNAL = Path(__file__).resolve().parent / "fixtures" / "external"
+
+
+def _page(name: str) -> bytes:
+    return (EXTERNAL / "news_html" / name).read_bytes()
+
+
+def test_gov_page_closing_html_early_keeps_the_resolution_and_a_clean_title() -> None:
+    a = extract_article("https://www.gov.cn/gongbao/content/2007/content_1.htm",
+                        _page("gne_other_npc_resolution_1.html"))
+    assert "会议决定：批准发行15500亿元特别国债购买外汇" in a.text  # was 62 characters of menu
+    assert "首页" not in a.text and "扫一扫" not in a.text
+    assert a.title.endswith("国债余额限额的决议")  # not "…的决议_" (the site's "__公报_网" suffix)
+    assert a.lead.startswith("（2007年6月29日第十届全国人民代表大会常务委员会")
+
+
+@pytest.mark.parametrize(("name", "last_words", "sidebar"), [
+    ("gne_xinhuanet_1.html", "宣布退休制度改革的总体架构。", ["新闻评论", "加载更多", "热帖", "热词"]),
+    ("gerapy_detail_china_news1.html", "(作者：方敏北京大学经济学院教授)", ["理论新闻精选"]),
+    ("gne_cjddsb_1.html", "(文/图 刘玺东 易赛楠)", []),
+])
+def test_sidebars_and_hot_lists_stay_out_of_the_text(name: str, last_words: str,
+                                                     sidebar: list[str]) -> None:
+    a = extract_article("https://news.example.cn/a.html", _page(name))
+    assert a.text.endswith(last_words)
+    for word in sidebar:
+        assert word not in a.text
+
+
+@pytest.mark.parametrize(("name", "lead_start"), [
+    ("gne_thepaper_2.html", "本文原标题"),  # not the "2019-08-13 14:07来源：…" byline
+    ("gne_zyyfy_hospital_1.html", "本站讯"),  # not "时间：2019年10月31日 23:00 浏览："
+    ("gne_cjddsb_1.html", "为持续推动金融消费者教育"),  # not the title again
+    ("gne_sina_4.html", "新浪科技讯"),
+])
+def test_lead_is_article_text_not_byline_title_or_navigation(name: str, lead_start: str) -> None:
+    assert extract_article("https://news.example.cn/a.html", _page(name)).lead.startswith(
+        lead_start)
+
+
+def test_breadcrumbs_and_menus_are_not_leads_and_laiyuanyu_is_a_source() -> None:
+    from spiders.news.boilerplate import is_navigation
+
+    assert is_navigation("首页 > 国务院公报 > 2007年第23号")
+    assert is_navigation("首页 | 简 | 繁 | EN | 登录 | 个人中心 | 退出")
+    assert not is_navigation("新华社巴黎12月9日电（记者唐霁）法国9日再次爆发全国跨行业大罢工")
+    page = ("<html><body><h1>海洋所发布新一代海洋预报模型</h1><p class='info'>来源于：青岛海洋所"
+            "</p>\n<div class='article'><p>" + "海洋预报模型发布。" * 10 + "</p></div></body></html>")
+    assert extract_article("https://x.cn/a.html", page.encode()).source_name == "青岛海洋所"
+
+
+def test_soed_pattern_does_not_match_other_sites_article_links() -> None:
+    import re
+
+    import lxml.html
+
+    soed = re.compile(next(s for s in builtin_sites() if s.name == "soed").article_pattern)
+    hrefs = [h for f in sorted((EXTERNAL / "news_listing").glob("*.html"))
+             for h in lxml.html.document_fromstring(f.read_bytes()).xpath("//a/@href")]
+    assert len(hrefs) > 100 and not [h for h in hrefs if soed.search(h)]
+    for other in ("https://www.163.com/news/article/FJ8K1O2C0001899O.html",
+                  "https://news.example.com/article/2019/123456.html",
+                  "https://www.example.cn/content/20190101/123.php"):
+        assert not soed.search(other), other
+    for own in ("http://soed.sio.org.cn/info/1012/3456.htm",
+                "http://soed.sio.org.cn/2023/0630/c1234a56789/page.htm",
+                "http://soed.sio.org.cn/xwdt/202306/t20230630_123.html"):
+        assert soed.search(own), own

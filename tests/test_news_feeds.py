@@ -28,9 +28,11 @@ paper doi:10.1038/s41586-026-00001-1&lt;/p&gt;</description></item>
 
 
 def test_parse_feed_builds_news_works() -> None:
+    unusable: list[str] = []
     works = parse_feed(RSS, name="sci", url="https://news.example.org/rss",
-                       fetched_at=datetime(2026, 11, 20))
+                       fetched_at=datetime(2026, 11, 20), unusable=unusable)
     assert [w.title for w in works] == ["AI model forecasts El Niño a year ahead", "Old story"]
+    assert unusable == ["https://arxiv.org/abs/2401.00001: a paper's own entry (arXiv/DOI link)"]
     w = works[0]
     assert w.ids == ["url:https://news.example.org/2026/ai-enso"] and w.kind is Kind.NEWS
     assert w.published == date(2026, 11, 16) and w.language == "en"

@@ -388,3 +388,55 @@ def test_a_malformed_page_fails_its_category_only_and_its_cursor_stays(srv: Repl
     (r2,) = crawl(s, warehouse, sources=["arxiv_api"], until=date(2026, 1, 8))
     assert r2.ok and r2.new == 1
     assert get_cursor(warehouse, "arxiv_api", "cat:cs.CV") == "2026-01-05T03:00"
+
+
+EXTERNAL = Path(__file__).parent / "fixtures" / "external"
+
+
+def test_openalex_cites_follows_citing_works_whatever_id_they_carry(
+        srv: ReplayServer, tmp_path: Path, warehouse: Warehouse,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENALEX_API_KEY", "k-123")
+    add_watch(warehouse, "arxiv:2308.03152")
+    srv.add("/works/doi:10.48550/arxiv.2308.03152", Reply.json({"id": "https://openalex.org/W42"}))
+    srv.add("/works", Reply.file(EXTERNAL / "openalex/openalexpro_works_search_200_per_page.body.json"),
+            query={"cursor": "*", "filter": ANY})
+    # the last page: one real record with a DOI and a null title
+    null_title = json.loads((EXTERNAL / "openalex/openalexpro_work_W4234567890.body.json").read_bytes())
+    srv.add("/works", Reply.json({"meta": {"next_cursor": None}, "results": [null_title]}),
+            query={"cursor": ANY})
+    (r,) = crawl(make_settings(tmp_path, srv.base_url), warehouse, sources=["openalex"],
+                 until=date(2026, 1, 31))
+    assert r.ok and r.fetched == 200 and r.new == 200 and r.requests == 3, r  # 63 without a DOI
+    assert r.unusable == 1
+    assert r.warnings == ["unusable record W4234567890 (doi:10.4018/jnn.20180101): no title"]
+    with warehouse.read() as con:
+        keys = {k for (k,) in con.execute("SELECT id FROM work_ids").fetchall()}
+    assert "url:https://openalex.org/W1698421338" in keys
+
+
+def test_openalex_work_known_by_its_arxiv_location_merges_with_the_arxiv_record(
+        warehouse: Warehouse) -> None:
+    from spiders import openalex
+
+    chemcrow = [w for w in openalex.parse(
+        (EXTERNAL / "openalex/paperqa_works_filter_title_search.body.json").read_bytes())
+        if w.ids[0] == "arxiv:2304.05376"]
+    first = upsert_works(warehouse, arxiv_api.parse(arxiv_feed([("2304.05376", datetime(2023, 4, 11))], 1)))
+    again = upsert_works(warehouse, chemcrow)
+    assert len(chemcrow) == 1 and again.work_ids == first.work_ids and not again.inserted
+
+
+def test_openalex_cites_of_a_seed_known_only_by_its_openalex_id(
+        srv: ReplayServer, tmp_path: Path, warehouse: Warehouse,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENALEX_API_KEY", "k-123")
+    with warehouse.write() as con:
+        con.execute("INSERT INTO watch_list VALUES (?, 'cited_by', 'w-1', now())",
+                    ["url:https://openalex.org/W1698421338"])
+    srv.add("/works", Reply.file(EXTERNAL / "openalex/paperqa_works_filter_title_search.body.json"),
+            query={"cursor": "*", "filter": ANY})
+    (r,) = crawl(make_settings(tmp_path, srv.base_url), warehouse, sources=["openalex"],
+                 until=date(2026, 1, 31))
+    assert r.ok and r.new == 2 and r.requests == 1, r  # no DOI lookup: the W id is the id
+    assert srv.hits("/works")[0].query["filter"].startswith("cites:W1698421338,")

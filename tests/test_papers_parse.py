@@ -191,7 +191,10 @@ def test_openalex_single_work_abstract_rebuilt() -> None:
 
 
 def test_openalex_error_body_is_not_a_work() -> None:
-    assert openalex.parse(fixture("openalex/works_filter_invalid_field_400.body.json")) == []
+    with pytest.raises(openalex.OpenalexFormatError,
+                       match=r"^OpenAlex error: Invalid query parameters error\. "
+                             r"\(DOESNTEXIST is not a valid field"):
+        openalex.parse(fixture("openalex/works_filter_invalid_field_400.body.json"))
 
 
 # -- DataCite / journal feeds (no recordings exist: small hand-written documents) ------------
@@ -222,3 +225,137 @@ def test_journal_feed_items_keyed_by_doi() -> None:
     works = journal_feeds.parse(rss, query="mdpi")
     assert works[0].ids[0] == "doi:10.3390/rs16010001" and works[0].venue.journal == "Remote Sensing"
     assert works[1].ids == ["url:https://example.org/a"]
+
+
+# -- faults found on real third-party documents (fixtures/external, issue 16) ----------------
+EXTERNAL = Path(__file__).parent / "fixtures" / "external"
+
+
+def external(rel: str) -> bytes:
+    return (EXTERNAL / rel).read_bytes()
+
+
+def test_openalex_keeps_works_without_doi_under_stable_keys() -> None:
+    unusable: list[str] = []
+    works, cursor = openalex.parse_page(
+        external("openalex/openalexpro_works_search_200_per_page.body.json"), unusable=unusable)
+    assert len(works) == 200 and cursor and unusable == []  # was 137: every DOI-less work lost
+    by_id = {w.provenance[0].record_id: w for w in works}
+    cab = by_id["W1698421338"]  # a book chapter known only by its landing page
+    assert cab.ids == ["url:https://www.cabdirect.org/abstracts/20103325440.html",
+                       "url:https://openalex.org/W1698421338"]
+    assert cab.links[0].url == "https://www.cabdirect.org/abstracts/20103325440.html"
+    assert sum(1 for w in works if w.key("doi")) == 137
+    # markup and entities out of the rebuilt abstracts
+    assert by_id["W2119164383"].abstract.endswith("John Wiley & Sons, Ltd.")  # type: ignore[union-attr]
+    parks = by_id["W297480756"].abstract or ""
+    assert "&#13;" not in parks and "\\n" not in parks
+    assert "developing countries are home to the planet's most undervalued" in parks
+
+
+def test_openalex_arxiv_location_gives_the_arxiv_key() -> None:
+    works = openalex.parse(external("openalex/paperqa_works_filter_title_search.body.json"))
+    chemcrow = next(w for w in works if w.provenance[0].record_id == "W4365597205")
+    assert chemcrow.ids[0] == "arxiv:2304.05376" and chemcrow.kind == "preprint"
+
+
+def test_openalex_keys_from_openreview_pdf_locations_and_never_a_home_page() -> None:
+    # records shaped like OpenAlex's, with the locations conference papers come with
+    openreview = {"id": "https://openalex.org/W2", "doi": None, "locations": [
+        {"landing_page_url": "https://openreview.net/forum?id=AbC-1", "pdf_url":
+         "https://openreview.net/pdf?id=AbC-1"}]}
+    assert openalex.work_keys(openreview) == ["url:https://openreview.net/forum?id=AbC-1",
+                                              "url:https://openalex.org/W2"]
+    pdf_only = {"id": "https://openalex.org/W3", "locations": [
+        {"landing_page_url": None, "pdf_url": "https://arxiv.org/pdf/2304.05376v2"}]}
+    assert openalex.work_keys(pdf_only) == ["arxiv:2304.05376", "url:https://openalex.org/W3"]
+    home = {"id": "https://openalex.org/W4",
+            "primary_location": {"landing_page_url": "https://proceedings.example.org/"}}
+    assert openalex.work_keys(home) == ["url:https://openalex.org/W4"]
+
+
+def test_openalex_null_title_is_named_not_dropped() -> None:
+    unusable: list[str] = []
+    assert openalex.parse(external("openalex/openalexpro_work_W4234567890.body.json"),
+                          unusable=unusable) == []
+    assert unusable == ["W4234567890 (doi:10.4018/jnn.20180101): no title"]
+
+
+def test_crossref_container_entities_earliest_date_and_precision() -> None:
+    works = {w.ids[0]: w for w in crossref.parse(
+        external("crossref/commonmeta_works_sample5.body.json"))}
+    w = works["doi:10.1080/19420889.2017.1395120"]
+    assert w.venue.journal == "Communicative & Integrative Biology"
+    # online 2017-12-14, in the issue of 2018-01-02: published online first
+    assert (w.published, w.published_precision) == (date(2017, 12, 14), "day")
+    assert w.updated is None or w.updated >= w.published  # type: ignore[operator]
+    old = {w.ids[0]: w for w in crossref.parse(
+        external("crossref/habanero_works_sample10.body.json"))}["doi:10.1246/bcsj.36.278"]
+    assert old.published == date(1963, 3, 1)  # printed 1963, put online in 2006
+
+
+def test_crossref_error_body_gives_crossrefs_own_message() -> None:
+    with pytest.raises(crossref.CrossrefRefusedError,
+                       match=r"^Crossref: This route does not support field query parameters "
+                             r"\(query\.\*\)$"):
+        crossref.parse(external("crossref/habanero_error400_query_not_allowed.body.json"))
+
+
+def test_crossref_null_strings_are_not_values() -> None:
+    item = json.loads(external("crossref/commonmeta_works_sample5.body.json"))["message"]["items"][0]
+    item.update(volume="null", issue="NULL", page="null")
+    w = crossref.parse_work(item)
+    assert (w.venue.volume, w.venue.issue, w.venue.pages) == (None, None, None)
+
+
+def test_datacite_arxiv_subjects_and_supplement_relations() -> None:
+    (arxiv,) = datacite.parse(external("datacite/commonmeta_doi_10.48550_arxiv.2311.16162.body.json"))
+    assert arxiv.categories == ["cs.DL", "cs.AI", "cs.CL"]  # not the ACM class "I.2.7"
+    (zenodo,) = datacite.parse(external("datacite/commonmeta_doi_10.5281_zenodo.1196821.body.json"))
+    # the dataset IsSupplementTo two psyp articles: they are other works, not its keys
+    assert zenodo.ids == ["doi:10.5281/zenodo.1196821", "doi:10.5281/zenodo.1039580"]
+    assert zenodo.kind == "dataset"
+    (software,) = datacite.parse(external("datacite/commonmeta_doi_10.5281_zenodo.48440.body.json"))
+    assert "<br>" not in (software.abstract or "") and "\n- Visualisation functions" in (
+        software.abstract or "")
+    listed = datacite.parse(external("datacite/rdatacite_dois_list_page1_size5.body.json"))
+    assert len(listed) == 5 and not any("&amp;" in (w.abstract or "") for w in listed)
+
+
+def test_rss_cross_listing_of_an_old_paper_is_not_dated_by_the_announcement() -> None:
+    works = {w.ids[0]: w for w in arxiv_rss.parse(external(
+        "arxiv_rss/laya_reader_rss_cs.LG+cs.AI+cs.CL+stat.ML_2026-09-24.excerpt.xml"))}
+    old = works["arxiv:2205.06398"]
+    assert old.provenance[0].record_id == "2205.06398v2#cross"
+    assert old.published is None and old.updated == date(2026, 9, 24)
+    assert works["arxiv:2609.26811"].published == date(2026, 9, 24)  # a new paper is
+
+
+def test_ieee_toc_feed_front_matter_is_named_and_journal_named_properly() -> None:
+    unusable: list[str] = []
+    body = external("journal_feeds/ieee_toc36_tgrs_2013-05.excerpt.xml")
+    assert journal_feeds.parse(body, journal="IEEE TGRS", unusable=unusable) == []
+    assert [u.split(": ", 1)[1] for u in unusable] == [
+        "issue front matter ('Front cover'), not an article",
+        "issue front matter ('IEEE Transactions on Geoscience and Remote Sensing publication "
+        "information'), not an article",
+        "issue front matter ('Table of Contents'), not an article"]
+    # the same feed's article items, as IEEE writes them (its channel and item fields)
+    article = body.replace(b"<![CDATA[Front cover]]>",
+                           b"<![CDATA[Ship detection in SAR images]]>")
+    article = article.replace(b"<authors><![CDATA[]]></authors>",
+                              b"<authors><![CDATA[A. Author;  B. Author]]></authors>", 1)
+    article = article.replace(b"<volume>", b"<doi>10.1109/TGRS.2013.2245673</doi><volume>", 1)
+    w = journal_feeds.parse(article)[0]
+    assert w.ids == ["doi:10.1109/tgrs.2013.2245673",  # where an item carries its DOI
+                     "url:https://ieeexplore.ieee.org/xpl/articleDetails.jsp?arnumber=6517014"]
+    assert w.venue.journal == "IEEE Transactions on Geoscience and Remote Sensing"
+    assert (w.published, w.published_precision) == (date(2013, 6, 1), "month")  # "June  2013"
+    assert (w.venue.volume, w.venue.issue) == ("51", "6")
+    assert [a.name for a in w.authors] == ["A. Author", "B. Author"] and w.abstract is None
+    assert journal_feeds.parse(article, journal="IEEE TGRS")[0].venue.journal == "IEEE TGRS"
+    tcad = journal_feeds.parse(external("journal_feeds/ieee_toc43_tcad_2026-09.excerpt.xml")
+                               .replace(b"Table of Contents", b"A placement method"))
+    assert tcad[0].abstract is None  # <description>null</description>
+    assert tcad[0].venue.journal == ("IEEE Transactions on Computer-Aided Design of Integrated "
+                                     "Circuits and Systems")

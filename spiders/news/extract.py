@@ -20,6 +20,8 @@ import trafilatura
 from lxml import etree
 
 from seascout.model import Link
+from seascout.text import clean_text
+from spiders.news.boilerplate import cut_at_list_heading, drop_boilerplate, is_navigation
 from spiders.news.charset import decode_html
 from spiders.news.dates import date_from_url, labelled_date, parse_date
 from spiders.news.links import body_links
@@ -34,11 +36,18 @@ TITLE_FALLBACKS = ("h1", ".title", ".article-title", ".arti_title", "h2", "h3", 
 DATE_METAS = ("publishdate", "pubdate", "PubDate", "article:published_time", "og:release_date",
               "datePublished", "publish_date", "firstpublishedtime", "dc.date", "DC.Date")
 MAX_TEXT_CHARS = 6000
+_TITLE_EDGE = " _|-—–·"  # what a site's "title_site" template leaves at a title's end
 _TITLE_SUFFIX = re.compile(r"\s*(?:_|--|—|–|\||-|·)\s*[^_|\-—–·]{1,30}$")
-_SOURCE = re.compile(r"(?:来源|信息来源|稿件来源|Source)\s*[:：]\s*([^\s|｜/]{2,40})",
-                     re.IGNORECASE)
+_SOURCE = re.compile(r"(?:(?:信息|稿件|文章|新闻)?来源于?|出处|Source)\s*[:：]\s*"
+                     r"([^\s|｜/。，,;；]{2,40})", re.IGNORECASE)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+# A byline, not a lead: "2019-08-13 14:07来源：…", "时间：2019年10月31日", "作者：…"
+_BYLINE = re.compile(r"^(?:(?:19|20)\d{2}[-/.年]\d{1,2}[-/.月]\d{1,2}|(?:发布)?时间[:：]|作者[:：]|"
+                     r"来源[:：]|编辑[:：]|浏览[:：])|(?:来源|作者|浏览|责任编辑)[:：]")
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+# `</body>` / `</html>` closers: a page may close its document early (gov.cn ends its header
+# include with `</html>` and the article follows); the parser closes the document itself.
+_DOC_CLOSERS = re.compile(r"</(?:body|html)\s*>", re.IGNORECASE)
 
 
 class ExtractionError(ValueError):
@@ -74,30 +83,39 @@ class Article:
 
 
 def parse_html(text: str) -> Any:
-    """An lxml document from decoded text (drops an XML declaration lxml would refuse)."""
+    """An lxml document from decoded text (drops an XML declaration lxml would refuse and
+    document closers, after which lxml would drop the rest of the page)."""
     try:
-        return lxml.html.document_fromstring(_XML_DECL.sub("", text, count=1) or "<html></html>")
+        return lxml.html.document_fromstring(clean_markup(text) or "<html></html>")
     except (etree.ParserError, ValueError) as e:
         raise ExtractionError(f"not an HTML page: {e}") from e
+
+
+def clean_markup(text: str) -> str:
+    """The page without an XML declaration or early document closers."""
+    return _DOC_CLOSERS.sub("", _XML_DECL.sub("", text, count=1))
 
 
 def extract_article(url: str, body: bytes, headers: Any = None, *, title_css: str | None = None,
                     date_css: str | None = None, body_css: str | None = None) -> Article:
     """Extract one article from raw bytes. Pure: no I/O."""
     text, encoding = decode_html(body, headers)
+    text = clean_markup(text)
     doc = parse_html(text)
     for bad in doc.xpath("//script|//style|//noscript|//comment()"):
         if bad.getparent() is not None:
             bad.drop_tree() if hasattr(bad, "drop_tree") else bad.getparent().remove(bad)
     canonical = _canonical(doc, url)
-    title = _title(doc, title_css)
+    title = clean_text(_title(doc, title_css)).strip(_TITLE_EDGE)
     page_text = " ".join(doc.text_content().split())
     body_el = _first(doc, (body_css,) if body_css else ())
     if body_el is None:
         body_el = _first(doc, BODY_FALLBACKS)
-    main = _main_text(text, body_el)
-    warnings: list[str] = []
     published = _published(doc, date_css, page_text, title, text, url)
+    source_name = _source(doc, page_text)
+    drop_boilerplate(doc, body_el)
+    main = cut_at_list_heading(_main_text(doc, body_el))
+    warnings: list[str] = []
     if published is None:
         warnings.append("no publication date found")
     if not title:
@@ -108,8 +126,8 @@ def extract_article(url: str, body: bytes, headers: Any = None, *, title_css: st
     hrefs = [urljoin(url, h) for h in (body_el if body_el is not None else doc).xpath(".//a/@href")]
     return Article(
         url=url, canonical_url=canonical, title=title, published=published,
-        text=main[:MAX_TEXT_CHARS], lead=_lead(main), language=_language(title + main),
-        source_name=_source(doc, page_text), image=_image(doc, body_el, url),
+        text=main[:MAX_TEXT_CHARS], lead=_lead(main, title), language=_language(title + main),
+        source_name=source_name, image=_image(doc, body_el, url),
         links=body_links(hrefs, main), encoding=encoding, warnings=warnings,
     )
 
@@ -227,7 +245,7 @@ def _published(doc: Any, date_css: str | None, page_text: str, title: str, html:
     return date_from_url(url)
 
 
-def _main_text(html: str, body_el: Any) -> str:
+def _main_text(doc: Any, body_el: Any) -> str:
     if body_el is not None:
         fragment = lxml.html.tostring(body_el, encoding="unicode")
         wrapped = f"<html><body><article>{fragment}</article></body></html>"
@@ -237,14 +255,22 @@ def _main_text(html: str, body_el: Any) -> str:
         if len(text) >= 0.5 * len(raw):
             return text.strip()
         return raw.strip()
+    html = lxml.html.tostring(doc, encoding="unicode")
     return (trafilatura.extract(html, include_comments=False, include_tables=True) or "").strip()
 
 
-def _lead(text: str) -> str:
+def _lead(text: str, title: str = "") -> str:
+    """The first real paragraph: not a breadcrumb or menu, not the title again."""
+    bare_title = "".join(title.split()).rstrip(".…")
     for para in text.splitlines():
         para = para.strip()
-        if len(para) >= 20:
-            return para[:500]
+        if len(para) < 20 or is_navigation(para) or _BYLINE.search(para[:40]):
+            continue
+        bare = "".join(para.split()).rstrip(".…")
+        if bare_title and (bare == bare_title or (len(bare) <= len(bare_title) + 4
+                                                   and bare.startswith(bare_title))):
+            continue
+        return para[:500]
     return text[:500]
 
 

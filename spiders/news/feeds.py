@@ -14,6 +14,7 @@ import lxml.html
 
 from seascout.ids import InvalidIdError, url_key
 from seascout.model import Author, Kind, Provenance, Work
+from seascout.text import clean_text
 from spiders.news.links import body_links
 
 FEED_TIMEOUT_SECONDS = 30.0
@@ -51,8 +52,8 @@ def _text(html: str) -> tuple[str, list[str]]:
     try:
         frag = lxml.html.fragment_fromstring(html, create_parent="div")
     except Exception:
-        return html, []
-    return " ".join(frag.text_content().split()), frag.xpath(".//a/@href")
+        return clean_text(html), []
+    return clean_text(frag.text_content()), frag.xpath(".//a/@href")
 
 
 def _entry_date(entry: Any) -> date | None:
@@ -63,22 +64,26 @@ def _entry_date(entry: Any) -> date | None:
     return None
 
 
-def parse_feed(body: bytes, *, name: str, url: str, fetched_at: datetime) -> list[Work]:
-    """Every entry with a link and a title, as a news work (source `news:<name>`)."""
+def parse_feed(body: bytes, *, name: str, url: str, fetched_at: datetime,
+               unusable: list[str] | None = None) -> list[Work]:
+    """Every entry with a link and a title, as a news work (source `news:<name>`); the
+    others are named in `unusable` (a paper's own entry belongs to the paper sources)."""
     parsed = feedparser.parse(body)
     if parsed.bozo and not parsed.entries:
         raise FeedError(f"not an RSS/Atom feed: {url} ({parsed.get('bozo_exception')})")
     works: list[Work] = []
     for entry in parsed.entries:
-        link, title = entry.get("link"), " ".join((entry.get("title") or "").split())
-        if not link or not title:
-            continue
+        link, title = entry.get("link"), clean_text(entry.get("title"))
         try:
-            key = url_key(link)
+            key = url_key(link) if link and title else ""
         except InvalidIdError:
-            continue
+            key = ""
         if not key.startswith("url:"):
-            continue  # a paper's own feed entry belongs to the paper sources, not news
+            if unusable is not None:
+                unusable.append(f"{link or repr(title[:60])}: " + (
+                    "no title or link" if not (link and title) else
+                    "a paper's own entry (arXiv/DOI link)" if key else "no http(s) link"))
+            continue
         html = entry.get("summary") or ""
         if entry.get("content"):
             html = max((c.get("value", "") for c in entry["content"]), key=len) or html

@@ -12,6 +12,12 @@ from seascout.config import NewsConfig, NewsSiteConfig
 
 # TRS CMS article URLs (cas.cn, qdio.cas.cn, cnii.com.cn …): /202306/t20230630_4940123.shtml
 TRS_ARTICLE = r"/\d{6}/t\d{8}_\d+\.s?html?$"
+# The CMSs Chinese institutes' sites run besides TRS: VSB/博达 (/info/1012/3456.htm,
+# /content.jsp?urltype=news.NewsContentUrl&wbnewsid=3456) and WebPlus
+# (/2023/0630/c1234a56789/page.htm). Specific on purpose: a loose "/article/…digits….html"
+# matches every portal's article links (NetEase's /news/article/FJ8K1O2C0001899O.html).
+INSTITUTE_CMS_ARTICLE = (r"/info/\d+/\d+\.html?$|/content\.jsp\?(?:.*&)?wbnewsid=\d+"
+                         r"|/\d{4}/\d{4}/c\d+a\d+/page\.html?$")
 
 
 def builtin_sites() -> list[NewsSiteConfig]:
@@ -31,8 +37,7 @@ def builtin_sites() -> list[NewsSiteConfig]:
         NewsSiteConfig(
             name="soed", start_urls=["http://soed.sio.org.cn/"],
             allowed_domains=["soed.sio.org.cn"],
-            article_pattern=(TRS_ARTICLE + r"|/(?:info|news|xwdt|tzgg|content|article)"
-                             r"/.*\d{3,}.*\.(?:s?html?|aspx|jsp|php)$"),
+            article_pattern=f"{TRS_ARTICLE}|{INSTITUTE_CMS_ARTICLE}",
             download_delay=3.0,
         ),
         NewsSiteConfig(
