@@ -72,3 +72,26 @@ def test_bad_config_is_reported_with_file_and_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["seed", "--config", str(cfg)])
     assert result.exit_code == 2
     assert f"{cfg}:2" in result.output and "enabled" in result.output
+
+
+@pytest.mark.parametrize("statement, creates", [
+    ("ATTACH 'x.duckdb' AS e; CREATE TABLE e.t AS SELECT 1 AS a", "x.duckdb"),
+    ("COPY (SELECT * FROM works) TO 'stolen.csv'", "stolen.csv"),
+    ("SELECT * FROM read_csv('/etc/hostname')", None),
+    ("INSTALL httpfs", None),
+    ("LOAD httpfs", None),
+    ("SET enable_external_access = true", None),
+    ("EXPORT DATABASE 'dump'", "dump"),
+])
+def test_sql_reaches_nothing_outside_the_warehouse(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   statement: str, creates: str | None) -> None:  # type: ignore[no-untyped-def]
+    cli("seed")
+    monkeypatch.chdir(tmp_path)
+    result = cli("sql", statement, ok=False)
+    assert result.exit_code == 1, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("query error"), result.output
+    assert "seascout sql reads the warehouse only" in lines[0] or "read-only" in lines[0]
+    if creates:
+        assert not (tmp_path / creates).exists()
+    assert cli("sql", "SELECT count(*) AS n FROM works", "--format", "csv").output.split() == ["n", "18"]
