@@ -329,21 +329,20 @@ def serve(config: ConfigOpt = None) -> None:
 @app.command()
 def demo(
     home: Annotated[Path | None, typer.Option(
-        help="Folder for the demo's state (default: data/demo).")] = None,
+        help="Folder for the demo's state (default: data/demo): new, empty, or an earlier demo's.")] = None,
 ) -> None:
     """Run the weekly pipeline offline: recorded responses on loopback, a local mail sink."""
-    import shutil
     import time as clock
 
     prepare_environment()
-    from seascout.demo import DEMO_SECRET_ENV, DemoError, demo_environment, describe
+    from seascout.demo import DEMO_SECRET_ENV, DemoError, claim_home, demo_environment, describe
 
     target = (home or Path("data") / "demo").resolve()
-    shutil.rmtree(target, ignore_errors=True)  # a demo always starts from nothing
-    os.environ["SEASCOUT_HOME"] = str(target)
-    os.environ.setdefault(DEMO_SECRET_ENV, "demo-key-not-secret")
     started = clock.monotonic()
     try:
+        claim_home(target)  # never deletes a folder the demo did not make
+        os.environ["SEASCOUT_HOME"] = str(target)
+        os.environ.setdefault(DEMO_SECRET_ENV, "demo-key-not-secret")
         with demo_environment(target) as env:
             from datetime import date
 

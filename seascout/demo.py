@@ -9,6 +9,7 @@ everything is. It needs a source checkout (the recordings live in `tests/fixture
 
 from __future__ import annotations
 
+import shutil
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +26,7 @@ from seascout.replay import ANY, ReplayServer, Reply
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RECORDINGS = PROJECT_ROOT / "tests" / "fixtures"
 DEMO_SECRET_ENV = "SEASCOUT_DEMO_OPENALEX_KEY"  # noqa: S105 - env name; the replay takes any key
+DEMO_MARKER = ".seascout-demo"  # written into every folder the demo makes: only those it empties
 
 _NEWS_PAGES = {
     "2012-06-24-cmse.html": "news/cmse_china_manned_space_press_conference_2012.html",
@@ -53,6 +55,22 @@ class Mailbox:
     def subjects(self) -> list[str]:
         return [str(make_header(decode_header(message_from_bytes(m)["Subject"] or "")))
                 for m in self.messages]
+
+
+def claim_home(home: Path) -> None:
+    """Make `home` the demo's own empty folder: created now, or emptied when an earlier demo
+    made it (it holds `DEMO_MARKER`). Any other non-empty folder is the user's: refused, untouched."""
+    if home.exists() and not home.is_dir():
+        raise DemoError(f"{home}: exists and is not a folder — pass --home a new or empty folder")
+    if home.is_dir() and any(home.iterdir()):
+        if not (home / DEMO_MARKER).is_file():
+            raise DemoError(f"{home}: folder not empty and not made by `seascout demo` — refusing to "
+                            "delete what is in it; pass --home a new or empty folder")
+        shutil.rmtree(home)  # an earlier demo's state: a demo always starts from nothing
+    home.mkdir(parents=True, exist_ok=True)
+    (home / DEMO_MARKER).write_text(
+        "Made by `seascout demo`: the next demo with this --home deletes this folder.\n",
+        encoding="utf-8")
 
 
 def _free_port() -> int:

@@ -95,3 +95,29 @@ def test_sql_reaches_nothing_outside_the_warehouse(cli, tmp_path: Path, monkeypa
     if creates:
         assert not (tmp_path / creates).exists()
     assert cli("sql", "SELECT count(*) AS n FROM works", "--format", "csv").output.split() == ["n", "18"]
+
+
+def test_demo_refuses_a_folder_it_did_not_make(tmp_path: Path) -> None:
+    home = tmp_path / "data"
+    home.mkdir()
+    (home / "seascout.duckdb").write_bytes(b"the user's warehouse")
+    result = CliRunner().invoke(app, ["demo", "--home", str(home)])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "not made by `seascout demo`" in lines[0], result.output
+    assert (home / "seascout.duckdb").read_bytes() == b"the user's warehouse"
+    assert sorted(p.name for p in home.iterdir()) == ["seascout.duckdb"]
+
+
+def test_demo_empties_only_its_own_folder(tmp_path: Path) -> None:
+    from seascout.demo import DEMO_MARKER, claim_home
+
+    home = tmp_path / "demo"
+    claim_home(home)  # new: created, marked
+    (home / "seascout.duckdb").write_bytes(b"last demo's warehouse")
+    claim_home(home)  # an earlier demo's: emptied
+    assert sorted(p.name for p in home.iterdir()) == [DEMO_MARKER]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    claim_home(empty)  # an empty folder is fine
+    assert (empty / DEMO_MARKER).is_file()
