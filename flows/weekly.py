@@ -19,6 +19,7 @@ from prefect.cache_policies import NO_CACHE
 from flows.crawl import crawl_all
 from flows.runlog import StageLog, record, summary_rows
 from seascout.config import Settings, load_settings
+from seascout.survey import survey_files
 from warehouse.db import Warehouse
 from warehouse.seeds import seed_if_changed
 from warehouse.state import start_run
@@ -90,6 +91,7 @@ def weekly_flow(config_path: str | None = None, period: str | None = None,
                 deliver: bool = True) -> dict[str, Any]:
     """Seed, crawl every enabled source, triage, render this week's digest and deliver it."""
     settings = load_settings(config_path)
+    survey_files(settings.seeds_dir)  # no survey: fail here, before anything is created
     wh = Warehouse(settings.db_path)
     run_id = start_run(wh, "weekly", {"period": period, "deliver": deliver})
     log = StageLog()

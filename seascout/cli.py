@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -37,49 +39,77 @@ def _settings(config: Path | None) -> Settings:
         raise typer.Exit(2) from None
 
 
-def _warehouse(settings: Settings):  # type: ignore[no-untyped-def]
+def _warehouse(settings: Settings, *, existing: bool = False):  # type: ignore[no-untyped-def]
+    """The configured warehouse; with `existing`, WarehouseMissingError unless it is there
+    (a command that only reads must not create an empty one)."""
     from warehouse.db import Warehouse
 
-    return Warehouse(settings.db_path)
+    wh = Warehouse(settings.db_path)
+    if existing:
+        wh.require()
+    return wh
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _fail(what: str, error: object, code: int) -> typer.Exit:
+    from rich.markup import escape
+
+    err.print(f"[red]{what}[/red]: {escape(' '.join(str(error).split()))}", highlight=False)
+    return typer.Exit(code)
+
+
+def _one_line_errors(command: F) -> F:
+    """What a user can get wrong (no survey, no warehouse, a busy one, Ctrl-C) ends the command
+    in one line naming the input and the fix, never in a traceback."""
+    from seascout.survey import SurveyError
+    from warehouse.db import WarehouseLockedError, WarehouseMissingError
+
+    @functools.wraps(command)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except SurveyError as e:
+            raise _fail("survey error", e, 2) from None
+        except (WarehouseMissingError, WarehouseLockedError) as e:
+            raise _fail("warehouse unavailable", e, 1) from None
+        except KeyboardInterrupt:
+            raise _fail("interrupted", "stopped by Ctrl-C; a rerun continues where this one "
+                        "stopped", 130) from None
+    return guarded  # type: ignore[return-value]
 
 
 # --- seed ---------------------------------------------------------------------------------
 @app.command()
+@_one_line_errors
 def seed(config: ConfigOpt = None) -> None:
     """Parse the survey documents in seeds/ and store taxonomy, entries and watch list."""
-    from seascout.survey import SurveyError, parse_seed_dir
+    from seascout.survey import parse_seed_dir
     from warehouse.seeds import store_survey
 
     settings = _settings(config)
-    try:
-        surveys = parse_seed_dir(settings.seeds_dir)
-    except SurveyError as e:
-        err.print(f"[red]seed error[/red]: {e}")
-        raise typer.Exit(2) from None
+    surveys = parse_seed_dir(settings.seeds_dir)  # before the warehouse: a bad survey makes nothing
     report = store_survey(_warehouse(settings), surveys)
     console.print(report.describe())
 
 
 # --- sql / export -------------------------------------------------------------------------
 @app.command()
+@_one_line_errors
 def sql(
     query: Annotated[str, typer.Argument(help="A SQL query; the warehouse is opened read-only.")],
     format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json")] = "table",
     config: ConfigOpt = None,
 ) -> None:
     """Run a read-only SQL query on the warehouse (works while a flow is writing)."""
-    from warehouse.db import WarehouseLockedError, WarehouseMissingError
     from warehouse.query import QueryError, run_query
 
     settings = _settings(config)
     try:
-        columns, rows = run_query(_warehouse(settings), query)
+        columns, rows = run_query(_warehouse(settings, existing=True), query)
     except QueryError as e:
-        err.print(f"[red]query error[/red]: {e}")
-        raise typer.Exit(1) from None
-    except (WarehouseLockedError, WarehouseMissingError) as e:  # busy or not there: one line
-        err.print(f"[red]warehouse unavailable[/red]: {e}", highlight=False)
-        raise typer.Exit(1) from None
+        raise _fail("query error", e, 1) from None
     _print_rows(columns, rows, format)
 
 
@@ -105,21 +135,27 @@ def _print_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:  # typ
 
 
 @app.command()
+@_one_line_errors
 def export(
     parquet: Annotated[Path, typer.Option(
         "--parquet", help="Folder to write one Parquet file per table and view.")],
     config: ConfigOpt = None,
 ) -> None:
     """Export every table and view to Parquet for notebooks and other engines."""
-    from warehouse.query import export_parquet
+    from warehouse.query import QueryError, export_parquet
 
     settings = _settings(config)
-    for name, path, n in export_parquet(_warehouse(settings), parquet):
+    try:
+        exported = export_parquet(_warehouse(settings, existing=True), parquet)
+    except QueryError as e:
+        raise _fail("export error", e, 2) from None
+    for name, path, n in exported:
         console.print(f"{name:<24} {n:>8} rows → {path}")
 
 
 # --- crawl --------------------------------------------------------------------------------
 @app.command()
+@_one_line_errors
 def crawl(
     source: Annotated[list[str] | None, typer.Option(
         "--source", "-s", help="Run only this source (repeatable): arxiv_api, arxiv_rss, "
@@ -192,6 +228,7 @@ def _one_line(text: str, limit: int = 240) -> str:
 
 # --- news ---------------------------------------------------------------------------------
 @app.command()
+@_one_line_errors
 def add(
     url: Annotated[str, typer.Argument(help="The article's URL (e.g. a WeChat article).")],
     config: ConfigOpt = None,
@@ -216,6 +253,7 @@ def add(
 
 # --- triage -------------------------------------------------------------------------------
 @app.command()
+@_one_line_errors
 def triage(
     limit: Annotated[int | None, typer.Option("--limit", help="At most this many works.")] = None,
     config: ConfigOpt = None,
@@ -224,11 +262,12 @@ def triage(
     from triage.run import run_triage
 
     settings = _settings(config)
-    report = run_triage(settings, _warehouse(settings), limit=limit)
+    report = run_triage(settings, _warehouse(settings, existing=True), limit=limit)
     console.print(report.describe())
 
 
 @app.command(name="eval")
+@_one_line_errors
 def eval_(
     labels: Annotated[Path, typer.Option("--labels", help="Labelled JSONL (the dev set's format).")],
     llm: Annotated[bool, typer.Option("--llm", help="Also score the configured LLM.")] = False,
@@ -258,6 +297,7 @@ def eval_(
 
 # --- digest -------------------------------------------------------------------------------
 @app.command()
+@_one_line_errors
 def digest(
     period: Annotated[str | None, typer.Option(
         "--period", help="ISO week, e.g. 2026-W48 (default: last complete week).")] = None,
@@ -271,7 +311,8 @@ def digest(
 
     settings = _settings(config)
     try:
-        report = run_digest(settings, _warehouse(settings), period=period, deliver=deliver)
+        report = run_digest(settings, _warehouse(settings, existing=True), period=period,
+                            deliver=deliver)
     except PeriodError as e:
         err.print(f"[red]period error[/red]: {e}")
         raise typer.Exit(2) from None
@@ -282,6 +323,7 @@ def digest(
 
 # --- pipeline -----------------------------------------------------------------------------
 @app.command()
+@_one_line_errors
 def weekly(
     period: Annotated[str | None, typer.Option(
         help="Digest period, e.g. 2026-W48 (default: last week).")] = None,
@@ -289,7 +331,10 @@ def weekly(
     config: ConfigOpt = None,
 ) -> None:
     """Run the weekly pipeline once, now: seed → crawl → triage → digest → deliver."""
+    from seascout.survey import survey_files
+
     settings = _settings(config)
+    survey_files(settings.seeds_dir)  # no survey: say so before anything starts or is created
     from flows.weekly import weekly_flow
 
     with console.status("weekly pipeline running (seed → crawl → triage → digest)…"):
@@ -298,6 +343,7 @@ def weekly(
 
 
 @app.command()
+@_one_line_errors
 def backfill(
     since: Annotated[str, typer.Option(help="Window start, YYYY-MM-DD.")],
     until: Annotated[str | None, typer.Option(help="Window end, YYYY-MM-DD (default: today).")] = None,
@@ -318,6 +364,7 @@ def backfill(
 
 
 @app.command()
+@_one_line_errors
 def serve(config: ConfigOpt = None) -> None:
     """Serve the weekly (cron) and backfill deployments from this process until Ctrl-C."""
     settings = _settings(config)
@@ -327,6 +374,7 @@ def serve(config: ConfigOpt = None) -> None:
 
 
 @app.command()
+@_one_line_errors
 def demo(
     home: Annotated[Path | None, typer.Option(
         help="Folder for the demo's state (default: data/demo): new, empty, or an earlier demo's.")] = None,

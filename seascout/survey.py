@@ -99,14 +99,21 @@ class Survey:
         return out
 
 
+def survey_files(folder: Path) -> list[Path]:
+    """The survey documents in a folder, in name order; SurveyError when there are none."""
+    if not folder.is_dir():
+        raise SurveyError(f"{folder}: seeds folder not found — put the survey's Markdown export "
+                          "there, or set seeds_dir in the config")
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SEED_SUFFIXES)
+    if not files:
+        raise SurveyError(f"{folder}: no survey document (*.md) in the seeds folder — put the "
+                          "survey's Markdown export there")
+    return files
+
+
 def parse_seed_dir(folder: Path) -> list[Survey]:
     """Every survey document in a folder, in name order (the last is the newest export)."""
-    if not folder.is_dir():
-        raise SurveyError(f"{folder}: seeds folder not found (set seeds_dir in the config)")
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in SEED_SUFFIXES)
-    if not files:
-        raise SurveyError(f"{folder}: no survey document (*.md) in the seeds folder")
-    return [parse_survey(p.read_text(encoding="utf-8"), p.name) for p in files]
+    return [parse_survey(p.read_text(encoding="utf-8"), p.name) for p in survey_files(folder)]
 
 
 def parse_survey(text: str, name: str, *, now: datetime | None = None) -> Survey:

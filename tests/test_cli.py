@@ -121,3 +121,49 @@ def test_demo_empties_only_its_own_folder(tmp_path: Path) -> None:
     empty.mkdir()
     claim_home(empty)  # an empty folder is fine
     assert (empty / DEMO_MARKER).is_file()
+
+
+@pytest.mark.parametrize("args, says", [
+    (["seed"], "seeds folder not found"),
+    (["weekly"], "seeds folder not found"),
+    (["sql", "SELECT 1"], "no warehouse yet"),
+    (["export", "--parquet", "out"], "no warehouse yet"),
+    (["triage"], "no warehouse yet"),
+    (["digest", "--no-deliver"], "no warehouse yet"),
+])
+def test_a_command_in_an_empty_folder_fails_in_one_line_and_creates_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], says: str) -> None:
+    monkeypatch.chdir(tmp_path)  # no config, no seeds/, no data/: a new user's first try
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code in (1, 2), result.output
+    assert isinstance(result.exception, SystemExit), result.exception  # an exit, not a crash
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and says in lines[0], result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_weekly_with_an_empty_seeds_folder_says_there_is_no_survey(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "seeds").mkdir()
+    result = CliRunner().invoke(app, ["weekly"])
+    assert result.exit_code == 2
+    assert "no survey document" in result.output and "unchanged" not in result.output
+    assert not (tmp_path / "data").exists()
+
+
+def test_seed_if_changed_never_calls_a_missing_survey_unchanged(warehouse, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from seascout.survey import SurveyError
+    from warehouse.seeds import seed_if_changed
+
+    with pytest.raises(SurveyError, match="seeds folder not found"):
+        seed_if_changed(warehouse, tmp_path / "seeds")
+
+
+def test_export_into_a_file_fails_in_one_line(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    cli("seed")
+    target = tmp_path / "out"
+    target.write_text("not a folder", encoding="utf-8")
+    result = cli("export", "--parquet", str(target), ok=False)
+    assert result.exit_code == 2 and "is not a folder" in result.output
+    assert len(result.output.strip().splitlines()) == 1

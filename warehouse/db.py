@@ -47,14 +47,18 @@ class Warehouse:
             os.environ.get("SEASCOUT_LOCK_WAIT", DEFAULT_LOCK_WAIT_SECONDS))
         self._migrated = False
 
-    # -- connections ---------------------------------------------------------------------
-    @contextmanager
-    def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A read-only connection (the default mode). Waits while a writer holds the file."""
+    def require(self) -> None:
+        """Raise `WarehouseMissingError` (saying how to make one) unless the file exists."""
         if not self.path.exists():
             raise WarehouseMissingError(
                 f"{self.path}: no warehouse yet — run `seascout seed` (or `seascout weekly`) first"
             )
+
+    # -- connections ---------------------------------------------------------------------
+    @contextmanager
+    def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection (the default mode). Waits while a writer holds the file."""
+        self.require()
         with self._connection(read_only=True) as con:
             yield con
 
@@ -76,10 +80,7 @@ class Warehouse:
         """A connection for SQL written by users (`seascout sql`): the warehouse file, read-only,
         and nothing else. DuckDB's own settings, locked for the connection's life, forbid every
         other file (ATTACH, COPY … TO, read_csv('/etc/…'), EXPORT), extension installs and loads."""
-        if not self.path.exists():
-            raise WarehouseMissingError(
-                f"{self.path}: no warehouse yet — run `seascout seed` (or `seascout weekly`) first"
-            )
+        self.require()
         con = self._retrying(lambda: _open_sandbox(self.path))
         try:
             yield con

@@ -50,9 +50,12 @@ def relations(wh: Warehouse) -> list[tuple[str, str]]:
 
 
 def export_parquet(wh: Warehouse, folder: Path) -> list[tuple[str, Path, int]]:
-    folder.mkdir(parents=True, exist_ok=True)
+    """One Parquet file per table and view in `folder`, made only once the warehouse is open."""
+    if folder.exists() and not folder.is_dir():
+        raise QueryError(f"{folder}: exists and is not a folder — pass --parquet a folder")
     out = []
     with wh.read() as con:
+        folder.mkdir(parents=True, exist_ok=True)
         names = [r[0] for r in con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1"
         ).fetchall()]
