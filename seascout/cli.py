@@ -34,8 +34,11 @@ def _settings(config: Path | None) -> Settings:
     prepare_environment()
     try:
         return load_settings(config)
-    except ConfigError as e:
-        err.print(f"[red]config error[/red]\n{e}")
+    except ConfigError as e:  # one line per problem, each naming file:line
+        from rich.markup import escape
+
+        for line in str(e).splitlines():
+            err.print(f"[red]config error[/red]: {escape(line)}", highlight=False)
         raise typer.Exit(2) from None
 
 
