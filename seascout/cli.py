@@ -340,8 +340,8 @@ def weekly(
     survey_files(settings.seeds_dir)  # no survey: say so before anything starts or is created
     from flows.weekly import weekly_flow
 
-    with console.status("weekly pipeline running (seed → crawl → triage → digest)…"):
-        result = weekly_flow(config_path=_config_arg(settings), period=period, deliver=deliver)
+    result = _run_flow("weekly pipeline running (seed → crawl → triage → digest)…", lambda: weekly_flow(
+        config_path=_config_arg(settings), period=period, deliver=deliver))
     _print_run(result)
 
 
@@ -357,12 +357,20 @@ def backfill(
     config: ConfigOpt = None,
 ) -> None:
     """Crawl a past window month by month (resumable: a rerun continues after the last done month)."""
+    from datetime import date
+
     settings = _settings(config)
+    try:
+        start, end = date.fromisoformat(since), date.fromisoformat(until) if until else date.today()
+    except ValueError as e:
+        raise _fail("bad date", f"{e} (use YYYY-MM-DD)", 2) from None
+    if start > end:
+        raise _fail("bad window", f"--since {start} is after --until {end}", 2)
     from flows.backfill import backfill_flow
 
-    with console.status(f"backfill from {since} running (progress per month in the log)…"):
-        result = backfill_flow(since=since, until=until, sources=source or None, digest=digest,
-                               config_path=_config_arg(settings))
+    result = _run_flow(f"backfill from {since} running (progress per month in the log)…",
+                       lambda: backfill_flow(since=since, until=until, sources=source or None,
+                                             digest=digest, config_path=_config_arg(settings)))
     _print_run(result)
 
 
@@ -370,10 +378,17 @@ def backfill(
 @_one_line_errors
 def serve(config: ConfigOpt = None) -> None:
     """Serve the weekly (cron) and backfill deployments from this process until Ctrl-C."""
+    from seascout.runtime import PrefectServerError, ServerWatch, prefect_api_for_serve
+
     settings = _settings(config)
+    try:
+        api = prefect_api_for_serve()
+    except PrefectServerError as e:
+        raise _fail("no Prefect server", e, 1) from None
     from flows.deploy import serve_all
 
-    serve_all(settings)
+    with ServerWatch(api.url, say=lambda line: err.print(line, highlight=False, markup=False)):
+        serve_all(settings)
 
 
 @app.command()
@@ -400,8 +415,8 @@ def demo(
             from flows.weekly import weekly_flow
 
             year, week, _ = date.today().isocalendar()  # this week: what the demo just crawled
-            with console.status("demo: weekly pipeline against the replay server…"):
-                result = weekly_flow(config_path=str(env.config_path), period=f"{year}-W{week:02d}")
+            result = _run_flow("demo: weekly pipeline against the replay server…", lambda: weekly_flow(
+                config_path=str(env.config_path), period=f"{year}-W{week:02d}"))
             _print_run(result)
             for line in describe(env, result, clock.monotonic() - started):
                 console.print(line, highlight=False)
@@ -411,6 +426,24 @@ def demo(
     except DemoError as e:
         err.print(f"[red]demo error[/red]: {e}")
         raise typer.Exit(2) from None
+
+
+def _run_flow(status: str, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """A flow run in this process, on the configured Prefect server when it answers, else on
+    a temporary one (said in one line): never a traceback for a server that is down."""
+    from seascout.runtime import prefect_api_for_runs
+
+    with prefect_api_for_runs() as api:
+        if api.note:
+            _note(api.note)
+        with console.status(status):
+            return run()
+
+
+def _note(text: str) -> None:
+    from rich.markup import escape
+
+    err.print(f"[yellow]note[/yellow]: {escape(text)}", highlight=False)
 
 
 def _config_arg(settings: Settings) -> str | None:
