@@ -341,7 +341,7 @@ def weekly(
     from flows.weekly import weekly_flow
 
     result = _run_flow("weekly pipeline running (seed → crawl → triage → digest)…", lambda: weekly_flow(
-        config_path=_config_arg(settings), period=period, deliver=deliver))
+        config_path=_config_arg(settings), period=period, deliver=deliver, return_state=True))
     _print_run(result)
 
 
@@ -370,7 +370,8 @@ def backfill(
 
     result = _run_flow(f"backfill from {since} running (progress per month in the log)…",
                        lambda: backfill_flow(since=since, until=until, sources=source or None,
-                                             digest=digest, config_path=_config_arg(settings)))
+                                             digest=digest, config_path=_config_arg(settings),
+                                             return_state=True))
     _print_run(result)
 
 
@@ -416,7 +417,7 @@ def demo(
 
             year, week, _ = date.today().isocalendar()  # this week: what the demo just crawled
             result = _run_flow("demo: weekly pipeline against the replay server…", lambda: weekly_flow(
-                config_path=str(env.config_path), period=f"{year}-W{week:02d}"))
+                config_path=str(env.config_path), period=f"{year}-W{week:02d}", return_state=True))
             _print_run(result)
             for line in describe(env, result, clock.monotonic() - started):
                 console.print(line, highlight=False)
@@ -428,16 +429,32 @@ def demo(
         raise typer.Exit(2) from None
 
 
-def _run_flow(status: str, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+def _run_flow(status: str, run: Callable[[], Any]) -> dict[str, Any]:
     """A flow run in this process, on the configured Prefect server when it answers, else on
-    a temporary one (said in one line): never a traceback for a server that is down."""
+    a temporary one (said in one line): never a traceback for a server that is down. `run`
+    returns the run's final state; a Failed run still carries its record."""
+    import logging
+
+    from flows.runlog import HideSummarised
     from seascout.runtime import prefect_api_for_runs
 
-    with prefect_api_for_runs() as api:
-        if api.note:
-            _note(api.note)
-        with console.status(status):
-            return run()
+    hide = HideSummarised()  # what `_print_run` prints at the end is not logged here first
+    handlers = logging.getLogger().handlers
+    for handler in handlers:
+        handler.addFilter(hide)
+    try:
+        with prefect_api_for_runs() as api:
+            if api.note:
+                _note(api.note)
+            with console.status(status):
+                state = run()
+    finally:
+        for handler in handlers:
+            handler.removeFilter(hide)
+    data = state.result(raise_on_failure=False)
+    if isinstance(data, BaseException):  # the flow raised: the guard words it, or it is a bug
+        raise data
+    return dict(data)
 
 
 def _note(text: str) -> None:
@@ -451,7 +468,8 @@ def _config_arg(settings: Settings) -> str | None:
 
 
 def _print_run(result: dict) -> None:  # type: ignore[type-arg]
-    """One line per source, then the other stages, then every error in full."""
+    """One line per source, then the other stages, then every error in full; exit 1 when the
+    run failed."""
     counts = result.get("counts", {})
     table = Table("source", "fetched", "new", "requests", "status")
     for source, c in counts.get("crawl", {}).items():
@@ -471,11 +489,16 @@ def _print_run(result: dict) -> None:  # type: ignore[type-arg]
         console.print(f"triage: {t.get('classified', 0)} classified ({by})", highlight=False)
     if "digest" in counts:
         d = counts["digest"]
-        deliveries = d.get("deliveries") or "none configured"
+        deliveries = ", ".join(f"{channel} {state}" for channel, state in
+                               (d.get("deliveries") or {}).items()) or "none configured"
         console.print(f"digest {d['digest_id']}: {d['items']} items ({d['new']} new, "
                       f"{d['updated']} updated); deliveries: {deliveries}", highlight=False)
-    console.print(f"run {result.get('run_id')}: [bold]{result.get('status')}[/bold] "
-                  f"(timings {result.get('timings')})", highlight=False)
+    timings = ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in
+                        (result.get("timings") or {}).items())
+    console.print(f"run {result.get('run_id')}: [bold]{result.get('status')}[/bold]"
+                  + (f" ({timings})" if timings else ""), highlight=False)
+    if result.get("status") == "failed":  # every source failed: as in the runs table and Prefect
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":  # python -m seascout.cli
