@@ -24,6 +24,7 @@ from flows.runlog import StageLog, final_state, record, summary_markdown
 from flows.weekly import digest_stage, triage_stage
 from seascout.config import Settings, load_settings
 from warehouse.db import Warehouse
+from warehouse.run_lock import exclusive_run
 from warehouse.state import get_cursor, set_cursor, start_run
 
 
@@ -69,6 +70,12 @@ def backfill_flow(since: str, until: str | None = None, sources: list[str] | Non
     start, end = date.fromisoformat(since), date.fromisoformat(until) if until else date.today()
     if start > end:
         raise ValueError(f"since {start} is after until {end}")
+    with exclusive_run(settings.db_path, "backfill", on_wait=get_run_logger().info):
+        return _backfill(settings, since, start, end, sources, digest)
+
+
+def _backfill(settings: Settings, since: str, start: date, end: date, sources: list[str] | None,
+              digest: bool) -> Any:
     wh = Warehouse(settings.db_path)
     key = window_key(start, end, sources)
     done = get_cursor(wh, "backfill", key)

@@ -21,6 +21,7 @@ from seascout.model import SourceReport
 from spiders.crawl import default_registry, make_http_client, run_crawl
 from spiders.http import HttpClient
 from warehouse.db import Warehouse
+from warehouse.run_lock import exclusive_run
 from warehouse.state import start_run
 
 
@@ -95,13 +96,14 @@ def crawl_flow(config_path: str | None = None, sources: list[str] | None = None,
     """Fetch and store new papers and news; `since`/`until` (YYYY-MM-DD) make it a backfill."""
     settings = load_settings(config_path)
     wh = Warehouse(settings.db_path)
-    run_id = start_run(wh, "crawl", {"sources": sources, "since": since, "until": until})
-    log = StageLog()
-    log.timed("crawl", lambda: crawl_all(
-        settings, wh, log, run_id, sources=sources,
-        since=date.fromisoformat(since) if since else None,
-        until=date.fromisoformat(until) if until else None))
-    record(wh, run_id, log)
+    with exclusive_run(settings.db_path, "crawl", on_wait=get_run_logger().info):
+        run_id = start_run(wh, "crawl", {"sources": sources, "since": since, "until": until})
+        log = StageLog()
+        log.timed("crawl", lambda: crawl_all(
+            settings, wh, log, run_id, sources=sources,
+            since=date.fromisoformat(since) if since else None,
+            until=date.fromisoformat(until) if until else None))
+        record(wh, run_id, log)
     return final_state(log, {  # type: ignore[return-value]  # Prefect returns the data
         "run_id": run_id, "status": log.status, "sources": log.counts.get("crawl", {}),
         "errors": [list(e) for e in log.errors]})

@@ -21,6 +21,7 @@ from flows.runlog import StageLog, final_state, publish_artifact, record, summar
 from seascout.config import Settings, load_settings
 from seascout.survey import survey_files
 from warehouse.db import Warehouse
+from warehouse.run_lock import exclusive_run
 from warehouse.seeds import seed_if_changed
 from warehouse.state import start_run
 
@@ -92,6 +93,11 @@ def weekly_flow(config_path: str | None = None, period: str | None = None,
     """Seed, crawl every enabled source, triage, render this week's digest and deliver it."""
     settings = load_settings(config_path)
     survey_files(settings.seeds_dir)  # no survey: fail here, before anything is created
+    with exclusive_run(settings.db_path, "weekly", on_wait=get_run_logger().info):
+        return _weekly(settings, period, deliver)
+
+
+def _weekly(settings: Settings, period: str | None, deliver: bool) -> Any:
     wh = Warehouse(settings.db_path)
     run_id = start_run(wh, "weekly", {"period": period, "deliver": deliver})
     log = StageLog()

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from seascout.config import ConfigError, Settings, load_settings
 from seascout.runtime import prepare_environment
+from warehouse.run_lock import exclusive_run
 
 app = typer.Typer(
     help="seascout — keeps a survey of ocean and remote-sensing foundation models alive.",
@@ -68,6 +69,7 @@ def _one_line_errors(command: F) -> F:
     in one line naming the input and the fix, never in a traceback."""
     from seascout.survey import SurveyError
     from warehouse.db import WarehouseLockedError, WarehouseMissingError
+    from warehouse.run_lock import RunLockedError
 
     @functools.wraps(command)
     def guarded(*args: Any, **kwargs: Any) -> Any:
@@ -77,6 +79,8 @@ def _one_line_errors(command: F) -> F:
             raise _fail("survey error", e, 2) from None
         except (WarehouseMissingError, WarehouseLockedError) as e:
             raise _fail("warehouse unavailable", e, 1) from None
+        except RunLockedError as e:
+            raise _fail("warehouse busy", e, 1) from None
         except KeyboardInterrupt:
             raise _fail("interrupted", "stopped by Ctrl-C; a rerun continues where this one "
                         "stopped", 130) from None
@@ -183,16 +187,16 @@ def crawl(
         err.print(f"[red]bad date[/red]: {e} (use YYYY-MM-DD)")
         raise typer.Exit(2) from None
     wh = _warehouse(settings)
-    run_id = start_run(wh, "crawl", {"sources": source, "since": since, "until": until})
-    try:
-        reports = run_all(settings, wh, sources=source or None, since=start, until=end,
-                          run_id=run_id)
-    except ValueError as e:
-        finish_run(wh, run_id, status="failed")
-        err.print(f"[red]crawl error[/red]: {e}")
-        raise typer.Exit(2) from None
-    status = crawl_status(reports)
-    finish_run(wh, run_id, status=status, counts=summarise(reports))
+    with exclusive_run(settings.db_path, "crawl", on_wait=_note):  # one run at a time
+        run_id = start_run(wh, "crawl", {"sources": source, "since": since, "until": until})
+        try:
+            reports = run_all(settings, wh, sources=source or None, since=start, until=end,
+                              run_id=run_id)
+        except ValueError as e:
+            finish_run(wh, run_id, status="failed")
+            raise _fail("crawl error", e, 2) from None
+        status = crawl_status(reports)
+        finish_run(wh, run_id, status=status, counts=summarise(reports))
     table = Table("source", "fetched", "new", "updated", "requests", "status")
     notes: list[str] = []
     for r in reports:
@@ -340,8 +344,10 @@ def weekly(
     survey_files(settings.seeds_dir)  # no survey: say so before anything starts or is created
     from flows.weekly import weekly_flow
 
-    result = _run_flow("weekly pipeline running (seed → crawl → triage → digest)…", lambda: weekly_flow(
-        config_path=_config_arg(settings), period=period, deliver=deliver, return_state=True))
+    with exclusive_run(settings.db_path, "weekly", on_wait=_note):  # one run at a time
+        result = _run_flow("weekly pipeline running (seed → crawl → triage → digest)…",
+                           lambda: weekly_flow(config_path=_config_arg(settings), period=period,
+                                               deliver=deliver, return_state=True))
     _print_run(result)
 
 
@@ -368,10 +374,11 @@ def backfill(
         raise _fail("bad window", f"--since {start} is after --until {end}", 2)
     from flows.backfill import backfill_flow
 
-    result = _run_flow(f"backfill from {since} running (progress per month in the log)…",
-                       lambda: backfill_flow(since=since, until=until, sources=source or None,
-                                             digest=digest, config_path=_config_arg(settings),
-                                             return_state=True))
+    with exclusive_run(settings.db_path, "backfill", on_wait=_note):  # one run at a time
+        result = _run_flow(f"backfill from {since} running (progress per month in the log)…",
+                           lambda: backfill_flow(since=since, until=until, sources=source or None,
+                                                 digest=digest, config_path=_config_arg(settings),
+                                                 return_state=True))
     _print_run(result)
 
 
