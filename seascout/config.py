@@ -340,10 +340,10 @@ class Settings:
 
     @property
     def cache_dir(self) -> Path:
-        """Derived files that are expensive to make and safe to share (the PDF font instance):
-        $XDG_CACHE_HOME/seascout, or ~/.cache/seascout. Not state: deleting it loses nothing."""
-        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-        return Path(base) / "seascout"
+        """Derived files that are expensive to make (the PDF font instance): `cache/` under
+        SEASCOUT_HOME, with the rest of the state, never in the user's home. Deleting it loses
+        nothing."""
+        return self.home / "cache"
 
     @property
     def user_agent(self) -> str:

@@ -112,3 +112,13 @@ def test_a_bad_timezone_stops_the_digest_at_load_in_one_line(tmp_path: Path) -> 
     assert result.output.strip().splitlines() == [
         f"config error: {cfg}:2: 'digest.timezone': unknown timezone — did you mean "
         "'Asia/Shanghai'? (got 'Asia/Shangai')"]
+
+
+def test_every_file_seascout_writes_is_under_its_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("HOME", str(tmp_path / "user"))
+    monkeypatch.setenv("SEASCOUT_HOME", str(tmp_path / "state"))
+    s = load_settings(None)
+    home = (tmp_path / "state").resolve()
+    for path in (s.db_path, s.digest_dir, s.cache_dir):
+        assert path.is_relative_to(home), path
