@@ -114,7 +114,8 @@ def test_a_bad_timezone_stops_the_digest_at_load_in_one_line(tmp_path: Path) -> 
         "'Asia/Shanghai'? (got 'Asia/Shangai')"]
 
 
-def test_every_file_seascout_writes_is_under_its_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_file_seascout_writes_is_under_its_home(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.setenv("HOME", str(tmp_path / "user"))
     monkeypatch.setenv("SEASCOUT_HOME", str(tmp_path / "state"))
