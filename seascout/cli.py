@@ -23,6 +23,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: the rich one shows a `<bool>` value after every flag
 )
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)

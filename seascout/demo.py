@@ -186,13 +186,14 @@ def demo_environment(home: Path) -> Iterator[DemoEnvironment]:
 
 
 def describe(env: DemoEnvironment, result: dict[str, Any], seconds: float) -> list[str]:
-    digest_files = result.get("digest") or {}
-    lines = [f"demo finished in {seconds:.1f} s — run {result.get('run_id')} ({result.get('status')})",
-             f"  warehouse   {env.home / 'seascout.duckdb'}",
-             f"  config      {env.config_path}"]
-    lines += [f"  digest {fmt:<5}{path}" for fmt, path in digest_files.items()]
-    lines += [f"  e-mail      {len(env.mailbox.messages)} message(s) in {env.mailbox.folder}"]
-    lines += [f"              “{s}”" for s in env.mailbox.subjects()]
-    lines += ["  try         SEASCOUT_HOME=" + str(env.home) +
-              " seascout sql \"SELECT section, title FROM relevant_works ORDER BY section\""]
-    return lines
+    """Where everything is: one `label  value` line each, the values in one column."""
+    rows: list[tuple[str, str]] = [("warehouse", str(env.home / "seascout.duckdb")),
+                                   ("config", str(env.config_path))]
+    rows += [(f"digest {fmt}", str(path)) for fmt, path in (result.get("digest") or {}).items()]
+    rows += [("e-mail", f"{len(env.mailbox.messages)} message(s) in {env.mailbox.folder}")]
+    rows += [("", f"“{s}”") for s in env.mailbox.subjects()]
+    rows += [("try", f"SEASCOUT_HOME={env.home} seascout sql "
+                     "\"SELECT section, title FROM relevant_works ORDER BY section\"")]
+    width = max(len(label) for label, _ in rows) + 2
+    return [f"demo finished in {seconds:.1f} s — run {result.get('run_id')} ({result.get('status')})",
+            *(f"  {label:<{width}}{value}" for label, value in rows)]

@@ -167,3 +167,27 @@ def test_export_into_a_file_fails_in_one_line(cli, tmp_path: Path) -> None:  # t
     result = cli("export", "--parquet", str(target), ok=False)
     assert result.exit_code == 2 and "is not a folder" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("name", ["weekly", "eval", "digest", "sql", "demo"])
+def test_help_shows_no_value_after_a_flag(name: str) -> None:
+    out = CliRunner().invoke(app, [name, "--help"]).output
+    assert "<bool>" not in out and "--help" in out, out
+
+
+def test_a_lowercase_period_is_the_same_week() -> None:
+    from digests.period import parse_period
+
+    assert parse_period("2026-w48", "Asia/Shanghai").id == "2026-W48"
+
+
+def test_the_demo_lists_its_files_in_aligned_columns(tmp_path: Path) -> None:
+    from seascout.demo import DemoEnvironment, Mailbox, describe
+
+    env = DemoEnvironment(tmp_path, tmp_path / "seascout.toml", None, Mailbox(tmp_path / "outbox"))  # type: ignore[arg-type]
+    result = {"run_id": "r", "status": "ok",
+              "digest": {"md": "/d/x.md", "archive": "/d/index.html", "atom": "/d/atom.xml"}}
+    lines = describe(env, result, 1.0)
+    assert "  digest archive  /d/index.html" in lines and "  digest md       /d/x.md" in lines
+    column = {line.index("/") for line in lines[1:] if line.lstrip()[:3] in ("war", "con", "dig")}
+    assert len(column) == 1, lines  # every path starts in the same column
