@@ -108,3 +108,41 @@ def test_a_backfill_whose_every_source_failed_ends_failed_in_prefect(
     rows = run_query(Warehouse(home / "seascout.duckdb"),
                      "SELECT status FROM runs WHERE flow = 'backfill' ORDER BY started_at")[1]
     assert rows == [("failed",), ("partial",)]
+
+
+def test_the_terminal_prints_a_failure_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI prints every error in its summary; the live log of the run it shows first
+    leaves out the lines the summary repeats (the Prefect UI keeps them)."""
+    import logging
+
+    import flows.crawl
+    from seascout import cli
+
+    seen: list[str] = []
+
+    class Terminal(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record.getMessage())
+
+    terminal = Terminal()
+    logging.getLogger().addHandler(terminal)
+    run_logger = logging.getLogger("prefect.task_runs.test")
+    run_logger.setLevel(logging.INFO)
+    monkeypatch.setattr(flows.crawl, "get_run_logger", lambda: run_logger)
+
+    class Done:
+        def result(self, raise_on_failure: bool = True) -> dict[str, str]:
+            return {"status": "failed"}
+
+    def run() -> Done:
+        flows.crawl._log_source(SourceReport("arxiv_api", errors=[OFFLINE]))
+        flows.crawl._log_source(SourceReport("arxiv_rss", fetched=3, new=3, requests=1))
+        return Done()
+
+    try:
+        assert cli._run_flow("testing", run) == {"status": "failed"}
+        flows.crawl._log_source(SourceReport("arxiv_api", errors=[OFFLINE]))  # outside the CLI
+    finally:
+        logging.getLogger().removeHandler(terminal)
+    assert seen == ["arxiv_rss: 3 fetched, 3 new, 1 requests",
+                    f"arxiv_api FAILED: {OFFLINE} (still stored 0)"]
