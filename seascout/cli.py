@@ -396,7 +396,7 @@ def serve(config: ConfigOpt = None) -> None:
         raise _fail("no Prefect server", e, 1) from None
     from flows.deploy import serve_all
 
-    with ServerWatch(api.url, say=lambda line: err.print(line, highlight=False, markup=False)):
+    with ServerWatch(api.url, say=_say):
         serve_all(settings)
 
 
@@ -444,14 +444,14 @@ def _run_flow(status: str, run: Callable[[], Any]) -> dict[str, Any]:
     import logging
 
     from flows.runlog import HideSummarised
-    from seascout.runtime import prefect_api_for_runs
+    from seascout.runtime import interruptible, prefect_api_for_runs
 
     hide = HideSummarised()  # what `_print_run` prints at the end is not logged here first
     handlers = logging.getLogger().handlers
     for handler in handlers:
         handler.addFilter(hide)
     try:
-        with prefect_api_for_runs() as api:
+        with interruptible(_say), prefect_api_for_runs() as api:
             if api.note:
                 _note(api.note)
             with console.status(status):
@@ -463,6 +463,10 @@ def _run_flow(status: str, run: Callable[[], Any]) -> dict[str, Any]:
     if isinstance(data, BaseException):  # the flow raised: the guard words it, or it is a bug
         raise data
     return dict(data)
+
+
+def _say(line: str) -> None:
+    err.print(line, highlight=False, markup=False)
 
 
 def _note(text: str) -> None:

@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,9 @@ QUIET_DEFAULTS = {
     # A temporary Prefect server starts for each run without a PREFECT_API_URL; on a loaded
     # 2-core machine it can need more than Prefect's default 20 s.
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
+    # That temporary server shares the terminal: on Ctrl-C it stops too, and would print
+    # the tracebacks of its interrupted services over the run's own lines.
+    "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL",
 }
 PROBE_SECONDS = 3.0
 
@@ -144,3 +147,54 @@ class ServerWatch:
         sys.stdout.flush()
         sys.stderr.flush()
         self.exit(code)  # os._exit: Prefect's shutdown would wait on the unreachable server
+
+
+@contextmanager
+def interruptible(say: Callable[[str], None], *, grace: float = 15.0,
+                  exit: Callable[[int], object] = os._exit,
+                  children: Callable[[], None] | None = None) -> Iterator[None]:
+    """Ctrl-C while a flow runs in this process ends it, whatever Prefect is doing.
+
+    The first Ctrl-C says so in one line and raises KeyboardInterrupt, so Prefect marks the
+    run and the temporary server stops; Prefect can swallow it (while its temporary server
+    starts) or take long to clean up, so `grace` seconds later, or at a second Ctrl-C, the
+    process ends at once, its child processes (that server, crawler subprocesses) with it.
+    The warehouse is safe either way: every write is one transaction, replayed or dropped."""
+    fired = threading.Event()
+
+    def hard_stop(line: str) -> None:
+        say(line)
+        sys.stderr.flush()
+        (children or _terminate_children)()
+        exit(130)
+
+    def on_interrupt(signum: int, frame: Any) -> None:
+        if fired.is_set():
+            hard_stop("stopped at once (second Ctrl-C); a rerun continues where this one stopped")
+            return
+        fired.set()
+        say("interrupted: stopping (Ctrl-C again to stop at once)")
+        timer = threading.Timer(grace, hard_stop, [f"stopped: clean-up took over {grace:.0f} s; "
+                                                   "a rerun continues where this one stopped"])
+        timer.daemon = True
+        timer.start()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _terminate_children() -> None:
+    """SIGTERM to this process's children (Linux /proc; elsewhere nothing to find)."""
+    me = str(os.getpid())
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[1] == me:  # field 4 of stat, after "pid (comm) state"
+            with suppress(OSError):
+                os.kill(int(stat.parent.name), signal.SIGTERM)

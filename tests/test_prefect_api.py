@@ -4,6 +4,7 @@ one line; Ctrl-C and a server that goes away end `serve` cleanly."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -116,3 +117,34 @@ def test_weekly_runs_whatever_the_profile_says(tmp_path: Path) -> None:
     assert proc.returncode == 0, out
     assert f"note: Prefect server {url} not reachable" in out
     assert "Traceback" not in out and "Failed to reach API" not in out
+
+
+def test_ctrl_c_during_a_run_ends_it_even_when_swallowed() -> None:
+    from seascout.runtime import interruptible
+
+    lines: list[str] = []
+    codes: list[int] = []
+    stopped: list[bool] = []
+    with interruptible(lines.append, grace=0.2, exit=codes.append,
+                       children=lambda: stopped.append(True)):
+        with contextlib.suppress(KeyboardInterrupt):  # as Prefect does while its server starts
+            signal.raise_signal(signal.SIGINT)
+        deadline = time.monotonic() + 10
+        while not codes and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert codes == [130] and stopped == [True]
+    assert lines[0] == "interrupted: stopping (Ctrl-C again to stop at once)"
+    assert lines[1].startswith("stopped: clean-up took over 0 s")
+
+
+def test_a_second_ctrl_c_stops_at_once() -> None:
+    from seascout.runtime import interruptible
+
+    lines: list[str] = []
+    codes: list[int] = []
+    with interruptible(lines.append, grace=60, exit=codes.append, children=lambda: None):
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)
+        signal.raise_signal(signal.SIGINT)
+    assert codes == [130] and lines[1].startswith("stopped at once (second Ctrl-C)")
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
