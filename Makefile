@@ -1,7 +1,10 @@
 # seascout — one-command dev loop.  `make` = lint + tests.
 # uv is installed on first use (from PyPI) and then runs everything from the lockfile.
 
-UV      := python3 -m uv
+# The interpreter uv lives in: the base one, also after `source .venv/bin/activate` (whose
+# python3 has neither uv nor pip). `uv run` then finds the project's .venv itself.
+PYTHON  := $(shell python3 -c 'import sys; print(getattr(sys, "_base_executable", "") or sys.executable)')
+UV      := $(PYTHON) -m uv
 RUN     := $(UV) run --frozen
 export PREFECT_HOME                     ?= $(CURDIR)/.prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
@@ -14,7 +17,7 @@ export LITELLM_LOCAL_MODEL_COST_MAP     ?= True
 check: lint test
 
 setup:  ## install uv (if missing) and the locked environment in .venv
-	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
 	$(UV) sync --frozen
 
 weekly: setup  ## the main job: seed → crawl → triage → digest → deliver, once, now

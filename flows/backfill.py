@@ -16,14 +16,15 @@ from functools import partial
 from typing import Any
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_table_artifact
+from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows.crawl import crawl_all
-from flows.runlog import StageLog, record, summary_rows
+from flows.runlog import StageLog, final_state, record, summary_markdown
 from flows.weekly import digest_stage, triage_stage
 from seascout.config import Settings, load_settings
 from warehouse.db import Warehouse
+from warehouse.run_lock import exclusive_run
 from warehouse.state import get_cursor, set_cursor, start_run
 
 
@@ -69,6 +70,12 @@ def backfill_flow(since: str, until: str | None = None, sources: list[str] | Non
     start, end = date.fromisoformat(since), date.fromisoformat(until) if until else date.today()
     if start > end:
         raise ValueError(f"since {start} is after until {end}")
+    with exclusive_run(settings.db_path, "backfill", on_wait=get_run_logger().info):
+        return _backfill(settings, since, start, end, sources, digest)
+
+
+def _backfill(settings: Settings, since: str, start: date, end: date, sources: list[str] | None,
+              digest: bool) -> Any:
     wh = Warehouse(settings.db_path)
     key = window_key(start, end, sources)
     done = get_cursor(wh, "backfill", key)
@@ -95,7 +102,10 @@ def backfill_flow(since: str, until: str | None = None, sources: list[str] | Non
             dig = log.timed("digest", partial(digest_stage, settings, wh, week, run_id, False))
             log.counts.setdefault("digests", {})[week] = dig.items
     record(wh, run_id, log)
-    create_table_artifact(key="backfill-summary", table=summary_rows(log),
-                          description=f"seascout backfill {key}: {log.status}")
-    return {"run_id": run_id, "status": log.status, "window": key, "counts": log.counts,
-            "errors": [list(e) for e in log.errors], "timings": log.timings}
+    title = (f"seascout backfill {start} … {end} "
+             f"({', '.join(sources) if sources else 'all sources'}), run {run_id}")
+    create_markdown_artifact(key="backfill-summary", markdown=summary_markdown(log, title),
+                             description=f"{title}: {log.status}")
+    return final_state(log, {  # type: ignore[return-value]  # Prefect returns the data
+        "run_id": run_id, "status": log.status, "window": key, "counts": log.counts,
+        "errors": [list(e) for e in log.errors], "timings": log.timings})

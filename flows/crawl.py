@@ -15,12 +15,13 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.runlog import StageLog, record
+from flows.runlog import IN_SUMMARY, StageLog, final_state, record
 from seascout.config import Settings, load_settings
 from seascout.model import SourceReport
 from spiders.crawl import default_registry, make_http_client, run_crawl
 from spiders.http import HttpClient
 from warehouse.db import Warehouse
+from warehouse.run_lock import exclusive_run
 from warehouse.state import start_run
 
 
@@ -46,10 +47,10 @@ def news_sources(settings: Settings, wh: Warehouse, since: date | None, run_id: 
 def _log_source(report: SourceReport) -> None:
     logger = get_run_logger()
     if report.skipped:
-        logger.info("%s skipped: %s", report.source, report.skipped)
+        logger.info("%s skipped: %s", report.source, report.skipped, extra=IN_SUMMARY)
     elif report.errors:
         logger.warning("%s FAILED: %s (still stored %s)", report.source, "; ".join(report.errors),
-                       report.stored)
+                       report.stored, extra=IN_SUMMARY)
     else:
         logger.info("%s: %s fetched, %s new, %s requests", report.source, report.fetched,
                     report.new, report.requests)
@@ -73,6 +74,7 @@ def crawl_all(settings: Settings, wh: Warehouse, log: StageLog, run_id: str, *,
                 reports.extend(news.result())
             except Exception as e:  # the news runner itself crashed: one line, run goes on
                 reports.append(SourceReport("news", errors=[f"{type(e).__name__}: {e}"]))
+    log.crawled.extend(reports)
     for r in reports:
         log.counts.setdefault("crawl", {})[r.source] = {
             "fetched": r.fetched, "new": r.new, "stored": r.stored, "requests": r.requests,
@@ -95,12 +97,14 @@ def crawl_flow(config_path: str | None = None, sources: list[str] | None = None,
     """Fetch and store new papers and news; `since`/`until` (YYYY-MM-DD) make it a backfill."""
     settings = load_settings(config_path)
     wh = Warehouse(settings.db_path)
-    run_id = start_run(wh, "crawl", {"sources": sources, "since": since, "until": until})
-    log = StageLog()
-    log.timed("crawl", lambda: crawl_all(
-        settings, wh, log, run_id, sources=sources,
-        since=date.fromisoformat(since) if since else None,
-        until=date.fromisoformat(until) if until else None))
-    record(wh, run_id, log)
-    return {"run_id": run_id, "status": log.status, "sources": log.counts.get("crawl", {}),
-            "errors": [list(e) for e in log.errors]}
+    with exclusive_run(settings.db_path, "crawl", on_wait=get_run_logger().info):
+        run_id = start_run(wh, "crawl", {"sources": sources, "since": since, "until": until})
+        log = StageLog()
+        log.timed("crawl", lambda: crawl_all(
+            settings, wh, log, run_id, sources=sources,
+            since=date.fromisoformat(since) if since else None,
+            until=date.fromisoformat(until) if until else None))
+        record(wh, run_id, log)
+    return final_state(log, {  # type: ignore[return-value]  # Prefect returns the data
+        "run_id": run_id, "status": log.status, "sources": log.counts.get("crawl", {}),
+        "errors": [list(e) for e in log.errors]})

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
 
 from digests import DigestReport, run_digest
+from flows.runlog import publish_artifact
 from seascout.config import load_settings
 from warehouse.db import Warehouse
 
@@ -19,19 +19,13 @@ def digest_task(config_path: str | None = None, period: str | None = None,
     return report
 
 
-def publish_artifact(report: DigestReport) -> None:
-    """The digest's Markdown as an artifact of the run (inside a flow only)."""
-    key = "digest-" + report.digest_id.lower()
-    create_markdown_artifact(markdown=report.markdown, key=key,
-                             description=f"seascout digest {report.digest_id}")
-
-
 @flow(name="digest", log_prints=True)
 def digest_flow(config_path: str | None = None, period: str | None = None,
                 deliver: bool = True) -> dict[str, object]:
     """Render the digest of `period` (ISO week, default: last week) and deliver it."""
     report = digest_task(config_path, period, deliver)
-    publish_artifact(report)
+    publish_artifact(report, "digest-" + report.digest_id.lower(),
+                     load_settings(config_path).config.digest.site_url)
     return {"digest_id": report.digest_id, "items": report.items, "new": report.new,
             "updated": report.updated, "files": report.files, "deliveries": report.deliveries,
             "errors": report.errors}

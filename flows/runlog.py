@@ -1,16 +1,37 @@
-"""The run record a flow keeps: counts, errors and seconds per stage → `runs` and the UI."""
+"""The run record a flow keeps: counts, errors and seconds per stage → `runs`, the run's final
+Prefect state and its summary artifact, all telling the same story."""
 
 from __future__ import annotations
 
+import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from prefect.artifacts import create_markdown_artifact
+from prefect.states import Completed, Failed, State
+
+from seascout.model import SourceReport
 from warehouse.db import Warehouse
 from warehouse.state import finish_run, log_error
 
+if TYPE_CHECKING:
+    from digests.run import DigestReport
+
 T = TypeVar("T")
+MESSAGE_LIMIT = 600  # characters of a state message (the UI shows one line)
+# `extra` of a log line the run's summary repeats: the UI keeps it, a terminal that prints
+# the summary hides it (`HideSummarised`), so nothing is printed twice.
+IN_SUMMARY = {"seascout_in_summary": True}
+
+
+class HideSummarised(logging.Filter):
+    """For a console handler while the CLI runs a flow and then prints its summary."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(record, "seascout_in_summary", False)
 
 
 @dataclass
@@ -20,6 +41,7 @@ class StageLog:
     counts: dict[str, Any] = field(default_factory=dict)
     errors: list[tuple[str, str, str]] = field(default_factory=list)  # stage, source, message
     timings: dict[str, float] = field(default_factory=dict)
+    crawled: list[SourceReport] = field(default_factory=list)  # every source report of the run
 
     def timed(self, stage: str, fn: Callable[[], T]) -> T:
         start = time.monotonic()
@@ -30,7 +52,20 @@ class StageLog:
 
     @property
     def status(self) -> str:
-        return "partial" if self.errors else "ok"
+        """ok; failed when sources failed and none worked (the run found nothing it was meant
+        to find); partial when something failed and the rest completed."""
+        if not self.errors:
+            return "ok"
+        from spiders.crawl import crawl_status
+
+        return "failed" if self.crawled and crawl_status(self.crawled) == "failed" else "partial"
+
+    def failures(self) -> str:
+        """What failed, by stage and source (`crawl arxiv_api, deliver email`); the messages
+        themselves are in the summary artifact and `run_errors`."""
+        names = list(dict.fromkeys(f"{stage} {source}" for stage, source, _ in self.errors))
+        text = ", ".join(names)
+        return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"
 
 
 def record(wh: Warehouse, run_id: str, log: StageLog) -> None:
@@ -40,9 +75,96 @@ def record(wh: Warehouse, run_id: str, log: StageLog) -> None:
     finish_run(wh, run_id, status=log.status, counts=log.counts, timings=log.timings)
 
 
-def summary_rows(log: StageLog) -> list[dict[str, Any]]:
-    rows = [{"stage": "crawl", "source": s, **c} for s, c in log.counts.get("crawl", {}).items()]
-    for stage in ("seed", "triage", "digest"):
-        if stage in log.counts:
-            rows.append({"stage": stage, "source": "", "detail": str(log.counts[stage])})
-    return rows
+def final_state(log: StageLog, result: dict[str, Any]) -> State:
+    """The run's Prefect state, as true as its `runs` row: Failed when every source failed,
+    Completed named "Partial" with what failed as its message, else Completed."""
+    where = "(messages in the run's summary artifact)"
+    if log.status == "failed":
+        return Failed(message=f"every source failed: {log.failures()} {where}", data=result)
+    if log.status == "partial":
+        return Completed(name="Partial", message=f"partial: {log.failures()} failed {where}",
+                         data=result)
+    return Completed(message="ok", data=result)
+
+
+def _cell(value: object) -> str:
+    """A Markdown table cell: one line, `|` escaped."""
+    return " ".join(str(value).split()).replace("|", "\\|")
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header),
+            *("| " + " | ".join(_cell(v) for v in row) + " |" for row in rows)]
+
+
+def summary_markdown(log: StageLog, title: str) -> str:
+    """The run summary artifact: the status and what failed, one row per source, the other
+    stages in words, then every error in full."""
+    lines = [f"# {_cell(title)}: {log.status}", ""]
+    if log.errors:
+        lines += [f"**{'Every source failed' if log.status == 'failed' else 'Partial'}**: "
+                  f"{len(log.errors)} error(s), listed below.", ""]
+    crawl = log.counts.get("crawl", {})
+    if crawl:
+        lines += _table(["source", "fetched", "new", "requests", "status"], [
+            [source, c.get("fetched", 0), c.get("new", 0), c.get("requests", 0),
+             "skipped: " + c["skipped"] if c.get("skipped") else
+             f"failed ({c['errors']} error(s))" if c.get("errors") else "ok"]
+            for source, c in crawl.items()])
+        lines.append("")
+    stages: list[list[object]] = [[stage, words] for stage, words in _stage_words(log.counts)]
+    if stages:
+        lines += [*_table(["stage", "result"], stages), ""]
+    if log.errors:
+        errors: list[list[object]] = [list(e) for e in log.errors]
+        lines += ["## Errors", "", *_table(["stage", "source", "message"], errors), ""]
+    if log.timings:
+        lines.append("Seconds per stage: " + ", ".join(f"{k} {v:.1f}" for k, v in log.timings.items()))
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _stage_words(counts: dict[str, Any]) -> list[tuple[str, str]]:
+    out = []
+    seed = counts.get("seed")
+    if seed:
+        out.append(("seed", "survey unchanged since the last seed" if seed.get("unchanged") else
+                    f"{seed.get('entries', 0)} entries: {seed.get('new', 0)} new, "
+                    f"{seed.get('updated', 0)} updated"))
+    if "months" in counts:
+        out.append(("months", ", ".join(f"{m} {n} new" for m, n in counts["months"].items())))
+    tri = counts.get("triage")
+    if tri:
+        labels = ", ".join(f"{k} {v}" for k, v in sorted(tri.get("by_label", {}).items()))
+        out.append(("triage", f"{tri.get('classified', 0)} classified"
+                    + (f" ({labels})" if labels else "")))
+    dig = counts.get("digest")
+    if dig:
+        deliveries = ", ".join(f"{k} {v}" for k, v in (dig.get("deliveries") or {}).items())
+        out.append(("digest", f"{dig['digest_id']}: {dig['items']} items ({dig['new']} new, "
+                    f"{dig['updated']} updated); deliveries: {deliveries or 'none configured'}"))
+    if "digests" in counts:
+        out.append(("digests", ", ".join(f"{w} {n} items" for w, n in counts["digests"].items())))
+    return out
+
+
+_RELATIVE_LINK = re.compile(r"(!?)\[([^\]]*)\]\((?![a-zA-Z][\w+.-]*:|/|#)(?:\./)?([^)\s]+)\)")
+
+
+def digest_preview(markdown: str, digest_id: str, site_url: str = "") -> str:
+    """The digest as the Prefect UI can render it: without the survey editor's `[TOC]` marker,
+    and links to the digest's own files absolute under `site_url` (plain text without one:
+    a relative link is dead in the UI)."""
+    text = "\n".join(line for line in markdown.splitlines() if line.strip() != "[TOC]").lstrip("\n")
+    base = f"{site_url.rstrip('/')}/{digest_id}/" if site_url else ""
+
+    def absolute(m: re.Match[str]) -> str:
+        bang, label, target = m.groups()
+        return f"{bang}[{label}]({base}{target})" if base else (label or target)
+
+    return _RELATIVE_LINK.sub(absolute, text)
+
+
+def publish_artifact(report: DigestReport, key: str, site_url: str = "") -> None:
+    """The digest's Markdown as an artifact of the run (inside a flow only)."""
+    create_markdown_artifact(markdown=digest_preview(report.markdown, report.digest_id, site_url),
+                             key=key, description=f"seascout digest {report.digest_id}")

@@ -13,13 +13,15 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows.crawl import crawl_all
-from flows.runlog import StageLog, record, summary_rows
+from flows.runlog import StageLog, final_state, publish_artifact, record, summary_markdown
 from seascout.config import Settings, load_settings
+from seascout.survey import survey_files
 from warehouse.db import Warehouse
+from warehouse.run_lock import exclusive_run
 from warehouse.seeds import seed_if_changed
 from warehouse.state import start_run
 
@@ -90,17 +92,24 @@ def weekly_flow(config_path: str | None = None, period: str | None = None,
                 deliver: bool = True) -> dict[str, Any]:
     """Seed, crawl every enabled source, triage, render this week's digest and deliver it."""
     settings = load_settings(config_path)
+    survey_files(settings.seeds_dir)  # no survey: fail here, before anything is created
+    with exclusive_run(settings.db_path, "weekly", on_wait=get_run_logger().info):
+        return _weekly(settings, period, deliver)
+
+
+def _weekly(settings: Settings, period: str | None, deliver: bool) -> Any:
     wh = Warehouse(settings.db_path)
     run_id = start_run(wh, "weekly", {"period": period, "deliver": deliver})
     log = StageLog()
     dig = run_stages(settings, wh, log, run_id, sources=None, since=None, until=None,
                      period=period, deliver=deliver)
     record(wh, run_id, log)
-    create_table_artifact(key="weekly-summary", table=summary_rows(log),
-                          description=f"seascout weekly run {run_id}: {log.status}")
+    title = f"seascout weekly run {run_id}"
+    create_markdown_artifact(key="weekly-summary", markdown=summary_markdown(log, title),
+                             description=f"{title}: {log.status}")
     if dig is not None and dig.markdown:
-        create_markdown_artifact(key="weekly-digest", markdown=dig.markdown,
-                                 description=f"digest {dig.digest_id}")
-    return {"run_id": run_id, "status": log.status, "counts": log.counts,
-            "errors": [list(e) for e in log.errors], "timings": log.timings,
-            "digest": dig.files if dig is not None else {}}
+        publish_artifact(dig, "weekly-digest", settings.config.digest.site_url)
+    return final_state(log, {  # type: ignore[return-value]  # Prefect returns the data
+        "run_id": run_id, "status": log.status, "counts": log.counts,
+        "errors": [list(e) for e in log.errors], "timings": log.timings,
+        "digest": dig.files if dig is not None else {}})

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -14,12 +16,14 @@ from rich.table import Table
 
 from seascout.config import ConfigError, Settings, load_settings
 from seascout.runtime import prepare_environment
+from warehouse.run_lock import exclusive_run
 
 app = typer.Typer(
     help="seascout — keeps a survey of ocean and remote-sensing foundation models alive.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: the rich one shows a `<bool>` value after every flag
 )
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -32,54 +36,88 @@ def _settings(config: Path | None) -> Settings:
     prepare_environment()
     try:
         return load_settings(config)
-    except ConfigError as e:
-        err.print(f"[red]config error[/red]\n{e}")
+    except ConfigError as e:  # one line per problem, each naming file:line
+        from rich.markup import escape
+
+        for line in str(e).splitlines():
+            err.print(f"[red]config error[/red]: {escape(line)}", highlight=False)
         raise typer.Exit(2) from None
 
 
-def _warehouse(settings: Settings):  # type: ignore[no-untyped-def]
+def _warehouse(settings: Settings, *, existing: bool = False):  # type: ignore[no-untyped-def]
+    """The configured warehouse; with `existing`, WarehouseMissingError unless it is there
+    (a command that only reads must not create an empty one)."""
     from warehouse.db import Warehouse
 
-    return Warehouse(settings.db_path)
+    wh = Warehouse(settings.db_path)
+    if existing:
+        wh.require()
+    return wh
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _fail(what: str, error: object, code: int) -> typer.Exit:
+    from rich.markup import escape
+
+    err.print(f"[red]{what}[/red]: {escape(' '.join(str(error).split()))}", highlight=False)
+    return typer.Exit(code)
+
+
+def _one_line_errors(command: F) -> F:
+    """What a user can get wrong (no survey, no warehouse, a busy one, Ctrl-C) ends the command
+    in one line naming the input and the fix, never in a traceback."""
+    from seascout.survey import SurveyError
+    from warehouse.db import WarehouseLockedError, WarehouseMissingError
+    from warehouse.run_lock import RunLockedError
+
+    @functools.wraps(command)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except SurveyError as e:
+            raise _fail("survey error", e, 2) from None
+        except (WarehouseMissingError, WarehouseLockedError) as e:
+            raise _fail("warehouse unavailable", e, 1) from None
+        except RunLockedError as e:
+            raise _fail("warehouse busy", e, 1) from None
+        except KeyboardInterrupt:
+            raise _fail("interrupted", "stopped by Ctrl-C; a rerun continues where this one "
+                        "stopped", 130) from None
+    return guarded  # type: ignore[return-value]
 
 
 # --- seed ---------------------------------------------------------------------------------
 @app.command()
+@_one_line_errors
 def seed(config: ConfigOpt = None) -> None:
     """Parse the survey documents in seeds/ and store taxonomy, entries and watch list."""
-    from seascout.survey import SurveyError, parse_seed_dir
+    from seascout.survey import parse_seed_dir
     from warehouse.seeds import store_survey
 
     settings = _settings(config)
-    try:
-        surveys = parse_seed_dir(settings.seeds_dir)
-    except SurveyError as e:
-        err.print(f"[red]seed error[/red]: {e}")
-        raise typer.Exit(2) from None
+    surveys = parse_seed_dir(settings.seeds_dir)  # before the warehouse: a bad survey makes nothing
     report = store_survey(_warehouse(settings), surveys)
     console.print(report.describe())
 
 
 # --- sql / export -------------------------------------------------------------------------
 @app.command()
+@_one_line_errors
 def sql(
     query: Annotated[str, typer.Argument(help="A SQL query; the warehouse is opened read-only.")],
     format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json")] = "table",
     config: ConfigOpt = None,
 ) -> None:
     """Run a read-only SQL query on the warehouse (works while a flow is writing)."""
-    from warehouse.db import WarehouseLockedError, WarehouseMissingError
     from warehouse.query import QueryError, run_query
 
     settings = _settings(config)
     try:
-        columns, rows = run_query(_warehouse(settings), query)
+        columns, rows = run_query(_warehouse(settings, existing=True), query)
     except QueryError as e:
-        err.print(f"[red]query error[/red]: {e}")
-        raise typer.Exit(1) from None
-    except (WarehouseLockedError, WarehouseMissingError) as e:  # busy or not there: one line
-        err.print(f"[red]warehouse unavailable[/red]: {e}", highlight=False)
-        raise typer.Exit(1) from None
+        raise _fail("query error", e, 1) from None
     _print_rows(columns, rows, format)
 
 
@@ -105,21 +143,27 @@ def _print_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:  # typ
 
 
 @app.command()
+@_one_line_errors
 def export(
     parquet: Annotated[Path, typer.Option(
         "--parquet", help="Folder to write one Parquet file per table and view.")],
     config: ConfigOpt = None,
 ) -> None:
     """Export every table and view to Parquet for notebooks and other engines."""
-    from warehouse.query import export_parquet
+    from warehouse.query import QueryError, export_parquet
 
     settings = _settings(config)
-    for name, path, n in export_parquet(_warehouse(settings), parquet):
+    try:
+        exported = export_parquet(_warehouse(settings, existing=True), parquet)
+    except QueryError as e:
+        raise _fail("export error", e, 2) from None
+    for name, path, n in exported:
         console.print(f"{name:<24} {n:>8} rows → {path}")
 
 
 # --- crawl --------------------------------------------------------------------------------
 @app.command()
+@_one_line_errors
 def crawl(
     source: Annotated[list[str] | None, typer.Option(
         "--source", "-s", help="Run only this source (repeatable): arxiv_api, arxiv_rss, "
@@ -144,16 +188,16 @@ def crawl(
         err.print(f"[red]bad date[/red]: {e} (use YYYY-MM-DD)")
         raise typer.Exit(2) from None
     wh = _warehouse(settings)
-    run_id = start_run(wh, "crawl", {"sources": source, "since": since, "until": until})
-    try:
-        reports = run_all(settings, wh, sources=source or None, since=start, until=end,
-                          run_id=run_id)
-    except ValueError as e:
-        finish_run(wh, run_id, status="failed")
-        err.print(f"[red]crawl error[/red]: {e}")
-        raise typer.Exit(2) from None
-    status = crawl_status(reports)
-    finish_run(wh, run_id, status=status, counts=summarise(reports))
+    with exclusive_run(settings.db_path, "crawl", on_wait=_note):  # one run at a time
+        run_id = start_run(wh, "crawl", {"sources": source, "since": since, "until": until})
+        try:
+            reports = run_all(settings, wh, sources=source or None, since=start, until=end,
+                              run_id=run_id)
+        except ValueError as e:
+            finish_run(wh, run_id, status="failed")
+            raise _fail("crawl error", e, 2) from None
+        status = crawl_status(reports)
+        finish_run(wh, run_id, status=status, counts=summarise(reports))
     table = Table("source", "fetched", "new", "updated", "requests", "status")
     notes: list[str] = []
     for r in reports:
@@ -192,6 +236,7 @@ def _one_line(text: str, limit: int = 240) -> str:
 
 # --- news ---------------------------------------------------------------------------------
 @app.command()
+@_one_line_errors
 def add(
     url: Annotated[str, typer.Argument(help="The article's URL (e.g. a WeChat article).")],
     config: ConfigOpt = None,
@@ -216,6 +261,7 @@ def add(
 
 # --- triage -------------------------------------------------------------------------------
 @app.command()
+@_one_line_errors
 def triage(
     limit: Annotated[int | None, typer.Option("--limit", help="At most this many works.")] = None,
     config: ConfigOpt = None,
@@ -224,11 +270,12 @@ def triage(
     from triage.run import run_triage
 
     settings = _settings(config)
-    report = run_triage(settings, _warehouse(settings), limit=limit)
+    report = run_triage(settings, _warehouse(settings, existing=True), limit=limit)
     console.print(report.describe())
 
 
 @app.command(name="eval")
+@_one_line_errors
 def eval_(
     labels: Annotated[Path, typer.Option("--labels", help="Labelled JSONL (the dev set's format).")],
     predictions: Annotated[Path | None, typer.Option(
@@ -270,6 +317,7 @@ def eval_(
 
 # --- digest -------------------------------------------------------------------------------
 @app.command()
+@_one_line_errors
 def digest(
     period: Annotated[str | None, typer.Option(
         "--period", help="ISO week, e.g. 2026-W48 (default: last complete week).")] = None,
@@ -283,7 +331,8 @@ def digest(
 
     settings = _settings(config)
     try:
-        report = run_digest(settings, _warehouse(settings), period=period, deliver=deliver)
+        report = run_digest(settings, _warehouse(settings, existing=True), period=period,
+                            deliver=deliver)
     except PeriodError as e:
         err.print(f"[red]period error[/red]: {e}")
         raise typer.Exit(2) from None
@@ -294,6 +343,7 @@ def digest(
 
 # --- pipeline -----------------------------------------------------------------------------
 @app.command()
+@_one_line_errors
 def weekly(
     period: Annotated[str | None, typer.Option(
         help="Digest period, e.g. 2026-W48 (default: last week).")] = None,
@@ -301,15 +351,21 @@ def weekly(
     config: ConfigOpt = None,
 ) -> None:
     """Run the weekly pipeline once, now: seed → crawl → triage → digest → deliver."""
+    from seascout.survey import survey_files
+
     settings = _settings(config)
+    survey_files(settings.seeds_dir)  # no survey: say so before anything starts or is created
     from flows.weekly import weekly_flow
 
-    with console.status("weekly pipeline running (seed → crawl → triage → digest)…"):
-        result = weekly_flow(config_path=_config_arg(settings), period=period, deliver=deliver)
+    with exclusive_run(settings.db_path, "weekly", on_wait=_note):  # one run at a time
+        result = _run_flow("weekly pipeline running (seed → crawl → triage → digest)…",
+                           lambda: weekly_flow(config_path=_config_arg(settings), period=period,
+                                               deliver=deliver, return_state=True))
     _print_run(result)
 
 
 @app.command()
+@_one_line_errors
 def backfill(
     since: Annotated[str, typer.Option(help="Window start, YYYY-MM-DD.")],
     until: Annotated[str | None, typer.Option(help="Window end, YYYY-MM-DD (default: today).")] = None,
@@ -320,50 +376,68 @@ def backfill(
     config: ConfigOpt = None,
 ) -> None:
     """Crawl a past window month by month (resumable: a rerun continues after the last done month)."""
+    from datetime import date
+
     settings = _settings(config)
+    try:
+        start, end = date.fromisoformat(since), date.fromisoformat(until) if until else date.today()
+    except ValueError as e:
+        raise _fail("bad date", f"{e} (use YYYY-MM-DD)", 2) from None
+    if start > end:
+        raise _fail("bad window", f"--since {start} is after --until {end}", 2)
     from flows.backfill import backfill_flow
 
-    with console.status(f"backfill from {since} running (progress per month in the log)…"):
-        result = backfill_flow(since=since, until=until, sources=source or None, digest=digest,
-                               config_path=_config_arg(settings))
+    with exclusive_run(settings.db_path, "backfill", on_wait=_note):  # one run at a time
+        result = _run_flow(f"backfill from {since} running (progress per month in the log)…",
+                           lambda: backfill_flow(since=since, until=until, sources=source or None,
+                                                 digest=digest, config_path=_config_arg(settings),
+                                                 return_state=True))
     _print_run(result)
 
 
 @app.command()
+@_one_line_errors
 def serve(config: ConfigOpt = None) -> None:
     """Serve the weekly (cron) and backfill deployments from this process until Ctrl-C."""
+    from seascout.runtime import PrefectServerError, ServerWatch, prefect_api_for_serve
+
     settings = _settings(config)
+    try:
+        api = prefect_api_for_serve()
+    except PrefectServerError as e:
+        raise _fail("no Prefect server", e, 1) from None
     from flows.deploy import serve_all
 
-    serve_all(settings)
+    with ServerWatch(api.url, say=_say):
+        serve_all(settings)
 
 
 @app.command()
+@_one_line_errors
 def demo(
     home: Annotated[Path | None, typer.Option(
-        help="Folder for the demo's state (default: data/demo).")] = None,
+        help="Folder for the demo's state (default: data/demo): new, empty, or an earlier demo's.")] = None,
 ) -> None:
     """Run the weekly pipeline offline: recorded responses on loopback, a local mail sink."""
-    import shutil
     import time as clock
 
     prepare_environment()
-    from seascout.demo import DEMO_SECRET_ENV, DemoError, demo_environment, describe
+    from seascout.demo import DEMO_SECRET_ENV, DemoError, claim_home, demo_environment, describe
 
     target = (home or Path("data") / "demo").resolve()
-    shutil.rmtree(target, ignore_errors=True)  # a demo always starts from nothing
-    os.environ["SEASCOUT_HOME"] = str(target)
-    os.environ.setdefault(DEMO_SECRET_ENV, "demo-key-not-secret")
     started = clock.monotonic()
     try:
+        claim_home(target)  # never deletes a folder the demo did not make
+        os.environ["SEASCOUT_HOME"] = str(target)
+        os.environ.setdefault(DEMO_SECRET_ENV, "demo-key-not-secret")
         with demo_environment(target) as env:
             from datetime import date
 
             from flows.weekly import weekly_flow
 
             year, week, _ = date.today().isocalendar()  # this week: what the demo just crawled
-            with console.status("demo: weekly pipeline against the replay server…"):
-                result = weekly_flow(config_path=str(env.config_path), period=f"{year}-W{week:02d}")
+            result = _run_flow("demo: weekly pipeline against the replay server…", lambda: weekly_flow(
+                config_path=str(env.config_path), period=f"{year}-W{week:02d}", return_state=True))
             _print_run(result)
             for line in describe(env, result, clock.monotonic() - started):
                 console.print(line, highlight=False)
@@ -375,12 +449,51 @@ def demo(
         raise typer.Exit(2) from None
 
 
+def _run_flow(status: str, run: Callable[[], Any]) -> dict[str, Any]:
+    """A flow run in this process, on the configured Prefect server when it answers, else on
+    a temporary one (said in one line): never a traceback for a server that is down. `run`
+    returns the run's final state; a Failed run still carries its record."""
+    import logging
+
+    from flows.runlog import HideSummarised
+    from seascout.runtime import interruptible, prefect_api_for_runs
+
+    hide = HideSummarised()  # what `_print_run` prints at the end is not logged here first
+    handlers = logging.getLogger().handlers
+    for handler in handlers:
+        handler.addFilter(hide)
+    try:
+        with interruptible(_say), prefect_api_for_runs() as api:
+            if api.note:
+                _note(api.note)
+            with console.status(status):
+                state = run()
+    finally:
+        for handler in handlers:
+            handler.removeFilter(hide)
+    data = state.result(raise_on_failure=False)
+    if isinstance(data, BaseException):  # the flow raised: the guard words it, or it is a bug
+        raise data
+    return dict(data)
+
+
+def _say(line: str) -> None:
+    err.print(line, highlight=False, markup=False)
+
+
+def _note(text: str) -> None:
+    from rich.markup import escape
+
+    err.print(f"[yellow]note[/yellow]: {escape(text)}", highlight=False)
+
+
 def _config_arg(settings: Settings) -> str | None:
     return str(settings.config_path.resolve()) if settings.config_path else None
 
 
 def _print_run(result: dict) -> None:  # type: ignore[type-arg]
-    """One line per source, then the other stages, then every error in full."""
+    """One line per source, then the other stages, then every error in full; exit 1 when the
+    run failed."""
     counts = result.get("counts", {})
     table = Table("source", "fetched", "new", "requests", "status")
     for source, c in counts.get("crawl", {}).items():
@@ -400,11 +513,16 @@ def _print_run(result: dict) -> None:  # type: ignore[type-arg]
         console.print(f"triage: {t.get('classified', 0)} classified ({by})", highlight=False)
     if "digest" in counts:
         d = counts["digest"]
-        deliveries = d.get("deliveries") or "none configured"
+        deliveries = ", ".join(f"{channel} {state}" for channel, state in
+                               (d.get("deliveries") or {}).items()) or "none configured"
         console.print(f"digest {d['digest_id']}: {d['items']} items ({d['new']} new, "
                       f"{d['updated']} updated); deliveries: {deliveries}", highlight=False)
-    console.print(f"run {result.get('run_id')}: [bold]{result.get('status')}[/bold] "
-                  f"(timings {result.get('timings')})", highlight=False)
+    timings = ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in
+                        (result.get("timings") or {}).items())
+    console.print(f"run {result.get('run_id')}: [bold]{result.get('status')}[/bold]"
+                  + (f" ({timings})" if timings else ""), highlight=False)
+    if result.get("status") == "failed":  # every source failed: as in the runs table and Prefect
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":  # python -m seascout.cli

@@ -14,9 +14,19 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from seascout.model import Label
 
@@ -27,6 +37,71 @@ class ConfigError(ValueError):
     """A configuration problem, with a message that names the file, the key and the fix."""
 
 
+def _timezone(name: str) -> str:
+    """An IANA timezone this machine knows (`Asia/Shanghai`), with the closest one suggested."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        close = difflib.get_close_matches(name, sorted(available_timezones()), n=1)
+        hint = f" — did you mean '{close[0]}'?" if close else " (an IANA name such as 'Asia/Shanghai')"
+        raise ValueError(f"unknown timezone{hint}") from None
+    return name
+
+
+# minute, hour, day of month, month, day of week (0 and 7 are Sunday), with cron's names
+_CRON_FIELDS = (("minute", 0, 59, ()), ("hour", 0, 23, ()), ("day of month", 1, 31, ()),
+                ("month", 1, 12, ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep",
+                              "oct", "nov", "dec")),
+                ("day of week", 0, 7, ("sun", "mon", "tue", "wed", "thu", "fri", "sat")))
+_CRON_ALIASES = {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}
+
+
+def _cron(expr: str) -> str:
+    """A standard 5-field cron expression (`0 8 * * 1`): `*`, numbers or names, `a-b`, `/step`,
+    lists; every number inside its field's range."""
+    if expr.strip().lower() in _CRON_ALIASES:
+        return expr
+    parts = expr.split()
+    if len(parts) != 5:
+        raise ValueError(f"a cron expression has 5 fields (minute hour day month weekday), "
+                         f"not {len(parts)} — e.g. '0 8 * * 1' for Mondays 08:00")
+    for part, (field, lo, hi, names) in zip(parts, _CRON_FIELDS, strict=True):
+        for item in part.split(","):
+            span, _, step = item.partition("/")
+            if step and (not step.isdigit() or int(step) == 0):
+                raise ValueError(f"{field}: step {step!r} in {item!r} is not a positive number")
+            if span == "*":
+                continue
+            for value in span.split("-", 1):
+                low = value.lower()
+                number = (names.index(low) + (lo if field == "month" else 0) if low in names
+                          else int(value) if value.isdigit() else None)
+                if number is None:
+                    raise ValueError(f"{field}: {value!r} in {item!r} is not a number"
+                                     + (f" or a name ({', '.join(names)})" if names else ""))
+                if not lo <= number <= hi:
+                    raise ValueError(f"{field}: {number} is outside {lo}–{hi}")
+    return expr
+
+
+def _http_url(url: str) -> str:
+    """An http(s) URL with a host, or empty (where empty means "not used")."""
+    if url:
+        try:
+            parts = urlsplit(url)
+            ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ValueError("not an http(s) URL (e.g. 'https://example.org/path')")
+    return url
+
+
+Timezone = Annotated[str, AfterValidator(_timezone)]
+CronExpr = Annotated[str, AfterValidator(_cron)]
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
@@ -34,8 +109,8 @@ class _Strict(BaseModel):
 class ArxivConfig(_Strict):
     enabled: bool = True
     rss_enabled: bool = True
-    api_url: str = "https://export.arxiv.org/api/query"
-    rss_url: str = "https://rss.arxiv.org/rss/"
+    api_url: HttpUrl = "https://export.arxiv.org/api/query"
+    rss_url: HttpUrl = "https://rss.arxiv.org/rss/"
     # Harvested whole: every new submission and cross-list of each category, every run.
     categories: list[str] = ["physics.ao-ph", "cs.CV", "eess.IV", "cs.LG", "cs.CL"]
     topic_queries: bool = False  # also run the [topics] searches outside these categories
@@ -47,7 +122,7 @@ class ArxivConfig(_Strict):
 
 class CrossrefConfig(_Strict):
     enabled: bool = True
-    base_url: str = "https://api.crossref.org"
+    base_url: HttpUrl = "https://api.crossref.org"
     rows: int = Field(1000, ge=1, le=1000)
     lookup_limit: int = Field(200, ge=0)  # DOI lookups per run (seeds, journal versions)
     overlap_days: int = Field(1, ge=0, le=30)
@@ -84,12 +159,12 @@ class CrossrefConfig(_Strict):
 
 class DataciteConfig(_Strict):
     enabled: bool = True
-    base_url: str = "https://api.datacite.org"
+    base_url: HttpUrl = "https://api.datacite.org"
 
 
 class OpenalexConfig(_Strict):
     enabled: bool = True
-    base_url: str = "https://api.openalex.org"
+    base_url: HttpUrl = "https://api.openalex.org"
     api_key_env: str = "OPENALEX_API_KEY"
     per_page: int = Field(100, ge=1, le=100)
     overlap_days: int = Field(7, ge=0, le=60)
@@ -98,7 +173,7 @@ class OpenalexConfig(_Strict):
 
 class FeedConfig(_Strict):
     name: str
-    url: str
+    url: HttpUrl = Field(min_length=1)
     kind: Literal["journal", "news"] = "journal"
     # journal feeds: the journal's name to store with each article (default: the feed's own
     # title, tidied: "Geoscience and Remote Sensing, IEEE Transactions on - new TOC" →
@@ -115,7 +190,7 @@ class NewsSiteConfig(_Strict):
     """A news site crawled by the generic listing → article spider."""
 
     name: str
-    start_urls: list[str]
+    start_urls: list[HttpUrl] = Field(min_length=1)
     allowed_domains: list[str]
     article_pattern: str  # regex an article URL must match
     enabled: bool = True
@@ -184,7 +259,7 @@ class TopicsConfig(_Strict):
 
 class TriageConfig(_Strict):
     model: str = ""  # litellm model string; empty → offline classifier. Env SEASCOUT_LLM_MODEL wins.
-    api_base: str = ""  # for OpenAI-compatible servers
+    api_base: HttpUrl = ""  # for OpenAI-compatible servers
     api_key_env: str = ""  # env var with the provider key (litellm also reads its usual ones)
     # A whole-category week is 5,000–10,000 items; the cascade sends ~3 % of them to the LLM.
     max_calls_per_run: int = Field(500, ge=0)
@@ -200,20 +275,31 @@ class DigestConfig(_Strict):
     output_dir: str = "digests"  # relative to SEASCOUT_HOME unless absolute
     templates_dir: str = ""  # a folder whose templates override the built-in ones
     formats: list[Literal["md", "html", "pdf", "docx", "atom"]] = ["md", "html", "pdf", "docx", "atom"]
-    timezone: str = "Asia/Shanghai"
-    site_url: str = ""  # where the static archive is published, for links in feeds and webhooks
+    timezone: Timezone = "Asia/Shanghai"
+    site_url: HttpUrl = ""  # where the static archive is published, for links in feeds and webhooks
     title: str = "海洋与遥感大模型文献周报"
 
 
 class EmailConfig(_Strict):
     enabled: bool = False
-    host: str = "localhost"
+    host: str = ""  # required when enabled
     port: int = Field(587, ge=1, le=65535)
     security: Literal["starttls", "ssl", "none"] = "starttls"
     user: str = ""
     password_env: str = "SEASCOUT_SMTP_PASSWORD"  # noqa: S105 - the variable's name, not a secret
     sender: str = ""
     recipients: list[str] = []
+
+    @model_validator(mode="after")
+    def _complete_when_enabled(self) -> EmailConfig:
+        if self.enabled:
+            missing = [k for k, v in (("host", self.host), ("recipients", self.recipients),
+                                      ("sender (or user)", self.sender or self.user)) if not v]
+            if missing:
+                raise ValueError(f"e-mail is enabled but {', '.join(missing)} "
+                                 f"{'is' if len(missing) == 1 else 'are'} not set — set "
+                                 f"{' and '.join(missing)}, or enabled = false")
+        return self
 
 
 class WebhookConfig(_Strict):
@@ -234,8 +320,8 @@ class DeliveryConfig(_Strict):
 
 
 class ScheduleConfig(_Strict):
-    cron: str = "0 8 * * 1"
-    timezone: str = "Asia/Shanghai"
+    cron: CronExpr = "0 8 * * 1"
+    timezone: Timezone = "Asia/Shanghai"
 
 
 class Config(_Strict):
@@ -276,10 +362,11 @@ class Settings:
 
     @property
     def cache_dir(self) -> Path:
-        """Derived files that are expensive to make and safe to share (the PDF font instance):
-        $XDG_CACHE_HOME/seascout, or ~/.cache/seascout. Not state: deleting it loses nothing."""
-        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-        return Path(base) / "seascout"
+        """Derived files that are expensive to make (the PDF font instance, the fitted triage
+        model): `cache/` under
+        SEASCOUT_HOME, with the rest of the state, never in the user's home. Deleting it loses
+        nothing."""
+        return self.home / "cache"
 
     @property
     def user_agent(self) -> str:
@@ -340,7 +427,7 @@ def _explain(err: ValidationError, text: str, name: str, data: dict[str, Any]) -
         loc = [str(p) for p in problem["loc"]]
         dotted = ".".join(loc)
         key = next((p for p in reversed(loc) if not p.isdigit()), dotted)
-        where = _line_of(text, key)
+        where = _line_of(text, loc)
         prefix = f"{name}:{where}" if where else name
         if problem["type"] == "extra_forbidden":
             known = _known_keys(loc[:-1])
@@ -348,7 +435,10 @@ def _explain(err: ValidationError, text: str, name: str, data: dict[str, Any]) -
             hint = f" — did you mean '{close[0]}'?" if close else f" (known keys: {', '.join(sorted(known))})"
             lines.append(f"{prefix}: unknown key '{dotted}'{hint}")
         else:
-            lines.append(f"{prefix}: '{dotted}': {problem['msg']} (got {problem.get('input')!r})")
+            msg = problem["msg"].removeprefix("Value error, ")
+            got = problem.get("input")
+            shown = "" if isinstance(got, dict) else f" (got {got!r})"
+            lines.append(f"{prefix}: '{dotted}': {msg}{shown}")
     return "\n".join(lines)
 
 
@@ -368,9 +458,36 @@ def _known_keys(parent: list[str]) -> list[str]:
     return list(model.model_fields)
 
 
-def _line_of(text: str, key: str) -> int | None:
+def _line_of(text: str, loc: list[str]) -> int | None:
+    """The line of the value at `loc` (['schedule', 'timezone'], ['sources', 'news', 'sites',
+    '0', 'name']): the key inside its own table when the file has the table's header, else
+    the table's header, else the first line naming the key."""
+    lines = text.splitlines()
+    names = [p for p in loc if not p.isdigit()]
+    # the item of an array of tables ([[sources.news.sites]]) each name was indexed by
+    item = {i: int(loc[n + 1]) for i, n in enumerate(n for n, p in enumerate(loc) if not p.isdigit())
+            if n + 1 < len(loc) and loc[n + 1].isdigit()}
+    for split in (len(names) - 1, len(names)):  # the key in its table; the table itself
+        table, key = ".".join(names[:split]), names[split] if split < len(names) else None
+        if not table:
+            continue
+        index = item.get(split - 1, 0)
+        header = re.compile(rf"^\s*\[\[?\s*{re.escape(table)}\s*\]\]?\s*(#.*)?$")
+        starts = [n for n, line in enumerate(lines) if header.match(line)]
+        if not starts:
+            continue
+        start = starts[min(index, len(starts) - 1)]
+        if key is None:
+            return start + 1
+        key_re = re.compile(rf"^\s*\"?{re.escape(key)}\"?\s*=")
+        for n in range(start + 1, len(lines)):
+            if lines[n].lstrip().startswith("["):
+                break
+            if key_re.match(lines[n]):
+                return n + 1
+    key = names[-1] if names else ""
     pattern = re.compile(rf"^\s*(\[+\s*)?[\w.\"]*\b{re.escape(key)}\b")
-    for n, line in enumerate(text.splitlines(), 1):
+    for n, line in enumerate(lines, 1):
         if pattern.match(line):
             return n
     return None

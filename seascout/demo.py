@@ -9,6 +9,7 @@ everything is. It needs a source checkout (the recordings live in `tests/fixture
 
 from __future__ import annotations
 
+import shutil
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +26,7 @@ from seascout.replay import ANY, ReplayServer, Reply
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RECORDINGS = PROJECT_ROOT / "tests" / "fixtures"
 DEMO_SECRET_ENV = "SEASCOUT_DEMO_OPENALEX_KEY"  # noqa: S105 - env name; the replay takes any key
+DEMO_MARKER = ".seascout-demo"  # written into every folder the demo makes: only those it empties
 
 _NEWS_PAGES = {
     "2012-06-24-cmse.html": "news/cmse_china_manned_space_press_conference_2012.html",
@@ -53,6 +55,22 @@ class Mailbox:
     def subjects(self) -> list[str]:
         return [str(make_header(decode_header(message_from_bytes(m)["Subject"] or "")))
                 for m in self.messages]
+
+
+def claim_home(home: Path) -> None:
+    """Make `home` the demo's own empty folder: created now, or emptied when an earlier demo
+    made it (it holds `DEMO_MARKER`). Any other non-empty folder is the user's: refused, untouched."""
+    if home.exists() and not home.is_dir():
+        raise DemoError(f"{home}: exists and is not a folder — pass --home a new or empty folder")
+    if home.is_dir() and any(home.iterdir()):
+        if not (home / DEMO_MARKER).is_file():
+            raise DemoError(f"{home}: folder not empty and not made by `seascout demo` — refusing to "
+                            "delete what is in it; pass --home a new or empty folder")
+        shutil.rmtree(home)  # an earlier demo's state: a demo always starts from nothing
+    home.mkdir(parents=True, exist_ok=True)
+    (home / DEMO_MARKER).write_text(
+        "Made by `seascout demo`: the next demo with this --home deletes this folder.\n",
+        encoding="utf-8")
 
 
 def _free_port() -> int:
@@ -168,13 +186,14 @@ def demo_environment(home: Path) -> Iterator[DemoEnvironment]:
 
 
 def describe(env: DemoEnvironment, result: dict[str, Any], seconds: float) -> list[str]:
-    digest_files = result.get("digest") or {}
-    lines = [f"demo finished in {seconds:.1f} s — run {result.get('run_id')} ({result.get('status')})",
-             f"  warehouse   {env.home / 'seascout.duckdb'}",
-             f"  config      {env.config_path}"]
-    lines += [f"  digest {fmt:<5}{path}" for fmt, path in digest_files.items()]
-    lines += [f"  e-mail      {len(env.mailbox.messages)} message(s) in {env.mailbox.folder}"]
-    lines += [f"              “{s}”" for s in env.mailbox.subjects()]
-    lines += ["  try         SEASCOUT_HOME=" + str(env.home) +
-              " seascout sql \"SELECT section, title FROM relevant_works ORDER BY section\""]
-    return lines
+    """Where everything is: one `label  value` line each, the values in one column."""
+    rows: list[tuple[str, str]] = [("warehouse", str(env.home / "seascout.duckdb")),
+                                   ("config", str(env.config_path))]
+    rows += [(f"digest {fmt}", str(path)) for fmt, path in (result.get("digest") or {}).items()]
+    rows += [("e-mail", f"{len(env.mailbox.messages)} message(s) in {env.mailbox.folder}")]
+    rows += [("", f"“{s}”") for s in env.mailbox.subjects()]
+    rows += [("try", f"SEASCOUT_HOME={env.home} seascout sql "
+                     "\"SELECT section, title FROM relevant_works ORDER BY section\"")]
+    width = max(len(label) for label, _ in rows) + 2
+    return [f"demo finished in {seconds:.1f} s — run {result.get('run_id')} ({result.get('status')})",
+            *(f"  {label:<{width}}{value}" for label, value in rows)]

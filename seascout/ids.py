@@ -153,12 +153,16 @@ def normalise_url(raw: str) -> str:
     """Lower-case scheme and host, drop fragments, default ports, tracking parameters and
     a trailing slash; `http` and `https` are kept apart only by being folded to https."""
     text = raw.strip()
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as e:  # e.g. "Invalid IPv6 URL", a port out of range
+        raise InvalidIdError(f"not an http(s) URL: {raw!r} ({e})") from None
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         raise InvalidIdError(f"not an http(s) URL: {raw!r}")
     host = parts.hostname or ""
-    if parts.port and parts.port not in (80, 443):
-        host = f"{host}:{parts.port}"
+    if port and port not in (80, 443):
+        host = f"{host}:{port}"
     query = urlencode(
         sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
                if not _TRACKING_PARAMS.match(k))
@@ -189,6 +193,15 @@ def url_key(url: str) -> str:
     return "url:" + normalise_url(url)
 
 
+def seed_key(title: str) -> str:
+    """The key of a survey entry that names no DOI, arXiv id or link: its title's words, so
+    the same entry in a later export (another file, another number) is the same work."""
+    words = title_key(title)
+    if not words:
+        raise InvalidIdError(f"no words in the title {title!r} to name the entry by")
+    return "seed:" + words.replace(" ", "-")
+
+
 def normalise_key(key: str) -> str:
     """Re-normalise a key given as `scheme:value` (e.g. from a user or an old row)."""
     scheme, _, value = key.partition(":")
@@ -198,7 +211,9 @@ def normalise_key(key: str) -> str:
         return arxiv_key(value)
     if scheme == "url":
         return url_key(value)
-    raise InvalidIdError(f"unknown key scheme in {key!r}: use doi:, arxiv: or url:")
+    if scheme == "seed":
+        return seed_key(value.replace("-", " "))
+    raise InvalidIdError(f"unknown key scheme in {key!r}: use doi:, arxiv:, url: or seed:")
 
 
 def title_key(title: str) -> str:

@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from seascout.ids import InvalidIdError, doi_key, find_arxiv_ids, normalise_doi, url_key
+from seascout.ids import (
+    InvalidIdError,
+    doi_key,
+    find_arxiv_ids,
+    normalise_doi,
+    seed_key,
+    url_key,
+)
 from seascout.model import (
     Author,
     Kind,
@@ -99,14 +106,40 @@ class Survey:
         return out
 
 
+def survey_files(folder: Path) -> list[Path]:
+    """The survey documents in a folder, in name order; SurveyError when there are none."""
+    if not folder.is_dir():
+        raise SurveyError(f"{folder}: seeds folder not found — put the survey's Markdown export "
+                          "there, or set seeds_dir in the config")
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SEED_SUFFIXES)
+    if not files:
+        raise SurveyError(f"{folder}: no survey document (*.md) in the seeds folder — put the "
+                          "survey's Markdown export there")
+    return files
+
+
 def parse_seed_dir(folder: Path) -> list[Survey]:
     """Every survey document in a folder, in name order (the last is the newest export)."""
-    if not folder.is_dir():
-        raise SurveyError(f"{folder}: seeds folder not found (set seeds_dir in the config)")
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in SEED_SUFFIXES)
-    if not files:
-        raise SurveyError(f"{folder}: no survey document (*.md) in the seeds folder")
-    return [parse_survey(p.read_text(encoding="utf-8"), p.name) for p in files]
+    return [parse_survey(read_document(p.read_bytes(), p.name), p.name) for p in survey_files(folder)]
+
+
+def read_document(data: bytes, name: str) -> str:
+    """A survey document's text: UTF-8 (with or without a BOM), else GB18030 (which GBK and
+    GB2312 are subsets of) when all of it decodes, else a SurveyError naming file and line."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        try:
+            text = data.decode("gb18030")
+        except UnicodeDecodeError:
+            raise SurveyError(f"{name}:{line}: neither UTF-8 nor GB18030 text (byte "
+                              f"0x{data[e.start]:02x}) — save the survey as UTF-8 Markdown") from None
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise SurveyError(f"{name}:{line}: a NUL byte: a binary file, not a survey document — "
+                          "keep only Markdown exports in the seeds folder")
+    return text
 
 
 def parse_survey(text: str, name: str, *, now: datetime | None = None) -> Survey:
@@ -237,9 +270,14 @@ def _work_of(name: str, label: Label | None, number: str, heading: str, citation
             if f"arxiv:{a}" not in ids:
                 ids.append(f"arxiv:{a}")
     paper_links = [ln for ln in links if ln.kind is LinkKind.PAPER]
-    if not ids:
-        first = (paper_links or links)[0] if links else None
-        ids.append(url_key(first.url) if first else f"url:seed://{name}/{number}")
+    if not ids and links:
+        ids.append(url_key((paper_links or links)[0].url))
+    if not ids:  # text only: no DOI, arXiv id or link names it, its title does
+        try:
+            ids.append(seed_key(work.title))
+        except InvalidIdError as e:
+            raise SurveyError(f"{name}:{cite_line}: entry {number}: {e} — give it a title, "
+                              "a DOI or a link") from None
     if work.key("doi"):
         work.kind = Kind.PAPER
     elif work.key("arxiv"):
@@ -275,20 +313,28 @@ def _apply_citation(work: Work, citation: str, name: str, line: int) -> None:
         except InvalidIdError:
             raise SurveyError(f"{name}:{line}: broken DOI {text!r} in citation "
                               f"(expected doi: [10.xxxx/…](https://doi.org/10.xxxx/…))") from None
-        if url and normalise_doi(url) != normalise_doi(text):
+        try:
+            same = not url or normalise_doi(url) == normalise_doi(text)
+        except InvalidIdError:
+            raise SurveyError(f"{name}:{line}: DOI link {url!r} is not a doi.org link to a DOI "
+                              f"(expected https://doi.org/{normalise_doi(text)})") from None
+        if not same:
             raise SurveyError(f"{name}:{line}: DOI text {text!r} and link {url!r} differ")
         if key not in work.ids:
             work.ids.append(key)
     if "doi:" in rest.lower() and not dois:
         raise SurveyError(f"{name}:{line}: DOI without a link — write doi: [10.x/y](https://doi.org/10.x/y)")
     journal = re.match(r"^\*(?P<j>[^*]+)\*,\s*(?P<tail>.*)$", rest)
-    if journal:
-        work.venue = _venue(journal.group("j"), journal.group("tail"))
-        work.published, work.published_precision = _date(journal.group("tail"))
-    elif rest.startswith("arXiv"):
-        work.published, work.published_precision = _date(rest)
-    else:
-        work.published, work.published_precision = None, "day"
+    try:
+        if journal:
+            work.venue = _venue(journal.group("j"), journal.group("tail"))
+            work.published, work.published_precision = _date(journal.group("tail"))
+        elif rest.startswith("arXiv"):
+            work.published, work.published_precision = _date(rest)
+        else:
+            work.published, work.published_precision = None, "day"
+    except ValueError as e:  # "Feb. 30, 2020"
+        raise SurveyError(f"{name}:{line}: impossible date in the citation ({e})") from None
 
 
 def _venue(journal: str, tail: str) -> Venue:

@@ -65,3 +65,61 @@ def test_example_config_lists_every_key_with_its_default() -> None:
 
     for dotted in keys(Config):
         assert dotted.rsplit(".", 1)[-1] in text, f"{dotted} is not documented in seascout.example.toml"
+
+
+@pytest.mark.parametrize(("text", "line", "what"), [
+    ('[digest]\ntimezone = "Asia/Shangai"\n', 2, "did you mean 'Asia/Shanghai'"),
+    ('[digest]\ntimezone = "UTC"\n\n[schedule]\ntimezone = "Mars/Olympus"\n', 5, "unknown timezone"),
+    ('[schedule]\ncron = "0 8 * * 8"\n', 2, "day of week: 8 is outside 0–7"),
+    ('[schedule]\ncron = "0 8 * *"\n', 2, "5 fields"),
+    ('[schedule]\ncron = "61 8 * * 1"\n', 2, "minute: 61 is outside 0–59"),
+    ('[schedule]\ncron = "0 8 * * funday"\n', 2, "not a number or a name"),
+    ('[schedule]\ncron = "*/0 8 * * 1"\n', 2, "step '0'"),
+    ('# mail\n[delivery.email]\nenabled = true\n', 2, "host, recipients, sender (or user) are not set"),
+    ('[delivery.email]\nenabled = true\nhost = "smtp.example.org"\nsender = "a@example.org"\n', 1,
+     "recipients is not set"),
+    ('[sources.arxiv]\napi_url = "export.arxiv.org/api/query"\n', 2, "not an http(s) URL"),
+    ('[[sources.news.sites]]\nname = "a"\nstart_urls = ["https://a.org/"]\nallowed_domains = ["a.org"]\n'
+     'article_pattern = "x"\n\n[[sources.news.sites]]\nname = "b"\nstart_urls = ["b.org/news"]\n'
+     'allowed_domains = ["b.org"]\narticle_pattern = "x"\n', 9, "not an http(s) URL"),
+])
+def test_every_value_is_checked_at_load_with_file_and_line(tmp_path: Path, text: str, line: int,
+                                                           what: str) -> None:
+    cfg = tmp_path / "seascout.toml"
+    cfg.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as e:
+        load_settings(cfg)
+    assert str(e.value).startswith(f"{cfg}:{line}: ") and what in str(e.value), str(e.value)
+
+
+def test_good_schedules_and_mail_are_accepted() -> None:
+    for cron in ("0 8 * * 1", "*/15 8-18 * jan-DEC mon-fri", "0 0 1,15 * *", "@weekly", "0 8 * * 7"):
+        assert parse_config(f'[schedule]\ncron = "{cron}"\n').schedule.cron == cron
+    mail = parse_config('[delivery.email]\nenabled = true\nhost = "smtp.example.org"\n'
+                        'sender = "a@example.org"\nrecipients = ["lab@example.org"]\n')
+    assert mail.delivery.email.enabled
+
+
+def test_a_bad_timezone_stops_the_digest_at_load_in_one_line(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from seascout.cli import app
+
+    cfg = tmp_path / "seascout.toml"
+    cfg.write_text('[digest]\ntimezone = "Asia/Shangai"\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["digest", "--config", str(cfg)])
+    assert result.exit_code == 2 and f"{cfg}:2" in result.output
+    assert result.output.strip().splitlines() == [
+        f"config error: {cfg}:2: 'digest.timezone': unknown timezone — did you mean "
+        "'Asia/Shanghai'? (got 'Asia/Shangai')"]
+
+
+def test_every_file_seascout_writes_is_under_its_home(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("HOME", str(tmp_path / "user"))
+    monkeypatch.setenv("SEASCOUT_HOME", str(tmp_path / "state"))
+    s = load_settings(None)
+    home = (tmp_path / "state").resolve()
+    for path in (s.db_path, s.digest_dir, s.cache_dir):
+        assert path.is_relative_to(home), path

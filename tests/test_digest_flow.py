@@ -18,7 +18,9 @@ def config_file(tmp_path: Path, monkeypatch) -> Path:  # type: ignore[no-untyped
 
 def test_cli_digest_writes_outputs(config_file: Path, tmp_path: Path) -> None:
     from seascout.cli import app
+    from warehouse.db import Warehouse
 
+    Warehouse(tmp_path / "home" / "seascout.duckdb").ensure_schema()  # digest needs a warehouse
     result = CliRunner().invoke(app, ["digest", "--period", "2026-W48", "--no-deliver",
                                       "--config", str(config_file)])
     assert result.exit_code == 0, result.output

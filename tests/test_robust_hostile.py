@@ -358,7 +358,8 @@ def test_crlf_in_a_title_cannot_add_email_headers() -> None:
     from digests.smtp import build_message
     from seascout.config import EmailConfig
 
-    cfg = EmailConfig(enabled=True, sender="seascout@example.org", recipients=["lab@example.org"])
+    cfg = EmailConfig(enabled=True, host="localhost", sender="seascout@example.org",
+                      recipients=["lab@example.org"])
     msg = build_message(cfg, subject=f"周报 {CRLF_TITLE}", text=f"1.1 {CRLF_TITLE}",
                         html=f"<p>{CRLF_TITLE}</p>")
     back = email.message_from_bytes(msg.as_bytes(), policy=email.policy.default)
@@ -379,7 +380,7 @@ def test_line_breaks_of_every_kind_stay_in_the_subject(subject: str) -> None:
     from digests.smtp import build_message
     from seascout.config import EmailConfig
 
-    cfg = EmailConfig(enabled=True, sender="s@example.org", recipients=["lab@example.org"])
+    cfg = EmailConfig(enabled=True, host="localhost", sender="s@example.org", recipients=["lab@example.org"])
     msg = build_message(cfg, subject=subject, text="t", html="<p>t</p>")
     back = email.message_from_bytes(msg.as_bytes(), policy=email.policy.default)
     assert back["Bcc"] is None

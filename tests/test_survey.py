@@ -112,3 +112,52 @@ def test_reseeding_an_edited_survey_updates_its_entries(warehouse, tmp_path) -> 
     with pytest.raises(SurveyError, match=r"survey\.md:3"):
         seed_if_changed(warehouse, seeds)
     assert run_query(warehouse, "SELECT count(*) FROM seed_entries")[1] == [(18,)]  # nothing half-stored
+
+
+TEXT_ONLY = ("# 5. 相关论坛/资讯\n\n## 5.1 智慧海洋大模型研讨会\n\n"
+             "研讨会在青岛举行，发布了海洋大模型的进展。\n")
+
+
+def test_a_text_only_entry_is_named_by_its_title(warehouse) -> None:  # type: ignore[no-untyped-def]
+    from warehouse.query import run_query
+    from warehouse.seeds import store_survey
+
+    (entry,) = parse_survey(TEXT_ONLY, "s.md").entries
+    assert entry.work.ids == ["seed:智慧海洋大模型研讨会"] and entry.work.kind is Kind.NEWS
+    store_survey(warehouse, [parse_survey(TEXT_ONLY, "s.md")])
+    # the same entry in a later export, renumbered: the same work
+    later = TEXT_ONLY.replace("# 5.", "# 4.").replace("## 5.1", "## 4.3")
+    store_survey(warehouse, [parse_survey(later, "newer.md")])
+    assert run_query(warehouse, "SELECT work_id FROM works")[1] == [("seed:智慧海洋大模型研讨会",)]
+
+
+@pytest.mark.parametrize(("text", "where", "what"), [
+    (GOOD.replace("2020", "Feb. 30, 2020"), "s.md:5", "impossible date"),
+    (GOOD.replace("(https://doi.org/10.1000/x)", "(https://doi.org10.1000/x)"), "s.md:5",
+     "not a doi.org link"),
+    (GOOD + "\n> 开源代码：https://[::1\n", "s.md:7", "not an http(s) URL"),
+])
+def test_every_mistake_names_file_and_line(text: str, where: str, what: str) -> None:
+    with pytest.raises(SurveyError) as e:
+        parse_survey(text, "s.md")
+    assert str(e.value).startswith(where) and what in str(e.value), str(e.value)
+
+
+def test_a_gbk_survey_is_read_as_gb18030(tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "survey.md").write_bytes(GOOD.encode("gbk"))
+    (survey,) = parse_seed_dir(seeds)
+    assert survey.sections[0].title == "海洋大模型" and survey.entries[0].work.ids == ["doi:10.1000/x"]
+
+
+@pytest.mark.parametrize("data", [
+    b"# 1. \xe6\xb5\xb7\n" + bytes(range(256)) * 4,  # undecodable in both
+    GOOD.encode("utf-8") + b"\x00\x01\x02PNG",  # decodes, but binary
+])
+def test_a_binary_seed_file_is_named_in_one_line(tmp_path: Path, data: bytes) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "picture.md").write_bytes(data)
+    with pytest.raises(SurveyError, match=r"^picture\.md:\d+: .*(GB18030|binary)"):
+        parse_seed_dir(seeds)

@@ -13,10 +13,11 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
@@ -25,6 +26,7 @@ ROW_GROUP_SIZE = 16_384  # see `_Database`
 ALIAS = "warehouse"  # the catalog name SQL sees
 _LOCK_RE = re.compile(r"Could not set lock on file|Conflicting lock", re.IGNORECASE)
 _PID_RE = re.compile(r"PID (\d+)")
+T = TypeVar("T")
 
 
 class WarehouseLockedError(RuntimeError):
@@ -45,14 +47,18 @@ class Warehouse:
             os.environ.get("SEASCOUT_LOCK_WAIT", DEFAULT_LOCK_WAIT_SECONDS))
         self._migrated = False
 
-    # -- connections ---------------------------------------------------------------------
-    @contextmanager
-    def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A read-only connection (the default mode). Waits while a writer holds the file."""
+    def require(self) -> None:
+        """Raise `WarehouseMissingError` (saying how to make one) unless the file exists."""
         if not self.path.exists():
             raise WarehouseMissingError(
                 f"{self.path}: no warehouse yet — run `seascout seed` (or `seascout weekly`) first"
             )
+
+    # -- connections ---------------------------------------------------------------------
+    @contextmanager
+    def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection (the default mode). Waits while a writer holds the file."""
+        self.require()
         with self._connection(read_only=True) as con:
             yield con
 
@@ -70,13 +76,33 @@ class Warehouse:
             con.execute("COMMIT")
 
     @contextmanager
+    def sandboxed(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection for SQL written by users (`seascout sql`): the warehouse file, read-only,
+        and nothing else. DuckDB's own settings, locked for the connection's life, forbid every
+        other file (ATTACH, COPY … TO, read_csv('/etc/…'), EXPORT), extension installs and loads."""
+        self.require()
+        con = self._retrying(lambda: _open_sandbox(self.path))
+        try:
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
     def _connection(self, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+        database = self._retrying(lambda: _Database.open(self.path, read_only=read_only))
+        try:
+            with database.connection() as con:
+                yield con
+        finally:
+            database.release()
+
+    def _retrying(self, open_: Callable[[], T]) -> T:
+        """`open_()`, retried with backoff while another holder has the file, for `lock_wait`."""
         deadline = time.monotonic() + self.lock_wait
         delay = 0.05
         while True:
             try:
-                database = _Database.open(self.path, read_only=read_only)
-                break
+                return open_()
             except _InUse as e:
                 holder = str(e)
             except duckdb.IOException as e:
@@ -92,11 +118,6 @@ class Warehouse:
                 ) from None
             time.sleep(delay)
             delay = min(delay * 1.6, 1.0)
-        try:
-            with database.connection() as con:
-                yield con
-        finally:
-            database.release()
 
     # -- schema --------------------------------------------------------------------------
     def ensure_schema(self) -> list[str]:
@@ -108,6 +129,30 @@ class Warehouse:
             applied = apply_migrations(con)
         self._migrated = True
         return applied
+
+
+# Users' SQL reaches the warehouse file and nothing else; `lock_configuration` stops a query
+# from SETting any of this back. DuckDB always allows the database file (and its WAL) itself.
+SANDBOX_CONFIG = {
+    "enable_external_access": False,  # no other file: ATTACH, COPY TO, read_*(), glob, EXPORT
+    "autoinstall_known_extensions": False,  # no download (INSTALL httpfs fails too: no access)
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+    "lock_configuration": True,
+}
+
+
+def _open_sandbox(path: Path) -> duckdb.DuckDBPyConnection:
+    key = path.resolve()
+    with _registry_lock:
+        if key in _databases:  # this process has it open (a flow's short write): wait it out
+            raise _InUse("this process")
+    try:
+        return duckdb.connect(str(key), read_only=True, config=dict(SANDBOX_CONFIG))
+    except duckdb.Error as e:
+        if "already attached" in str(e) or "Unique file handle conflict" in str(e):
+            raise _InUse("this process") from None
+        raise
 
 
 class _InUse(Exception):

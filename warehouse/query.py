@@ -16,17 +16,28 @@ class QueryError(ValueError):
 
 def run_query(wh: Warehouse, query: str,
               params: list[Any] | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Column names and rows of a query on a read-only connection."""
-    with wh.read() as con:
+    """Column names and rows of a query on a sandboxed connection: the warehouse read-only,
+    no other file, no extension (see `Warehouse.sandboxed`)."""
+    with wh.sandboxed() as con:
         try:
             cur = con.execute(query, params or [])
         except duckdb.Error as e:
-            hint = " (the warehouse is opened read-only)" if "read-only" in str(e) else ""
-            raise QueryError(f"{e}{hint}") from None
+            raise QueryError(_explain(e)) from None
         if cur.description is None:
             return [], []
         columns = [d[0] for d in cur.description]
         return columns, cur.fetchall()
+
+
+def _explain(error: duckdb.Error) -> str:
+    """DuckDB's message on one line, and why the sandbox refused, when it did."""
+    text = " ".join(str(error).split())
+    if "read-only" in text:
+        return f"{text} (the warehouse is opened read-only)"
+    if isinstance(error, duckdb.PermissionException) or "configuration has been locked" in text:
+        return (f"{text} (seascout sql reads the warehouse only: no other file, no extension, "
+                "no setting; for files use `seascout export --parquet DIR`)")
+    return text
 
 
 def relations(wh: Warehouse) -> list[tuple[str, str]]:
@@ -39,9 +50,12 @@ def relations(wh: Warehouse) -> list[tuple[str, str]]:
 
 
 def export_parquet(wh: Warehouse, folder: Path) -> list[tuple[str, Path, int]]:
-    folder.mkdir(parents=True, exist_ok=True)
+    """One Parquet file per table and view in `folder`, made only once the warehouse is open."""
+    if folder.exists() and not folder.is_dir():
+        raise QueryError(f"{folder}: exists and is not a folder — pass --parquet a folder")
     out = []
     with wh.read() as con:
+        folder.mkdir(parents=True, exist_ok=True)
         names = [r[0] for r in con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1"
         ).fetchall()]

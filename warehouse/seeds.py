@@ -120,9 +120,9 @@ def _insert(con, table: str, columns: dict[str, list[object]], *, replace: bool 
 def seed_if_changed(wh: Warehouse, folder: Path) -> SeedReport | None:
     """Seed when a survey document is new or edited since the last seed (by content hash);
     None when nothing changed. A malformed document raises SurveyError and stores nothing."""
-    from seascout.survey import SEED_SUFFIXES, parse_seed_dir
+    from seascout.survey import parse_seed_dir, survey_files
 
-    files = sorted(p for p in folder.glob("*") if p.suffix.lower() in SEED_SUFFIXES)
+    files = survey_files(folder)  # no survey is an error, never "unchanged"
     digests = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
     if wh.path.exists():
         with wh.read() as con:

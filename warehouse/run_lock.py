@@ -1,0 +1,112 @@
+"""One run at a time per warehouse: `weekly`, `backfill` and `crawl` take `<warehouse>.run.lock`.
+
+Two runs at once would crawl every source twice (twice the request rate to each host) and
+interleave their writes. The lock is an advisory `flock` on a file next to the warehouse, so
+it is released when its process ends, however it ends. It holds the name of its holder; a
+second run waits for it (saying for whom, once), up to `SEASCOUT_RUN_WAIT` seconds, then
+refuses naming it. Within one thread the lock is re-entrant: the CLI takes it to say so in
+one line, and the flow it then runs takes it again.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+DEFAULT_RUN_WAIT_SECONDS = 2 * 3600.0  # a backfill can take a while; a cron run waits it out
+
+
+class RunLockedError(RuntimeError):
+    """Another run held the warehouse for longer than this one would wait."""
+
+
+_held: dict[Path, tuple[int, int]] = {}  # lock file → (thread id, depth), this process
+_held_lock = threading.Lock()
+
+
+def lock_path(db_path: Path) -> Path:
+    return Path(f"{db_path}.run.lock")
+
+
+@contextmanager
+def exclusive_run(db_path: Path, flow: str, *, on_wait: Callable[[str], object] = lambda _: None,
+                  wait: float | None = None) -> Iterator[None]:
+    """Hold the warehouse's run lock for the block; wait for another holder (telling `on_wait`
+    once whom for) up to `wait` seconds (default SEASCOUT_RUN_WAIT), then RunLockedError."""
+    path = lock_path(db_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key, me = path.resolve(), threading.get_ident()
+    with _held_lock:
+        owner = _held.get(key)
+        if owner and owner[0] == me:  # this thread holds it already (the CLI, then its flow)
+            _held[key] = (me, owner[1] + 1)
+            nested = True
+        else:
+            nested = False
+    if nested:
+        try:
+            yield
+        finally:
+            with _held_lock:
+                _held[key] = (me, _held[key][1] - 1)
+        return
+    limit = wait if wait is not None else float(
+        os.environ.get("SEASCOUT_RUN_WAIT", DEFAULT_RUN_WAIT_SECONDS))
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        _acquire(fd, path, db_path, limit, on_wait)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps({
+            "flow": flow, "pid": os.getpid(), "host": socket.gethostname(),
+            "since": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")}).encode(), 0)
+        with _held_lock:
+            _held[key] = (me, 1)
+        try:
+            yield
+        finally:
+            with _held_lock:
+                del _held[key]
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _acquire(fd: int, path: Path, db_path: Path, limit: float,
+             on_wait: Callable[[str], object]) -> None:
+    deadline = time.monotonic() + limit
+    told = False
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            pass
+        who = _describe(path)
+        if time.monotonic() >= deadline:
+            raise RunLockedError(
+                f"{db_path} is in use by the run {who}; waited {limit:.0f} s — try again when "
+                "it finishes (or set SEASCOUT_RUN_WAIT to wait longer)")
+        if not told:
+            on_wait(f"waiting for the run {who} to finish on {db_path} (one run at a time)")
+            told = True
+        time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
+
+
+def _describe(path: Path) -> str:
+    try:
+        info = json.loads(path.read_text(encoding="utf-8") or "{}")
+    except (OSError, ValueError):
+        info = {}
+    if not info:
+        return "of another process"
+    return f"{info.get('flow', '?')} (PID {info.get('pid', '?')} on {info.get('host', '?')}, " \
+           f"since {info.get('since', '?')})"
