@@ -363,9 +363,8 @@ class Settings:
     @property
     def cache_dir(self) -> Path:
         """Derived files that are expensive to make (the PDF font instance, the fitted triage
-        model): `cache/` under
-        SEASCOUT_HOME, with the rest of the state, never in the user's home. Deleting it loses
-        nothing."""
+        model): `cache/` under SEASCOUT_HOME, with the rest of the state, never in the user's
+        home. Deleting it loses nothing."""
         return self.home / "cache"
 
     @property
