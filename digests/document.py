@@ -173,12 +173,6 @@ class Digest:
         return sum(s.updated_count for s in self.sections)
 
 
-def number_entries(sections: list[DigestSection]) -> None:
-    for s in sections:
-        for i, e in enumerate(s.entries, 1):
-            e.number = f"{s.number}.{i}"
-
-
 def digest_from_survey(sections: list[Section], entries: list[SeedEntry], *, digest_id: str,
                        title: str, generated_at: datetime) -> Digest:
     """A digest of a parsed survey's entries (the golden test renders the survey itself)."""
@@ -189,5 +183,4 @@ def digest_from_survey(sections: list[Section], entries: list[SeedEntry], *, dig
         if sec is None:
             continue
         sec.entries.append(DigestEntry(e.number, e.heading, e.work, e.summary))
-    number_entries(out)
     return Digest(digest_id, title, digest_id, out, generated_at)

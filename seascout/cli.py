@@ -263,6 +263,8 @@ def digest(
         "--period", help="ISO week, e.g. 2026-W48 (default: last complete week).")] = None,
     deliver: Annotated[bool, typer.Option(
         "--deliver/--no-deliver", help="Send to the configured channels (once each).")] = True,
+    resend: Annotated[bool, typer.Option(
+        "--resend", help="Deliver the week again on every channel, though it was sent.")] = False,
     config: ConfigOpt = None,
 ) -> None:
     """Render the weekly digest (Markdown, HTML, PDF, DOCX, Atom, archive) and deliver it."""
@@ -271,7 +273,8 @@ def digest(
 
     settings = _settings(config)
     try:
-        report = run_digest(settings, _warehouse(settings), period=period, deliver=deliver)
+        report = run_digest(settings, _warehouse(settings), period=period, deliver=deliver,
+                            resend=resend)
     except PeriodError as e:
         err.print(f"[red]period error[/red]: {e}")
         raise typer.Exit(2) from None

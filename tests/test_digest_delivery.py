@@ -9,7 +9,7 @@ import json
 import socket
 import threading
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -32,6 +32,7 @@ from warehouse.db import Warehouse
 from warehouse.works import upsert_works
 
 PERIOD = "2026-W48"
+AFTER = datetime(2027, 1, 4, 9)  # every week these tests deliver has ended
 HOSTILE = 'Evil <script>alert("x")</script>\r\nBcc: victim@example.com'
 SECTIONS = [(1, "海洋大模型", "ocean_models"), (2, "舰船检测大模型", "rs_foundation_models"),
             (3, "相关技术", "ship_detection"), (4, "数据集", "datasets"),
@@ -297,7 +298,7 @@ def test_failed_channel_is_retried_by_next_weeks_run(tmp_path: Path, warehouse: 
     rec.fail_paths = {"/slack"}
     run_digest(settings, warehouse, period=PERIOD)
     rec.fail_paths = set()
-    nxt = run_digest(settings, warehouse, period="2026-W49")
+    nxt = run_digest(settings, warehouse, period="2026-W49", now=AFTER)
     assert nxt.items == 0  # nothing new: last week's works are not reported again
     assert nxt.deliveries["webhook:slack:4 (2026-W48)"] == "sent"
     slack = [p for p, _ in rec.posts if p == "/slack"]
@@ -324,3 +325,27 @@ def test_updates_are_marked_and_reported_once(tmp_path: Path, warehouse: Warehou
     assert "本期无新增" in md
     again = run_digest(settings, warehouse, period="2026-W50", deliver=False)
     assert again.items == 0
+
+
+def test_a_week_still_running_is_rendered_not_delivered(tmp_path: Path, warehouse: Warehouse,  # type: ignore[no-untyped-def]
+                                                        smtp) -> None:
+    inbox, port = smtp
+    seed_warehouse(warehouse)
+    settings = make_settings(tmp_path, smtp_port=port, formats=["md", "html", "atom"])
+    wednesday = datetime(2026, 11, 25, 12)  # W48 runs until Sunday 29 November
+    early = run_digest(settings, warehouse, period=PERIOD, now=wednesday)
+    assert Path(early.files["md"]).exists() and early.items == 3
+    assert early.deliveries == {} and not inbox.messages
+    assert "not delivered" in early.describe()
+    assert "2026-W48" not in Path(early.files["atom"]).read_text(encoding="utf-8")
+    assert "2026-W48/index.html" not in Path(early.files["archive"]).read_text(encoding="utf-8")
+    with warehouse.read() as con:
+        assert con.execute("SELECT count(*) FROM deliveries").fetchone() == (0,)
+    monday = datetime(2026, 11, 30, 9)
+    closed = run_digest(settings, warehouse, period=PERIOD, now=monday)  # the real delivery
+    assert closed.deliveries["email"] == "sent" and len(inbox.messages) == 1
+    assert "2026-W48" in Path(closed.files["atom"]).read_text(encoding="utf-8")
+    assert run_digest(settings, warehouse, period=PERIOD, now=monday).deliveries["email"] == \
+        "already sent"
+    resent = run_digest(settings, warehouse, period=PERIOD, now=monday, resend=True)
+    assert resent.deliveries["email"] == "sent" and len(inbox.messages) == 2
