@@ -9,7 +9,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from digests.citation import citation_plain, format_citation, is_paper
+from digests.citation import citation_plain, display_doi, format_citation, is_paper
+from seascout.ids import InvalidIdError, url_key
 from seascout.model import Kind, Link, LinkKind, Section, SeedEntry, Work
 
 # The survey's own labels for typed links.
@@ -73,9 +74,10 @@ class DigestEntry:
     @property
     def url(self) -> str | None:
         """The main link of the entry: DOI, arXiv, else the first link."""
-        if self.work.doi:
-            return f"https://doi.org/{self.work.doi}"
-        u = self.work.key("url")
+        doi = display_doi(self.work)
+        if doi:
+            return f"https://doi.org/{doi}"
+        u = page_url(self.work)
         if u:
             return u
         return self.work.links[0].url if self.work.links else None
@@ -108,7 +110,7 @@ class DigestEntry:
 
         out: list[LabelledLink] = []
         seen = {bare(u) for u in re.findall(r"https?://\S+", self.summary)}
-        own = self.work.key("url")
+        own = page_url(self.work)
         if own and bare(own) not in seen and all(bare(ln.url) != bare(own) for ln in self.links):
             out.append(LabelledLink("原文", own))
         for ln in self.links:
@@ -116,6 +118,20 @@ class DigestEntry:
                 seen.add(bare(ln.url))
                 out.append(ln)
         return out
+
+
+def page_url(work: Work) -> str | None:
+    """The work's page as its links write it (`http://` kept), else its URL key (https)."""
+    key = work.key("url")
+    if not key:
+        return None
+    for ln in work.links:
+        try:
+            if url_key(ln.url) == f"url:{key}":
+                return ln.url
+        except InvalidIdError:
+            continue
+    return key
 
 
 @dataclass

@@ -39,6 +39,17 @@ def normalise_doi(raw: str) -> str:
     return m.group(0).rstrip(".").lower()
 
 
+def doi_as_written(raw: str) -> str:
+    """The DOI of `raw` in the case its registry writes it (`10.1109/TGRS.2022.3176603`), for
+    display and links; keys stay lower-case (`normalise_doi`). Raises InvalidIdError."""
+    normalise_doi(raw)
+    text = re.sub(r"^(?:https?://)?(?:dx\.)?doi\.org/", "", raw.strip(), flags=re.IGNORECASE)
+    text = re.sub(r"^doi:\s*", "", text, flags=re.IGNORECASE)
+    m = _DOI_RE.match(text)
+    assert m is not None  # normalise_doi accepted it
+    return m.group(0).rstrip(".")
+
+
 def find_dois(text: str) -> list[str]:
     """Every DOI in free text, normalised, in order, without repeats."""
     out: list[str] = []

@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 from lxml import html as lxml_html
 
-from seascout.ids import InvalidIdError, doi_key, normalise_doi
+from seascout.ids import InvalidIdError, doi_as_written, doi_key, normalise_doi
 from seascout.model import Author, Kind, Link, LinkKind, Provenance, Venue, Work
 from spiders.http import HttpClient, HttpStatusError, OfflineError, Response
 from spiders.source import CrawlContext, SourceError, each_query
@@ -115,7 +115,7 @@ def parse_work(item: dict[str, Any], *, query: str = "",
             publisher=item.get("publisher"),
         ),
         language="en",
-        links=[Link(LinkKind.PAPER, f"https://doi.org/{normalise_doi(raw_doi)}", "论文地址")],
+        links=[Link(LinkKind.PAPER, f"https://doi.org/{doi_as_written(raw_doi)}", "论文地址")],
         provenance=[Provenance(SOURCE, query, fetched_at or datetime.now(),
                                normalise_doi(raw_doi))],
     )

@@ -114,3 +114,33 @@ def test_news_summary_drops_title_date_and_byline() -> None:
             "中国海洋报记者 张三\n9月20日，智慧海洋大模型研讨会在大连召开。会议讨论了发展方向。")
     assert news_body(text, "海洋大模型研讨会召开") == \
         "9月20日，智慧海洋大模型研讨会在大连召开。会议讨论了发展方向。"
+
+
+def test_doi_shown_as_the_registry_writes_it_and_links_keep_their_scheme(
+        tmp_path: Path, warehouse: Warehouse) -> None:
+    from spiders.crossref import parse_work
+
+    paper = parse_work({"DOI": "10.1109/TGRS.2022.3176603", "type": "journal-article",
+                        "title": ["An Empirical Study of Remote Sensing Pretraining"],
+                        "container-title": ["IEEE Transactions on Geoscience and Remote Sensing"],
+                        "author": [{"given": "Di", "family": "Wang"}]})
+    assert paper is not None and paper.ids == ["doi:10.1109/tgrs.2022.3176603"]  # key: lower
+    from spiders.news.records import article_to_work
+
+    news = article_to_work({"url": "http://www.qdio.cas.cn/2019Ver/News/kyjz/202303/t1.html",
+                            "title": "海洋所发布海洋大模型", "text": "海洋所发布海洋大模型。"},
+                           source="news:qdio", fetched_at=datetime(2026, 11, 24))
+    lo, _ = parse_period("2026-W48", "Asia/Shanghai").bounds()
+    upsert_works(warehouse, [paper, news], now=lo + timedelta(days=1))
+    with warehouse.write() as con:
+        con.execute("INSERT INTO sections VALUES (2, '舰船检测大模型', 'rs_foundation_models', ''),"
+                    " (5, '相关论坛/资讯', 'news', '')")
+        con.execute("INSERT INTO classifications (work_id, label, confidence, method, "
+                    "classified_at) VALUES (?, 'rs_foundation_models', 0.9, 'offline', now()), "
+                    "(?, 'news', 0.9, 'offline', now())", [paper.ids[0], news.ids[0]])
+    report = run_digest(settings(tmp_path), warehouse, period="2026-W48", deliver=False, now=NOW)
+    md = Path(report.files["md"]).read_text(encoding="utf-8")
+    assert "doi: [10.1109/TGRS.2022.3176603](https://doi.org/10.1109/TGRS.2022.3176603)" in md
+    assert "tgrs" not in md
+    assert "http://www.qdio.cas.cn/2019Ver/News/kyjz/202303/t1.html" in md
+    assert "https://www.qdio.cas.cn" not in md
