@@ -11,7 +11,7 @@ from datetime import datetime
 
 from digests.citation import citation_plain, display_doi, format_citation, is_paper
 from seascout.ids import InvalidIdError, url_key
-from seascout.model import Kind, Link, LinkKind, Section, SeedEntry, Work
+from seascout.model import Kind, Link, LinkKind, QuoteLine, Section, SeedEntry, Work
 
 # The survey's own labels for typed links.
 LINK_LABELS: dict[LinkKind, str] = {
@@ -42,6 +42,28 @@ class DigestEntry:
     status: str = "new"  # new | updated
     change_note: str | None = None  # 'published', 'new version v3'
     content_hash: str = ""
+    quote: list[QuoteLine] | None = None  # a survey entry's own blockquote, kept as written
+
+    @property
+    def quote_lines(self) -> list[QuoteLine]:
+        """The blockquote under the heading: the survey's own lines for a survey entry, else
+        update, citation (or the original title) and labelled links in the survey's form."""
+        if self.quote is not None:
+            return self.quote
+        out: list[QuoteLine] = []
+        if self.update_text:
+            out.append(QuoteLine("更新", self.update_text))
+        if self.citation:
+            out.append(QuoteLine("论文引用", self.citation, bold="label"))
+        elif self.work.title != self.title:
+            out.append(QuoteLine("论文标题", self.work.title))
+        out.extend(QuoteLine(ln.label, ln.url) for ln in self.links)
+        return out
+
+    @property
+    def survey_layout(self) -> bool:
+        """Rendered as a paper entry (blockquote, then text) rather than a news item."""
+        return self.quote is not None or not self.is_news
 
     @property
     def citation(self) -> str | None:
@@ -175,6 +197,7 @@ class Digest:
     previous_id: str | None = None
     chart_svg: str = ""  # inline SVG of items per section per week
     full_url: str = ""  # where the full digest is published, for webhooks
+    timezone: str = ""  # the zone `generated_at` is given in
 
     @property
     def entries(self) -> list[DigestEntry]:
@@ -198,5 +221,5 @@ def digest_from_survey(sections: list[Section], entries: list[SeedEntry], *, dig
         sec = by_number.get(e.section)
         if sec is None:
             continue
-        sec.entries.append(DigestEntry(e.number, e.heading, e.work, e.summary))
+        sec.entries.append(DigestEntry(e.number, e.heading, e.work, e.body, quote=e.quote))
     return Digest(digest_id, title, digest_id, out, generated_at)

@@ -7,6 +7,7 @@ import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from digests.chart import section_chart
 from digests.document import Digest, DigestEntry, DigestSection, ExportFile
@@ -85,7 +86,8 @@ def build_digest(settings: Settings, wh: Warehouse,
     digest = Digest(
         digest_id=period.id, title=cfg.title,
         period_label=f"{period.start:%Y-%m-%d} 至 {period.last_day:%Y-%m-%d}（{period.timezone}）",
-        sections=sections, generated_at=datetime.now(), exports=exports,
+        sections=sections, generated_at=datetime.now(ZoneInfo(cfg.timezone)), exports=exports,
+        timezone=cfg.timezone,
         previous_id=previous[0].digest_id if previous else None,
         full_url=f"{base}/{period.id}/index.html" if base else "")
     items = [store.DigestItem(wid, by_number_of(entries[wid]), entries[wid].number,
@@ -152,7 +154,8 @@ def produce(settings: Settings, wh: Warehouse, period: Period,
     digest, items = build_digest(settings, wh, period)
     report = DigestReport(period.id, len(items), digest.new_count, digest.updated_count)
     counts = {s.number: len(s.entries) for s in digest.sections}
-    record = store.DigestRecord(period.id, period.start, period.end, digest.generated_at,
+    rendered_at = digest.generated_at.astimezone().replace(tzinfo=None)  # stored: local time
+    record = store.DigestRecord(period.id, period.start, period.end, rendered_at,
                                 len(items), {}, counts)
     store.save_digest(wh, record, items)
     taxonomy = [(s.number, s.title) for s in digest.sections]

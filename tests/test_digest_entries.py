@@ -3,6 +3,7 @@ the work's short name, its summary the whole abstract with sentences intact."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -144,3 +145,38 @@ def test_doi_shown_as_the_registry_writes_it_and_links_keep_their_scheme(
     assert "tgrs" not in md
     assert "http://www.qdio.cas.cn/2019Ver/News/kyjz/202303/t1.html" in md
     assert "https://www.qdio.cas.cn" not in md
+
+
+def test_html_markdown_and_feed_escape_once_and_name_fonts_and_zone(tmp_path: Path,
+                                                                     warehouse: Warehouse) -> None:
+    crawl(warehouse, "2026-W48", [
+        ("arxiv:2611.00009", "Ships & Wakes <SAR>: detection at sea", "ship_detection")])
+    with warehouse.write() as con:
+        con.execute("INSERT INTO sections VALUES (3, '相关技术', 'ship_detection', '')")
+    s = settings(tmp_path)
+    s.config.digest.formats = ["md", "html", "atom"]
+    report = run_digest(s, warehouse, period="2026-W48", deliver=False, now=NOW)
+    md = Path(report.files["md"]).read_text(encoding="utf-8")
+    assert "“Ships & Wakes &lt;SAR&gt;: detection at sea.”" in md
+    assert "&amp;" not in md and "&amp;lt;" not in md
+    html = Path(report.files["html"]).read_text(encoding="utf-8")
+    assert "Ships &amp; Wakes &lt;SAR&gt;" in html and "&amp;amp;" not in html
+    assert "&amp;lt;" not in html
+    assert "'Noto Sans SC'" in html and "'Noto Sans CJK SC'" in html  # CJK fallback
+    assert "（Asia/Shanghai）</p>" in html or "（Asia/Shanghai）" in html.split("由 seascout")[1]
+    assert '<a href="https://ar5iv.labs.arxiv.org/html/2611.00009">' in html  # live links
+    atom = Path(report.files["atom"]).read_text(encoding="utf-8")
+    assert "file://" not in atom and "<author>" in atom
+    assert "<id>tag:seascout,2026:digests/2026-W48</id>" in atom
+
+
+def test_atom_lists_newest_first(tmp_path: Path, warehouse: Warehouse) -> None:
+    s = settings(tmp_path)
+    s.config.digest.formats = ["md", "atom"]
+    s.config.digest.site_url = "https://lab.example.org/digest"
+    for week in ("2026-W46", "2026-W47", "2026-W48"):
+        report = run_digest(s, warehouse, period=week, deliver=False, now=NOW)
+    atom = Path(report.files["atom"]).read_text(encoding="utf-8")
+    ids = re.findall(r"<id>(https://lab\.example\.org/digest/[^<]+/)</id>", atom)
+    assert ids == [f"https://lab.example.org/digest/{w}/" for w in
+                   ("2026-W48", "2026-W47", "2026-W46")]
