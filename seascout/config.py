@@ -36,8 +36,10 @@ class ArxivConfig(_Strict):
     rss_enabled: bool = True
     api_url: str = "https://export.arxiv.org/api/query"
     rss_url: str = "https://rss.arxiv.org/rss/"
+    # Harvested whole: every new submission and cross-list of each category, every run.
     categories: list[str] = ["physics.ao-ph", "cs.CV", "eess.IV", "cs.LG", "cs.CL"]
-    page_size: int = Field(1000, ge=1, le=2000)
+    topic_queries: bool = False  # also run the [topics] searches outside these categories
+    page_size: int = Field(2000, ge=1, le=2000)
     min_interval_seconds: float = Field(3.0, ge=0)  # arXiv asks for one request every 3 s
     overlap_days: int = Field(2, ge=0, le=30)
     first_run_days: int = Field(7, ge=1)

@@ -49,6 +49,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+from xml.sax.saxutils import escape as xml_escape
 
 ANY = object()  # a query value that matches any value of a present parameter
 
@@ -313,25 +314,41 @@ def _guess_type(name: str) -> str:
     return "application/octet-stream"
 
 
+@dataclass(frozen=True)
+class SimRecord:
+    """One arXiv record the simulator serves (real metadata for the bench and the demo)."""
+
+    arxiv_id: str
+    submitted: datetime
+    title: str = ""
+    abstract: str = ""
+    categories: tuple[str, ...] = ("physics.ao-ph",)
+    authors: tuple[str, ...] = ("A. Author",)
+    version: int = 1
+
+
 class ArxivSimulator:
     """A route handler that behaves like export.arxiv.org/api/query for date-window searches.
 
-    It holds `n` synthetic records submitted every `step` from `first`, answers
-    ``search_query=… AND submittedDate:[YYYYMMDDHHMM TO YYYYMMDDHHMM]`` sorted by submission
-    date ascending, pages with `start`/`max_results`, and refuses `start + max_results > cap`
-    with arXiv's HTTP 400 Atom error feed. `spurious` lists request numbers (1-based) answered
-    with the spurious empty page instead.
+    It holds `n` synthetic records submitted every `step` from `first` (or the given
+    `records`), answers ``[cat:A OR cat:B …] AND submittedDate:[YYYYMMDDHHMM TO YYYYMMDDHHMM]``
+    sorted by submission date ascending — a `cat:` term matches a record listing that
+    category anywhere, as arXiv's does — pages with `start`/`max_results`, and refuses
+    `start + max_results > cap` with arXiv's HTTP 400 Atom error feed. `spurious` lists
+    request numbers (1-based) answered with the spurious empty page instead.
 
         srv.add("/api/query", handler=ArxivSimulator(5000))
     """
 
-    def __init__(self, n: int, *, first: datetime | None = None,
+    def __init__(self, n: int = 0, *, first: datetime | None = None,
                  step: timedelta = timedelta(minutes=7), cap: int = 30000,
-                 spurious: Sequence[int] = ()) -> None:
-        start = first or datetime(2024, 1, 1, 0, 5)
-        self.records = [(f"{(start + i * step):%y%m}.{i + 1:05d}", start + i * step)
-                        for i in range(n)]
-        self._minutes = [f"{when:%Y%m%d%H%M}" for _, when in self.records]  # sorted
+                 spurious: Sequence[int] = (), records: Sequence[SimRecord] | None = None) -> None:
+        if records is None:
+            start = first or datetime(2024, 1, 1, 0, 5)
+            records = [SimRecord(f"{(start + i * step):%y%m}.{i + 1:05d}", start + i * step)
+                       for i in range(n)]
+        self.records = sorted(records, key=lambda r: (r.submitted, r.arxiv_id))
+        self._minutes = [f"{r.submitted:%Y%m%d%H%M}" for r in self.records]  # sorted
         self.cap = cap
         self.spurious = set(spurious)
         self.calls = 0
@@ -348,27 +365,35 @@ class ArxivSimulator:
         lo, hi = (m.group(1), m.group(2)) if m else ("000000000000", "999999999999")
         a, b = bisect.bisect_left(self._minutes, lo), bisect.bisect_right(self._minutes, hi)
         hits = self.records[a:b]
+        cats = set(re.findall(r"\bcat:([\w.-]+)", query.split("ANDNOT")[0]))
+        if cats:
+            hits = [r for r in hits if cats.intersection(r.categories)]
         if self.calls in self.spurious:
             return Reply.arxiv_empty_page(len(hits), start, size)
         return Reply.raw(arxiv_feed(hits[start:start + size], len(hits), start, size),
                          "application/atom+xml")
 
 
-def arxiv_feed(records: Sequence[tuple[str, datetime] | tuple[str, datetime, str]], total: int,
-               start: int = 0, per_page: int = 10) -> bytes:
-    """A current-format arXiv Atom page for (id, submitted[, title]) records."""
+def arxiv_feed(records: Sequence[SimRecord | tuple[str, datetime] | tuple[str, datetime, str]],
+               total: int, start: int = 0, per_page: int = 10) -> bytes:
+    """A current-format arXiv Atom page for records ((id, submitted[, title]) or SimRecord)."""
     entries = []
-    for arxiv_id, when, *title in records:
-        stamp = f"{when:%Y-%m-%dT%H:%M:%SZ}"
-        text = title[0] if title else f"Synthetic ocean foundation model study {arxiv_id}"
+    for rec in records:
+        if not isinstance(rec, SimRecord):
+            arxiv_id, when, *title = rec
+            rec = SimRecord(arxiv_id, when, title[0] if title else "")
+        stamp = f"{rec.submitted:%Y-%m-%dT%H:%M:%SZ}"
+        text = rec.title or f"Synthetic ocean foundation model study {rec.arxiv_id}"
+        summary = rec.abstract or f"A synthetic abstract about ocean forecasting ({rec.arxiv_id})."
+        authors = "".join(f"<author><name>{xml_escape(a)}</name></author>" for a in rec.authors)
+        cats = "".join(f'<category term="{c}" scheme="http://arxiv.org/schemas/atom"/>'
+                       for c in rec.categories)
         entries.append(
-            f"<entry><id>http://arxiv.org/abs/{arxiv_id}v1</id>"
-            f"<title>{text}</title>"
+            f"<entry><id>http://arxiv.org/abs/{rec.arxiv_id}v{rec.version}</id>"
+            f"<title>{xml_escape(text)}</title>"
             f"<updated>{stamp}</updated><published>{stamp}</published>"
-            f"<summary>A synthetic abstract about ocean forecasting ({arxiv_id}).</summary>"
-            f"<author><name>A. Author</name></author>"
-            f'<category term="physics.ao-ph" scheme="http://arxiv.org/schemas/atom"/>'
-            f'<arxiv:primary_category term="physics.ao-ph"/></entry>')
+            f"<summary>{xml_escape(summary)}</summary>{authors}{cats}"
+            f'<arxiv:primary_category term="{rec.categories[0]}"/></entry>')
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" '
         'xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/" '

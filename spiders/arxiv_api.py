@@ -1,4 +1,13 @@
-"""arXiv API: date-windowed topic queries, paged in big pages, split under the 30000 cap.
+"""arXiv API: every new submission of the harvested categories, paged, split under the 30000 cap.
+
+Whole-category intake: each run asks, for every category in `[sources.arxiv] categories`,
+``cat:<category> AND submittedDate:[from TO to]`` over its window, so triage sees every new
+submission and cross-list of those categories, not only what matches a keyword query. The
+window of a category starts `overlap_days` before the newest submission already stored from
+it (its cursor, written only after the window's pages are stored), so a rerun with nothing
+new asks for one page and stores nothing. A replacement (v2, v3 …) has the same versionless
+id and updates the work it replaces. The section topic queries are optional extras
+(`topic_queries = true`), restricted to the categories that are *not* harvested whole.
 
 `parse_page(bytes)` is pure and reads both feed formats in the fixtures: the 2016 one (an
 `xmlns:arxiv` on every element, offsets in dates, `http://` ids) and the 2026 one (namespaces
@@ -160,8 +169,13 @@ def _date(value: str | None) -> date | None:
 
 
 # -- queries --------------------------------------------------------------------------------
+def category_queries(config: Config) -> dict[str, str]:
+    """One whole-category harvest per configured category: cursor key → search."""
+    return {f"cat:{c}": f"cat:{c}" for c in config.sources.arxiv.categories}
+
+
 def topic_queries(config: Config) -> dict[str, str]:
-    """One search per survey section (triage label): its terms within the categories.
+    """One search per survey section (triage label) outside the harvested categories.
 
     Multi-word terms become AND-ed words (arXiv phrase search misses reworded titles)."""
     cats = " OR ".join(f"cat:{c}" for c in config.sources.arxiv.categories)
@@ -176,8 +190,16 @@ def topic_queries(config: Config) -> dict[str, str]:
             if words:
                 parts.append(words[0] if len(words) == 1 else "(" + " AND ".join(words) + ")")
         search = "(" + " OR ".join(parts) + ")"
-        out[label.value] = f"({cats}) AND {search}" if cats else search
+        out[label.value] = f"{search} ANDNOT ({cats})" if cats else search
     return out
+
+
+def harvest_queries(config: Config) -> dict[str, str]:
+    """What a run asks: the whole categories, then the topic extras when enabled."""
+    queries = category_queries(config)
+    if config.sources.arxiv.topic_queries:
+        queries.update(topic_queries(config))
+    return queries
 
 
 def _stamp(d: date | datetime, end: bool = False) -> str:
@@ -200,6 +222,12 @@ class ArxivFetch:
 
     def pages(self, search: str, start: date | datetime, end: date,
               *, label: str = "") -> Iterator[list[Work]]:
+        for works, _ in self.pages_with_newest(search, start, end, label=label):
+            yield works
+
+    def pages_with_newest(self, search: str, start: date | datetime, end: date, *,
+                          label: str = "") -> Iterator[tuple[list[Work], datetime | None]]:
+        """Each page's works with the newest submission time on it (for the cursor)."""
         lo = _stamp(start)
         hi = _stamp(end, end=True)
         page_size = self.cfg.page_size
@@ -210,7 +238,7 @@ class ArxivFetch:
                 raise SourceError("internal: arXiv paging passed the cap")
             page = self._page(f"{search} AND submittedDate:[{lo} TO {hi}]", offset, size,
                               label)
-            yield page.works
+            yield page.works, page.last_submitted
             offset += len(page.works)
             if not page.works or offset >= page.total:
                 return
@@ -246,21 +274,28 @@ class ArxivFetch:
 
 
 def run(ctx: CrawlContext) -> None:
-    """Every topic query over its window; store each page; advance each cursor at the end."""
+    """Every category (and topic extra) over its window; store each page; then move its cursor.
+
+    The cursor is the newest submission stored from the query (``YYYY-MM-DDTHH:MM``), so the
+    next window starts where the announced data ends, whatever weekday the run falls on."""
     cfg = ctx.settings.config.sources.arxiv
     fetch = ArxivFetch(ctx.http, cfg)
 
     def one(query: tuple[str, str]) -> None:
-        label, search = query
-        start, end = ctx.window(label, overlap_days=cfg.overlap_days,
+        key, search = query
+        start, end = ctx.window(key, overlap_days=cfg.overlap_days,
                                 first_run_days=cfg.first_run_days)
         seen: set[str] = set()
-        for works in fetch.pages(search, start, end, label=label):
+        newest: datetime | None = None
+        for works, last in fetch.pages_with_newest(search, start, end, label=key):
             fresh = [w for w in works if w.ids[0] not in seen]
             seen.update(w.ids[0] for w in works)
             ctx.report.fetched += len(fresh)
             if fresh:
                 ctx.store(fresh)
-        ctx.advance(label, end)
+            if last is not None and (newest is None or last > newest):
+                newest = last
+        if newest is not None:
+            ctx.advance(key, f"{newest:%Y-%m-%dT%H:%M}", forward_only=True)
 
-    each_query(topic_queries(ctx.settings.config).items(), lambda q: q[0], one)
+    each_query(harvest_queries(ctx.settings.config).items(), lambda q: q[0], one)

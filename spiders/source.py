@@ -98,10 +98,12 @@ class CrawlContext:
         self.report.updated += len(result.updated)
         return result
 
-    def advance(self, query: str, value: date | str) -> None:
-        """Move a date cursor forward (never back: a backfill of an old window keeps it)."""
+    def advance(self, query: str, value: date | str, *, forward_only: bool | None = None) -> None:
+        """Move a cursor. A date cursor (or an ISO timestamp with `forward_only`) never moves
+        back: a backfill of an old window keeps it."""
         text = value.isoformat() if isinstance(value, date) else value
-        set_cursor(self.wh, self.source, query, text, forward_only=isinstance(value, date))
+        forward = isinstance(value, date) if forward_only is None else forward_only
+        set_cursor(self.wh, self.source, query, text, forward_only=forward)
 
     def warn(self, message: str) -> None:
         self.report.warnings.append(message)

@@ -13,7 +13,7 @@ from seascout.config import Config, Settings
 from spiders import arxiv_api
 from spiders.crawl import crawl_status, make_http_client, run_crawl
 from spiders.http import RetryPolicy
-from tests.replay import ANY, ArxivSimulator, ReplayServer, Reply, arxiv_feed
+from tests.replay import ANY, ArxivSimulator, ReplayServer, Reply, SimRecord, arxiv_feed
 from warehouse.db import Warehouse
 from warehouse.state import get_cursor, start_run
 from warehouse.works import upsert_works
@@ -66,21 +66,56 @@ def table(wh: Warehouse, sql: str) -> list[tuple]:
 
 
 # -- arXiv API ------------------------------------------------------------------------------
-def test_arxiv_weekly_window_from_cursor_and_cursor_advance(srv: ReplayServer, tmp_path: Path,
-                                                            warehouse: Warehouse) -> None:
-    recs = [("2601.00001", datetime(2026, 1, 5, 10)), ("2601.00002", datetime(2026, 1, 6, 11))]
-    srv.add("/api/query", arxiv_page(recs))
-    s = make_settings(tmp_path, srv.base_url)
+def test_arxiv_harvests_each_category_whole_and_moves_its_cursor(srv: ReplayServer, tmp_path: Path,
+                                                                   warehouse: Warehouse) -> None:
+    recs = [SimRecord("2601.00001", datetime(2026, 1, 5, 10), "Ocean eddies", categories=("physics.ao-ph",)),
+            SimRecord("2601.00002", datetime(2026, 1, 6, 11), "SAR ships", categories=("cs.CV", "physics.ao-ph")),
+            SimRecord("2601.00003", datetime(2026, 1, 7, 9), "Robot arms", categories=("cs.RO",)),
+            SimRecord("2601.00004", datetime(2026, 1, 7, 12), "Segmenting", categories=("cs.CV",))]
+    sim = ArxivSimulator(records=recs)
+    srv.add("/api/query", handler=sim)
+    s = make_settings(tmp_path, srv.base_url, arxiv={"categories": ["physics.ao-ph", "cs.CV"]})
     (r,) = crawl(s, warehouse, sources=["arxiv_api"], until=date(2026, 1, 8))
-    assert r.ok and (r.fetched, r.new, r.requests) == (2, 2, 1)
-    assert get_cursor(warehouse, "arxiv_api", "ocean_models") == "2026-01-08"
-    q = srv.hits("/api/query")[0].query
-    assert "submittedDate:[202601010000 TO 202601082359]" in q["search_query"]  # 7 first-run days
-    assert q["sortBy"] == "submittedDate" and q["max_results"] == "1000"
-    # The next weekly run asks from the cursor minus the 2-day overlap: one request, 0 new.
+    # Every submission of both categories, the cross-list stored once, cs.RO never asked for.
+    assert r.ok and (r.new, r.requests) == (3, 2)
+    assert table(warehouse, "SELECT count(*) FROM works") == [(3,)]
+    first = [h.query for h in srv.hits("/api/query")]
+    assert [q["search_query"] for q in first] == [
+        "cat:physics.ao-ph AND submittedDate:[202601010000 TO 202601082359]",  # 7 first-run days
+        "cat:cs.CV AND submittedDate:[202601010000 TO 202601082359]"]
+    assert first[0]["sortBy"] == "submittedDate" and first[0]["max_results"] == "1000"
+    # The cursor is the newest submission stored from the category, not the run's date.
+    assert get_cursor(warehouse, "arxiv_api", "cat:physics.ao-ph") == "2026-01-06T11:00"
+    assert get_cursor(warehouse, "arxiv_api", "cat:cs.CV") == "2026-01-07T12:00"
+
+    # A rerun with nothing new: one request per category, from the cursor minus the 2-day
+    # overlap, and nothing stored.
+    before = table(warehouse, "SELECT (SELECT count(*) FROM works), (SELECT count(*) FROM provenance)")
     (r2,) = crawl(s, warehouse, sources=["arxiv_api"], until=None)
-    assert (r2.new, r2.requests) == (0, 1)
-    assert "submittedDate:[202601060000 TO" in srv.hits("/api/query")[1].query["search_query"]
+    assert r2.ok and (r2.new, r2.updated, r2.requests) == (0, 0, 2)
+    again = [h.query["search_query"] for h in srv.hits("/api/query")[2:]]
+    assert again[0].startswith("cat:physics.ao-ph AND submittedDate:[202601040000 TO")
+    assert again[1].startswith("cat:cs.CV AND submittedDate:[202601050000 TO")
+    assert table(warehouse, "SELECT (SELECT count(*) FROM works), (SELECT count(*) FROM provenance)") == before
+
+    # A replacement (v2) updates the work it replaces; it is never a new item.
+    sim.records[1] = SimRecord("2601.00002", datetime(2026, 1, 6, 11), "SAR ships, revised",
+                               categories=("cs.CV", "physics.ao-ph"), version=2)
+    (r3,) = crawl(s, warehouse, sources=["arxiv_api"], until=None)
+    assert r3.ok and r3.new == 0 and r3.updated == 1
+    assert table(warehouse, "SELECT count(*), max(arxiv_version) FROM works WHERE title LIKE 'SAR ships%'") \
+        == [(1, 2)]
+
+
+def test_arxiv_backfill_window_does_not_move_a_newer_cursor_back(srv: ReplayServer, tmp_path: Path,
+                                                                 warehouse: Warehouse) -> None:
+    srv.add("/api/query", handler=ArxivSimulator(records=[
+        SimRecord("2601.00001", datetime(2026, 1, 5, 10)), SimRecord("2401.00001", datetime(2024, 1, 5, 10))]))
+    s = make_settings(tmp_path, srv.base_url)
+    crawl(s, warehouse, sources=["arxiv_api"], until=date(2026, 1, 8))
+    (r,) = crawl(s, warehouse, sources=["arxiv_api"], since=date(2024, 1, 1), until=date(2024, 1, 31))
+    assert r.ok and r.new == 1
+    assert get_cursor(warehouse, "arxiv_api", "cat:physics.ao-ph") == "2026-01-05T10:00"
 
 
 def test_arxiv_backfill_splits_window_under_the_cap(srv: ReplayServer, tmp_path: Path,
@@ -114,7 +149,7 @@ def test_arxiv_always_empty_page_is_an_error_and_cursor_stays(srv: ReplayServer,
     s = make_settings(tmp_path, srv.base_url)
     (r,) = crawl(s, warehouse, sources=["arxiv_api"], until=date(2026, 1, 8))
     assert not r.ok and "empty pages" in r.errors[0]
-    assert get_cursor(warehouse, "arxiv_api", "ocean_models") is None
+    assert get_cursor(warehouse, "arxiv_api", "cat:physics.ao-ph") is None
 
 
 def test_arxiv_error_feed_names_the_query(srv: ReplayServer, tmp_path: Path,
@@ -123,7 +158,7 @@ def test_arxiv_error_feed_names_the_query(srv: ReplayServer, tmp_path: Path,
                                      status=400))
     s = make_settings(tmp_path, srv.base_url)
     (r,) = crawl(s, warehouse, sources=["arxiv_api"])
-    assert "ocean_models" in r.errors[0] and "incorrect id format for abc" in r.errors[0]
+    assert "cat:physics.ao-ph" in r.errors[0] and "incorrect id format for abc" in r.errors[0]
     assert len(srv.hits()) == 1  # a rejected query is not retried
 
 

@@ -79,14 +79,25 @@ def test_arxiv_malformed_bodies_raise(body: bytes) -> None:
         arxiv_api.parse_page(body)
 
 
-def test_topic_queries_one_per_section_with_categories() -> None:
+def test_topic_queries_are_extras_outside_the_harvested_categories() -> None:
     from seascout.config import Config
 
     queries = arxiv_api.topic_queries(Config())
     assert set(queries) == {"ocean_models", "rs_foundation_models", "ship_detection", "datasets"}
     q = queries["ship_detection"]
-    assert q.startswith("(cat:physics.ao-ph OR cat:cs.CV")
+    assert q.endswith("ANDNOT (cat:physics.ao-ph OR cat:cs.CV OR cat:eess.IV OR cat:cs.LG OR cat:cs.CL)")
     assert "(all:SAR AND all:ship)" in q
+
+
+def test_a_run_harvests_every_category_whole_and_topic_queries_only_on_request() -> None:
+    from seascout.config import Config
+
+    config = Config()
+    assert arxiv_api.harvest_queries(config) == {
+        "cat:physics.ao-ph": "cat:physics.ao-ph", "cat:cs.CV": "cat:cs.CV", "cat:eess.IV": "cat:eess.IV",
+        "cat:cs.LG": "cat:cs.LG", "cat:cs.CL": "cat:cs.CL"}
+    config.sources.arxiv.topic_queries = True
+    assert len(arxiv_api.harvest_queries(config)) == 5 + 4
 
 
 # -- arXiv RSS ------------------------------------------------------------------------------
