@@ -351,11 +351,14 @@ def demo(
             from datetime import date
 
             from flows.weekly import weekly_flow
+            from seascout.demo import deliver_as_ended
 
             year, week, _ = date.today().isocalendar()  # this week: what the demo just crawled
             with console.status("demo: weekly pipeline against the replay server…"):
                 result = weekly_flow(config_path=str(env.config_path), period=f"{year}-W{week:02d}")
+                delivered = deliver_as_ended(env, f"{year}-W{week:02d}")
             _print_run(result)
+            console.print(delivered, highlight=False)
             for line in describe(env, result, clock.monotonic() - started):
                 console.print(line, highlight=False)
             if env.replay.unmatched:
