@@ -120,8 +120,12 @@ def render_markdown(digest: Digest, env: jinja2.Environment) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
 
-def render_html(digest: Digest, env: jinja2.Environment, *, archive: bool = False) -> str:
-    return env.get_template("digest.html.j2").render(digest=digest, archive=archive)
+def render_html(digest: Digest, env: jinja2.Environment, *, archive: bool = False,
+                for_print: bool = False) -> str:
+    """The HTML page (`archive`: with the link back to the archive); `for_print`: the same
+    content without the e-mail layout tables, for the PDF."""
+    return env.get_template("digest.html.j2").render(digest=digest, archive=archive,
+                                                     for_print=for_print)
 
 
 def render_text(digest: Digest, env: jinja2.Environment) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -169,17 +170,25 @@ def produce(settings: Settings, wh: Warehouse, period: Period,
     outputs: dict[str, Path] = {}
     if "md" in cfg.formats:
         outputs["md"] = _write(folder / f"{stem}.md", report.markdown)
+    html = render_html(digest, env, archive=True)
     if "html" in cfg.formats:
-        outputs["html"] = _write(folder / "index.html", render_html(digest, env, archive=True))
+        outputs["html"] = _write(folder / "index.html", html)
     if "pdf" in cfg.formats:
         from digests.pdf import write_pdf
 
-        outputs["pdf"] = write_pdf(digest, folder / f"{stem}.pdf",
-                                   font_cache=settings.cache_dir / "fonts")
+        fonts = settings.cache_dir / "fonts"
+        first = not any(fonts.glob("*.ttf")) if fonts.is_dir() else True
+        started = time.monotonic()
+        outputs["pdf"] = write_pdf(render_html(digest, env, for_print=True),
+                                   folder / f"{stem}.pdf", font_cache=fonts)
+        if first:
+            report.notes.append(f"PDF: prepared the CJK font once into {fonts} "
+                                f"({time.monotonic() - started:.0f} s with the first PDF)")
     if "docx" in cfg.formats:
         from digests.word import write_docx
 
-        outputs["docx"] = write_docx(digest, folder / f"{stem}.docx")
+        outputs["docx"] = write_docx(report.markdown, folder / f"{stem}.docx",
+                                     title=f"{digest.title} {digest.digest_id}")
     report.files = {k: str(v) for k, v in outputs.items()}
     record.files = report.files
     store.save_digest(wh, record, items)
