@@ -196,6 +196,8 @@ class Digest:
     exports: list[ExportFile] = field(default_factory=list)
     previous_id: str | None = None
     chart_svg: str = ""  # inline SVG of items per section per week
+    chart_png: bytes = b""  # the same bars without the legend, for e-mail (as cid:chart)
+    chart_legend: list[tuple[str, str]] = field(default_factory=list)  # (colour, section)
     full_url: str = ""  # where the full digest is published, for webhooks
     timezone: str = ""  # the zone `generated_at` is given in
 

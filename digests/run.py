@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from digests.chart import section_chart
+from digests.chart import chart_png, section_chart, section_colours
 from digests.document import Digest, DigestEntry, DigestSection, ExportFile
 from digests.entry_text import SUMMARY_LABEL, abstract_summary, news_body, short_name
 from digests.period import Period, current_period, parse_period, today
@@ -160,7 +160,11 @@ def produce(settings: Settings, wh: Warehouse, period: Period,
                                 len(items), {}, counts)
     store.save_digest(wh, record, items)
     taxonomy = [(s.number, s.title) for s in digest.sections]
-    digest.chart_svg = section_chart(store.weekly_section_counts(wh, upto=period.id), taxonomy)
+    weekly = store.weekly_section_counts(wh, upto=period.id)
+    digest.chart_svg = section_chart(weekly, taxonomy)
+    if digest.chart_svg and settings.config.delivery.email.enabled:
+        digest.chart_png = chart_png(section_chart(weekly, taxonomy, legend=False))
+        digest.chart_legend = section_colours(taxonomy)
     env = make_environment(_templates_dir(settings))
     root = settings.digest_dir
     folder = root / period.id
@@ -236,8 +240,10 @@ def deliver_channel(settings: Settings, channel: str, digest: Digest, report: Di
 
         subject = (f"{digest.title} {digest.digest_id}：新增 {digest.new_count} 条，"
                    f"更新 {digest.updated_count} 条")
+        files = [Path(report.files[f]) for f in ("pdf", "docx", "md") if f in report.files]
         msg = build_message(d.email, subject=subject, text=render_text(digest, env),
-                            html=render_html(digest, env))
+                            html=render_html(digest, env, for_email=True), attachments=files,
+                            images={"chart": digest.chart_png} if digest.chart_png else {})
         send_email(d.email, settings.secret(d.email.password_env), msg)
     elif channel.startswith("webhook:"):
         from digests.webhooks import WebhookError, build_payload, post_webhook

@@ -214,11 +214,36 @@ def test_email_round_trip(tmp_path: Path, warehouse: Warehouse, smtp) -> None:  
     assert report.deliveries["email"] == "sent"
     (msg,) = inbox.messages
     assert msg["Subject"] == "海洋与遥感大模型文献周报 2026-W48：新增 3 条，更新 0 条"
-    assert msg.get_content_type() == "multipart/alternative"
+    assert msg.get_content_type() == "multipart/mixed"
     text = msg.get_body(("plain",)).get_content()
     html = msg.get_body(("html",)).get_content()
     assert "1.1 海洋基础模型 OceanNet" in text and "海洋基础模型 OceanNet" in html
     assert "style=" in html  # inline CSS
+    # The files ride along; the chart is a PNG the HTML shows by content id, never inline SVG.
+    attached = {p.get_filename(): p.get_content_type() for p in msg.iter_attachments()}
+    assert attached == {"seascout-2026-W48.md": "text/markdown"}
+    assert "<svg" not in html and 'src="cid:chart"' in html
+    (png,) = [p for p in msg.walk() if p.get_content_type() == "image/png"]
+    assert png["Content-ID"] == "<chart>" and png.get_content().startswith(b"\x89PNG")
+    assert "1. 海洋大模型" in html.split('src="cid:chart"', 1)[1]  # the legend, as text
+
+
+def test_email_attaches_pdf_and_docx_and_names_local_exports_as_attachments(  # type: ignore[no-untyped-def]
+        tmp_path: Path, warehouse: Warehouse, smtp) -> None:
+    inbox, port = smtp
+    seed_warehouse(warehouse)
+    settings = make_settings(tmp_path, smtp_port=port, formats=["md", "html", "pdf", "docx"])
+    settings.config.digest.site_url = ""
+    run_digest(settings, warehouse, period=PERIOD)
+    (msg,) = inbox.messages
+    attached = {p.get_filename(): p.get_content_type() for p in msg.iter_attachments()}
+    assert attached == {
+        "seascout-2026-W48.pdf": "application/pdf",
+        "seascout-2026-W48.docx":
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "seascout-2026-W48.md": "text/markdown"}
+    html = msg.get_body(("html",)).get_content()
+    assert "seascout-2026-W48.pdf（见附件）" in html and 'href="./seascout' not in html
 
 
 def test_webhook_payloads(tmp_path: Path, warehouse: Warehouse, hooks, monkeypatch) -> None:  # type: ignore[no-untyped-def]
