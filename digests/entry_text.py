@@ -99,3 +99,44 @@ def news_body(text: str | None, title: str, *, max_chars: int = MAX_NEWS_CHARS) 
         out.append(ln)
         size += len(ln)
     return "\n\n".join(out)
+
+
+# -- facts of an LLM summary, checked against the abstract ---------------------------------
+_NAME = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]*(?:[-+./][A-Za-z0-9]+)*\+*")
+_EN_NUMBER = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)\s*(thousand|million|billion|[kKMB]\b)?")
+_ZH_NUMBER = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)\s*(万|亿)?")
+_SCALE = {"thousand": 1e3, "k": 1e3, "K": 1e3, "million": 1e6, "M": 1e6, "billion": 1e9,
+          "B": 1e9, "万": 1e4, "亿": 1e8}
+_COMMON = {"AI", "LLM", "LLMs"}  # words a Chinese summary adds without the abstract saying them
+
+
+def _values(text: str, pattern: re.Pattern[str]) -> list[tuple[str, set[float]]]:
+    """(as written, values it may stand for) for every number in `text`."""
+    out = []
+    for m in pattern.finditer(text):
+        base = float(m.group(1).replace(",", ""))
+        scale = _SCALE.get(m.group(2) or "", 1.0)
+        out.append((m.group(0).strip(), {round(base, 6), round(base * scale, 6)}))
+    return out
+
+
+def unsupported_facts(summary: str, abstract: str | None, title: str = "") -> list[str]:
+    """Numbers and Latin-script names in an LLM summary that the abstract does not contain
+    (`21.6%` where the abstract says 21.5%, a model it never mentions); "2150 万" matches
+    "21.5 million". The title counts as said. Empty when every one is found."""
+    source = f"{title}\n{abstract or ''}"
+    lowered = source.lower()
+    out: list[str] = []
+    names = _NAME.findall(summary)
+    for name in names:
+        if len(name) > 1 and name not in _COMMON and name.lower() not in lowered \
+                and name not in out:
+            out.append(name)
+    rest = _NAME.sub(" ", summary)  # digits inside names (XiHe-2, GPT-4) are the names' own
+    known: set[float] = set()
+    for _, values in _values(source, _EN_NUMBER):
+        known |= values
+    for written, values in _values(rest, _ZH_NUMBER):
+        if not values & known and written not in out:
+            out.append(written)
+    return out

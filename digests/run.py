@@ -12,7 +12,13 @@ from zoneinfo import ZoneInfo
 
 from digests.chart import chart_png, section_chart, section_colours
 from digests.document import Digest, DigestEntry, DigestSection, ExportFile
-from digests.entry_text import SUMMARY_LABEL, abstract_summary, news_body, short_name
+from digests.entry_text import (
+    SUMMARY_LABEL,
+    abstract_summary,
+    news_body,
+    short_name,
+    unsupported_facts,
+)
 from digests.period import Period, current_period, parse_period, today
 from digests.publish import write_archive_index, write_atom
 from digests.render import make_environment, render_html, render_markdown, render_text
@@ -108,7 +114,12 @@ def entry_summary(item: store.SelectedItem, work: Work) -> str:
     if item.summary_method == "seed" and item.summary:
         return item.summary
     if item.summary_method == "llm" and item.summary:
-        return item.summary if work.kind is Kind.NEWS else f"{SUMMARY_LABEL}{item.summary}"
+        body = item.summary.removeprefix(SUMMARY_LABEL)
+        text = body if work.kind is Kind.NEWS else f"{SUMMARY_LABEL}{body}"
+        unchecked = unsupported_facts(item.summary, work.abstract, work.title)
+        if unchecked:  # never delivered silently: the reader sees what to check
+            text += f"\n\n**待核对**：摘要原文中未见 {'、'.join(unchecked)}。"
+        return text
     if work.kind is Kind.NEWS:
         return news_body(work.abstract, work.title) or item.summary or ""
     return abstract_summary(work.abstract) or item.summary or ""

@@ -180,3 +180,27 @@ def test_atom_lists_newest_first(tmp_path: Path, warehouse: Warehouse) -> None:
     ids = re.findall(r"<id>(https://lab\.example\.org/digest/[^<]+/)</id>", atom)
     assert ids == [f"https://lab.example.org/digest/{w}/" for w in
                    ("2026-W48", "2026-W47", "2026-W46")]
+
+
+def test_llm_summary_is_labelled_and_its_facts_checked(tmp_path: Path,
+                                                       warehouse: Warehouse) -> None:
+    from digests.entry_text import unsupported_facts
+
+    crawl(warehouse, "2026-W48", [
+        ("arxiv:2611.00001", "XiHe-2: A Data-Driven Ocean Forecasting System", "ocean_models"),
+        ("arxiv:2611.00002", "OceanCast: Ocean forecasting with transformers", "ocean_models")])
+    with warehouse.write() as con:
+        con.execute("INSERT INTO sections VALUES (1, '海洋大模型', 'ocean_models', '')")
+        con.execute("INSERT INTO summaries VALUES ('arxiv:2611.00001', '羲和-2 海洋预报系统', ?, "
+                    "'zh', 'llm', 'm', now()), ('arxiv:2611.00002', 'OceanCast', ?, 'zh', 'llm', "
+                    "'m', now())",
+                    ["XiHe-2 以 1/12° 分辨率预报全球海洋，训练样本 2150 万，技巧达 97.1%。",
+                     "论文摘要：OceanCast 用 2300 万样本训练，技巧 98.2%，优于 GPT-4。"])
+    report = run_digest(settings(tmp_path), warehouse, period="2026-W48", deliver=False, now=NOW)
+    md = Path(report.files["md"]).read_text(encoding="utf-8")
+    xihe = md.split("羲和-2 海洋预报系统", 1)[1].split("\n## ", 1)[0]
+    assert "\n论文摘要：XiHe-2 以 1/12° 分辨率" in xihe and "待核对" not in xihe
+    cast = md.split("## 1.1 OceanCast", 1)[1].split("\n## ", 1)[0]
+    assert "\n论文摘要：OceanCast 用" in cast and "论文摘要：论文摘要" not in md
+    assert "**待核对**：摘要原文中未见 GPT-4、2300 万、98.2。" in cast
+    assert unsupported_facts("训练样本 2150 万", ABSTRACT) == []  # 21.5 million, in Chinese
