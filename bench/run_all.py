@@ -31,6 +31,7 @@ def main() -> None:
         run("triage: offline throughput and eval figures", str(BENCH / "bench_triage.py"), args.dev)
     else:
         print(f"\n=== triage: skipped, no labelled set at {args.dev} (pass --dev FILE)")
+    run("digest: 30 entries in every format", str(BENCH / "bench_digest.py"))
     run("pipeline: demo wall time, weekly rerun with nothing new", str(BENCH / "bench_pipeline.py"))
     for script, extra in (("fault_matrix.py", []), ("crash_trials.py", ["--trials", str(args.crash_trials)])):
         if (BENCH / script).is_file():

@@ -58,17 +58,20 @@ def _autolink(text: str) -> str:
     return _BARE_URL_RE.sub(lambda m: f"<{m.group(0)}>", text)
 
 
+# Built once: making a parser costs more than rendering an entry with it.
+_BLOCK_MD = MarkdownIt("commonmark", {"html": False, "linkify": False})
+_INLINE_MD = MarkdownIt("commonmark", {"html": False, "linkify": False}).disable("image")
+
+
 def markdown_to_html(value: object) -> Markup:
     """Markdown (a summary) as HTML: raw HTML is escaped, unsafe link schemes are dropped;
     figures are kept, bare URLs become links."""
-    md = MarkdownIt("commonmark", {"html": False, "linkify": False})
-    return Markup(md.render(_autolink(str(value or ""))))  # noqa: S704 - markdown-it escapes
+    return Markup(_BLOCK_MD.render(_autolink(str(value or ""))))  # noqa: S704 - escaped
 
 
 def markdown_inline(value: object) -> Markup:
     """One line of Markdown (a citation) as inline HTML, escaped like `markdown_to_html`."""
-    md = MarkdownIt("commonmark", {"html": False, "linkify": False}).disable("image")
-    return Markup(md.renderInline(_autolink(one_line(value))))  # noqa: S704 - markdown-it escapes
+    return Markup(_INLINE_MD.renderInline(_autolink(one_line(value))))  # noqa: S704 - escaped
 
 
 def quote_label_html(line: QuoteLine) -> Markup:
