@@ -28,29 +28,38 @@ def cjk_font_path() -> Path:
     return Path(str(fonts[0]))
 
 
-def regular_font(cache_dir: Path | None) -> Path:
-    """A static Regular (wght 400) instance of the variable font, made once into `cache_dir`
-    (~10 s); without a cache, the variable font's default instance (Thin) is used as is."""
+def fonts_ready(cache_dir: Path) -> bool:
+    """Whether the static instances the PDF uses are already made."""
+    return all((cache_dir / f"NotoSansSC-{n}.ttf").exists() for n in ("Regular", "Bold"))
+
+
+def regular_font(cache_dir: Path | None, weight: int = 400) -> Path:
+    """A static instance (wght 400 Regular, 700 Bold) of the variable font, made once into
+    `cache_dir` (~10 s each); without a cache, the variable font's default instance (Thin)."""
     source = cjk_font_path()
     if cache_dir is None:
         return source
-    target = cache_dir / "NotoSansSC-Regular.ttf"
+    name = {400: "Regular", 700: "Bold"}.get(weight, str(weight))
+    target = cache_dir / f"NotoSansSC-{name}.ttf"
     if target.exists():
         return target
     from fontTools.ttLib import TTFont
     from fontTools.varLib import instancer
 
     cache_dir.mkdir(parents=True, exist_ok=True)
-    font = instancer.instantiateVariableFont(TTFont(str(source)), {"wght": 400})
+    font = instancer.instantiateVariableFont(TTFont(str(source)), {"wght": weight})
     tmp = target.with_suffix(".tmp")
     font.save(str(tmp))
     tmp.replace(target)
     return target
 
 
-def _print_css(font: Path) -> str:
+def _print_css(font: Path, bold: Path | None = None) -> str:
+    bold_face = (f"@font-face {{ font-family: '{FONT}'; font-weight: bold; "
+                 f"src: url('{bold.as_uri()}'); }}" if bold else "")
     return f"""
 @font-face {{ font-family: '{FONT}'; src: url('{font.as_uri()}'); }}
+{bold_face}
 @page {{ size: A4; margin: 15mm 14mm 16mm 14mm;
         @bottom-center {{ content: counter(page); font-size: 8pt; color: #57606a; }} }}
 html, body, table, td, th, p, li, h1, h2, h3, blockquote, div, span, strong, a {{
@@ -73,12 +82,13 @@ def write_pdf(html: str, path: Path, *, font_cache: Path | None = None) -> Path:
     from weasyprint.urls import URLFetcher
 
     font = regular_font(font_cache)
+    bold = regular_font(font_cache, 700) if font_cache is not None else None
     path.parent.mkdir(parents=True, exist_ok=True)
     logging.getLogger("weasyprint").setLevel(logging.ERROR)  # a missing figure is not news
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     local_only = URLFetcher(allowed_protocols=("file", "data"))  # never the network
     fonts = FontConfiguration()  # where the @font-face of the packaged CJK font is loaded
-    css = CSS(string=_print_css(font), url_fetcher=local_only, font_config=fonts)
+    css = CSS(string=_print_css(font, bold), url_fetcher=local_only, font_config=fonts)
     HTML(string=html, base_url=str(path.parent) + "/", url_fetcher=local_only).write_pdf(
         str(path), stylesheets=[css], font_config=fonts)
     return path

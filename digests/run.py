@@ -189,10 +189,10 @@ def produce(settings: Settings, wh: Warehouse, period: Period,
     if "html" in cfg.formats:
         outputs["html"] = _write(folder / "index.html", html)
     if "pdf" in cfg.formats:
-        from digests.pdf import write_pdf
+        from digests.pdf import fonts_ready, write_pdf
 
         fonts = settings.cache_dir / "fonts"
-        first = not any(fonts.glob("*.ttf")) if fonts.is_dir() else True
+        first = not fonts_ready(fonts)
         started = time.monotonic()
         outputs["pdf"] = write_pdf(render_html(digest, env, for_print=True),
                                    folder / f"{stem}.pdf", font_cache=fonts)
