@@ -34,6 +34,7 @@ def main() -> None:
             args.dev)
     else:
         print(f"\n=== triage: skipped, no labelled set at {args.dev} (pass --dev FILE)")
+    run("digest: 30 entries in every format", str(BENCH / "bench_digest.py"))
     run("pipeline: demo wall time, weekly rerun with nothing new", str(BENCH / "bench_pipeline.py"))
     for script, extra in (("fault_matrix.py", []), ("crash_trials.py", ["--trials", str(args.crash_trials)])):
         if (BENCH / script).is_file():

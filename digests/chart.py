@@ -8,8 +8,22 @@ from html import escape
 PALETTE = ("#1f6feb", "#2da44e", "#d29922", "#8250df", "#cf222e", "#57606a", "#0a7d8c")
 
 
+def section_colours(sections: list[tuple[int, str]]) -> list[tuple[str, str]]:
+    """(colour, "N. title") of each section, as the chart draws them."""
+    return [(PALETTE[i % len(PALETTE)], f"{num}. {title}") for i, (num, title) in enumerate(sections)]
+
+
+def chart_png(svg: str, *, width: int = 1280) -> bytes:
+    """The chart as a PNG (mail clients strip inline SVG). Draw it with `legend=False`: the
+    PNG is rasterised with the system's fonts, which may lack Chinese; the legend goes beside
+    it as text."""
+    import cairosvg
+
+    return bytes(cairosvg.svg2png(bytestring=svg.encode("utf-8"), output_width=width))
+
+
 def section_chart(counts: Sequence[tuple[str, int | None, int]], sections: list[tuple[int, str]],
-                  *, width: int = 640, height: int = 220) -> str:
+                  *, width: int = 640, height: int = 220, legend: bool = True) -> str:
     """Stacked bars, one per week; `counts` holds (week, section, items) rows."""
     weeks = sorted({w for w, _, _ in counts})
     if not weeks:
@@ -19,8 +33,11 @@ def section_chart(counts: Sequence[tuple[str, int | None, int]], sections: list[
         if s is not None:
             per[w][s] = per[w].get(s, 0) + n
     top = max([sum(v.values()) for v in per.values()] + [1])
-    left, bottom, legend = 32, 34, 18 * ((len(sections) + 2) // 3)
-    plot_h = height - bottom - legend - 10
+    shown = sections if legend else []
+    if not legend:
+        height -= 18 * ((len(sections) + 2) // 3)
+    left, bottom, legend_h = 32, 34, 18 * ((len(shown) + 2) // 3)
+    plot_h = height - bottom - legend_h - 10
     slot = (width - left - 10) / len(weeks)
     bar = max(6.0, slot * 0.6)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
@@ -45,9 +62,9 @@ def section_chart(counts: Sequence[tuple[str, int | None, int]], sections: list[
         label = escape(w.split("-")[-1])
         parts.append(f'<text x="{x + bar / 2:.1f}" y="{22 + plot_h}" '
                      f'text-anchor="middle">{label}</text>')
-    for i, (num, title) in enumerate(sections):
+    for i, (num, title) in enumerate(shown):
         lx = left + (i % 3) * ((width - left) / 3)
-        ly = height - legend + 12 + 18 * (i // 3)
+        ly = height - legend_h + 12 + 18 * (i // 3)
         parts.append(f'<rect x="{lx:.0f}" y="{ly - 9}" width="10" height="10" '
                      f'fill="{colour[num]}"/><text x="{lx + 14:.0f}" y="{ly}">'
                      f'{num}. {escape(title)}</text>')

@@ -86,11 +86,11 @@ def display_doi(work: Work) -> str | None:
     doi = work.doi
     if not doi:
         return None
-    for link in work.links:
-        m = re.match(r"^https?://(?:dx\.)?doi\.org/(10\..+)$", link.url, re.I)
-        if m and m.group(1).lower() == doi.lower():
-            return m.group(1)
-    return doi
+    written = [m.group(1) for link in work.links
+               if (m := re.match(r"^https?://(?:dx\.)?doi\.org/(10\..+)$", link.url, re.I))
+               and m.group(1).lower() == doi.lower()]
+    # A registry that keeps the case (Crossref: 10.1109/TGRS…) wins over one that folds it.
+    return next((d for d in written if d != d.lower()), written[0] if written else doi)
 
 
 def doi_link(doi: str) -> str:

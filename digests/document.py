@@ -9,8 +9,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from digests.citation import citation_plain, format_citation, is_paper
-from seascout.model import Kind, Link, LinkKind, Section, SeedEntry, Work
+from digests.citation import citation_plain, display_doi, format_citation, is_paper
+from seascout.ids import InvalidIdError, url_key
+from seascout.model import Kind, Link, LinkKind, QuoteLine, Section, SeedEntry, Work
 
 # The survey's own labels for typed links.
 LINK_LABELS: dict[LinkKind, str] = {
@@ -41,6 +42,28 @@ class DigestEntry:
     status: str = "new"  # new | updated
     change_note: str | None = None  # 'published', 'new version v3'
     content_hash: str = ""
+    quote: list[QuoteLine] | None = None  # a survey entry's own blockquote, kept as written
+
+    @property
+    def quote_lines(self) -> list[QuoteLine]:
+        """The blockquote under the heading: the survey's own lines for a survey entry, else
+        update, citation (or the original title) and labelled links in the survey's form."""
+        if self.quote is not None:
+            return self.quote
+        out: list[QuoteLine] = []
+        if self.update_text:
+            out.append(QuoteLine("更新", self.update_text))
+        if self.citation:
+            out.append(QuoteLine("论文引用", self.citation, bold="label"))
+        elif self.work.title != self.title:
+            out.append(QuoteLine("论文标题", self.work.title))
+        out.extend(QuoteLine(ln.label, ln.url) for ln in self.links)
+        return out
+
+    @property
+    def survey_layout(self) -> bool:
+        """Rendered as a paper entry (blockquote, then text) rather than a news item."""
+        return self.quote is not None or not self.is_news
 
     @property
     def citation(self) -> str | None:
@@ -73,9 +96,10 @@ class DigestEntry:
     @property
     def url(self) -> str | None:
         """The main link of the entry: DOI, arXiv, else the first link."""
-        if self.work.doi:
-            return f"https://doi.org/{self.work.doi}"
-        u = self.work.key("url")
+        doi = display_doi(self.work)
+        if doi:
+            return f"https://doi.org/{doi}"
+        u = page_url(self.work)
         if u:
             return u
         return self.work.links[0].url if self.work.links else None
@@ -108,7 +132,7 @@ class DigestEntry:
 
         out: list[LabelledLink] = []
         seen = {bare(u) for u in re.findall(r"https?://\S+", self.summary)}
-        own = self.work.key("url")
+        own = page_url(self.work)
         if own and bare(own) not in seen and all(bare(ln.url) != bare(own) for ln in self.links):
             out.append(LabelledLink("原文", own))
         for ln in self.links:
@@ -116,6 +140,20 @@ class DigestEntry:
                 seen.add(bare(ln.url))
                 out.append(ln)
         return out
+
+
+def page_url(work: Work) -> str | None:
+    """The work's page as its links write it (`http://` kept), else its URL key (https)."""
+    key = work.key("url")
+    if not key:
+        return None
+    for ln in work.links:
+        try:
+            if url_key(ln.url) == f"url:{key}":
+                return ln.url
+        except InvalidIdError:
+            continue
+    return key
 
 
 @dataclass
@@ -158,7 +196,10 @@ class Digest:
     exports: list[ExportFile] = field(default_factory=list)
     previous_id: str | None = None
     chart_svg: str = ""  # inline SVG of items per section per week
+    chart_png: bytes = b""  # the same bars without the legend, for e-mail (as cid:chart)
+    chart_legend: list[tuple[str, str]] = field(default_factory=list)  # (colour, section)
     full_url: str = ""  # where the full digest is published, for webhooks
+    timezone: str = ""  # the zone `generated_at` is given in
 
     @property
     def entries(self) -> list[DigestEntry]:
@@ -173,12 +214,6 @@ class Digest:
         return sum(s.updated_count for s in self.sections)
 
 
-def number_entries(sections: list[DigestSection]) -> None:
-    for s in sections:
-        for i, e in enumerate(s.entries, 1):
-            e.number = f"{s.number}.{i}"
-
-
 def digest_from_survey(sections: list[Section], entries: list[SeedEntry], *, digest_id: str,
                        title: str, generated_at: datetime) -> Digest:
     """A digest of a parsed survey's entries (the golden test renders the survey itself)."""
@@ -188,6 +223,5 @@ def digest_from_survey(sections: list[Section], entries: list[SeedEntry], *, dig
         sec = by_number.get(e.section)
         if sec is None:
             continue
-        sec.entries.append(DigestEntry(e.number, e.heading, e.work, e.summary))
-    number_entries(out)
+        sec.entries.append(DigestEntry(e.number, e.heading, e.work, e.body, quote=e.quote))
     return Digest(digest_id, title, digest_id, out, generated_at)

@@ -46,6 +46,10 @@ class Period:
         hi = datetime.combine(self.end, datetime.min.time(), tz).astimezone().replace(tzinfo=None)
         return lo, hi
 
+    def closed(self, now: datetime | None = None) -> bool:
+        """Whether the week has ended in its timezone (only a closed week is delivered)."""
+        return today(self.timezone, now) >= self.end
+
     def previous(self) -> Period:
         y, w, _ = (self.start - timedelta(days=7)).isocalendar()
         return Period(y, w, self.timezone)
@@ -64,6 +68,11 @@ def parse_period(text: str, timezone: str) -> Period:
     except ValueError:
         raise PeriodError(f"period {text!r}: {year} has no ISO week {week}") from None
     return Period(year, week, timezone)
+
+
+def today(timezone: str, now: datetime | None = None) -> date:
+    """The local date in `timezone` (`now` naive means local machine time)."""
+    return (now or datetime.now().astimezone()).astimezone(ZoneInfo(timezone)).date()
 
 
 def current_period(timezone: str, now: datetime | None = None) -> Period:

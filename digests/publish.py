@@ -44,24 +44,29 @@ def write_archive_index(records: list[DigestRecord], root: Path, env: jinja2.Env
 
 def write_atom(records: list[DigestRecord], root: Path, *, title: str, site_url: str,
                timezone: str) -> Path:
-    base = site_url.rstrip("/") if site_url else root.resolve().as_uri()
+    """The feed of digests, newest first. Ids are stable: under `site_url` when it is set,
+    else tag URIs (never the machine's file:// paths); links are then relative to the feed."""
+    base = site_url.rstrip("/") if site_url else ""
     fg = FeedGenerator()
-    fg.id(f"{base}/atom.xml")
+    fg.id(f"{base}/atom.xml" if base else "tag:seascout,2026:digests")
     fg.title(title)
-    fg.link(href=f"{base}/index.html", rel="alternate")
-    fg.link(href=f"{base}/atom.xml", rel="self")
+    fg.author({"name": "seascout", **({"uri": f"{base}/index.html"} if base else {})})
+    fg.link(href=f"{base}/index.html" if base else "index.html", rel="alternate")
+    if base:
+        fg.link(href=f"{base}/atom.xml", rel="self")
     fg.language("zh-CN")
     fg.generator("seascout")
     tz = ZoneInfo(timezone)
     latest = None
-    for r in sorted(records, key=lambda r: r.digest_id):
+    for r in sorted(records, key=lambda r: r.period_start, reverse=True):
         when = r.rendered_at.replace(tzinfo=None).astimezone(tz) if isinstance(
             r.rendered_at, datetime) else datetime.now(tz)
         latest = max(latest, when) if latest else when
         entry = fg.add_entry(order="append")
-        entry.id(f"{base}/{r.digest_id}/")
+        entry.id(f"{base}/{r.digest_id}/" if base else f"tag:seascout,2026:digests/{r.digest_id}")
         entry.title(f"{title} {r.digest_id}")
-        entry.link(href=f"{base}/{r.digest_id}/index.html", rel="alternate")
+        entry.link(href=f"{base}/{r.digest_id}/index.html" if base
+                   else f"{r.digest_id}/index.html", rel="alternate")
         entry.updated(when)
         counts = "，".join(f"第 {k} 章 {v} 条" for k, v in sorted(r.counts.items()))
         entry.summary(f"{r.period_start} 至 {r.period_end - timedelta(days=1)}："

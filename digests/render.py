@@ -15,6 +15,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
 from digests.document import Digest
+from seascout.model import QuoteLine
 
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
 
@@ -37,16 +38,52 @@ def md_block(value: object) -> str:
     return re.sub(r"(?m)^(\s{0,3})#", r"\1\\#", text).strip()
 
 
+def quote_label(line: QuoteLine) -> str:
+    """The label of a blockquote line with its bold and colon as the line writes them."""
+    if not line.label:
+        return ""
+    label = md_inline(line.label)
+    if line.bold == "label":
+        return f"**{label}**{line.colon}"
+    if line.bold == "colon":
+        return f"**{label}{line.colon}**"
+    return f"{label}{line.colon}"
+
+
+_BARE_URL_RE = re.compile(r"(?<![(<\[])\bhttps?://[^\s<>()（）\[\]，。；、]+")
+
+
+def _autolink(text: str) -> str:
+    """Bare URLs as CommonMark autolinks (`<https://…>`), so HTML gets live links."""
+    return _BARE_URL_RE.sub(lambda m: f"<{m.group(0)}>", text)
+
+
+# Built once: making a parser costs more than rendering an entry with it.
+_BLOCK_MD = MarkdownIt("commonmark", {"html": False, "linkify": False})
+_INLINE_MD = MarkdownIt("commonmark", {"html": False, "linkify": False}).disable("image")
+
+
 def markdown_to_html(value: object) -> Markup:
-    """Markdown (a summary) as HTML: raw HTML is escaped, unsafe link schemes are dropped."""
-    md = MarkdownIt("commonmark", {"html": False, "linkify": False}).disable("image")
-    return Markup(md.render(str(value or "")))  # noqa: S704 - markdown-it escapes, html=False
+    """Markdown (a summary) as HTML: raw HTML is escaped, unsafe link schemes are dropped;
+    figures are kept, bare URLs become links."""
+    return Markup(_BLOCK_MD.render(_autolink(str(value or ""))))  # noqa: S704 - escaped
 
 
 def markdown_inline(value: object) -> Markup:
     """One line of Markdown (a citation) as inline HTML, escaped like `markdown_to_html`."""
-    md = MarkdownIt("commonmark", {"html": False, "linkify": False}).disable("image")
-    return Markup(md.renderInline(one_line(value)))  # noqa: S704 - markdown-it escapes
+    return Markup(_INLINE_MD.renderInline(_autolink(one_line(value))))  # noqa: S704 - escaped
+
+
+def quote_label_html(line: QuoteLine) -> Markup:
+    """`quote_label` as HTML."""
+    if not line.label:
+        return Markup("")
+    label = escape(one_line(line.label))
+    if line.bold == "label":
+        return Markup(f"<strong>{label}</strong>{line.colon}")  # noqa: S704 - escaped
+    if line.bold == "colon":
+        return Markup(f"<strong>{label}{line.colon}</strong>")  # noqa: S704 - escaped
+    return Markup(f"{label}{line.colon}")  # noqa: S704 - escaped
 
 
 def safe_url(value: object) -> str:
@@ -75,6 +112,8 @@ def make_environment(templates_dir: str | Path | None = None) -> jinja2.Environm
     env.filters["markdown"] = markdown_to_html
     env.filters["markdown_inline"] = markdown_inline
     env.filters["url"] = safe_url
+    env.filters["quote_label"] = quote_label
+    env.filters["quote_label_html"] = quote_label_html
     env.filters["e1"] = lambda v: escape(one_line(v))
     return env
 
@@ -84,8 +123,13 @@ def render_markdown(digest: Digest, env: jinja2.Environment) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
 
-def render_html(digest: Digest, env: jinja2.Environment, *, archive: bool = False) -> str:
-    return env.get_template("digest.html.j2").render(digest=digest, archive=archive)
+def render_html(digest: Digest, env: jinja2.Environment, *, archive: bool = False,
+                for_print: bool = False, for_email: bool = False) -> str:
+    """The HTML page (`archive`: with the link back to the archive); `for_print`: the same
+    content without the e-mail layout tables, for the PDF; `for_email`: the chart as the
+    attached PNG (`cid:chart`) and exports without a web address named as attachments."""
+    return env.get_template("digest.html.j2").render(digest=digest, archive=archive,
+                                                     for_print=for_print, for_email=for_email)
 
 
 def render_text(digest: Digest, env: jinja2.Environment) -> str:

@@ -4,16 +4,26 @@ from __future__ import annotations
 
 import logging
 import shutil
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from digests.chart import section_chart
-from digests.document import Digest, DigestEntry, DigestSection, ExportFile, number_entries
-from digests.period import Period, current_period, parse_period
+from digests.chart import chart_png, section_chart, section_colours
+from digests.document import Digest, DigestEntry, DigestSection, ExportFile
+from digests.entry_text import (
+    SUMMARY_LABEL,
+    abstract_summary,
+    news_body,
+    short_name,
+    unsupported_facts,
+)
+from digests.period import Period, current_period, parse_period, today
 from digests.publish import write_archive_index, write_atom
 from digests.render import make_environment, render_html, render_markdown, render_text
 from seascout.config import Settings
+from seascout.model import Kind, Work
 from warehouse import digest_store as store
 from warehouse.db import Warehouse
 from warehouse.works import get_works
@@ -30,6 +40,7 @@ class DigestReport:
     files: dict[str, str] = field(default_factory=dict)  # format → path
     deliveries: dict[str, str] = field(default_factory=dict)  # channel → sent|failed|already sent
     errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # said to the user, not failures
     markdown: str = ""
 
     @property
@@ -41,6 +52,7 @@ class DigestReport:
                  f"{self.updated} updated)"]
         lines += [f"  {fmt:<5} {path}" for fmt, path in self.files.items()]
         lines += [f"  → {ch}: {status}" for ch, status in self.deliveries.items()]
+        lines += [f"  · {n}" for n in self.notes]
         lines += [f"  ! {e}" for e in self.errors]
         return "\n".join(lines)
 
@@ -64,12 +76,11 @@ def build_digest(settings: Settings, wh: Warehouse,
         work, sec = works.get(item.work_id), by_number.get(item.section)
         if work is None or sec is None:
             continue
-        summary = item.summary or (f"摘要（原文）：{work.abstract}" if work.abstract else "")
-        entry = DigestEntry("", item.title_zh or item.heading or work.title, work, summary,
+        entry = DigestEntry("", entry_heading(item, work), work, entry_summary(item, work),
                             item.status, item.change_note, item.content_hash)
         sec.entries.append(entry)
         entries[item.work_id] = entry
-    number_entries(sections)
+    continue_numbers(sections, entries, store.entry_numbers(wh, period.id))
     previous = store.list_digests(wh, before=period.id, limit=1)
     if previous:
         for s in sections:
@@ -82,7 +93,8 @@ def build_digest(settings: Settings, wh: Warehouse,
     digest = Digest(
         digest_id=period.id, title=cfg.title,
         period_label=f"{period.start:%Y-%m-%d} 至 {period.last_day:%Y-%m-%d}（{period.timezone}）",
-        sections=sections, generated_at=datetime.now(), exports=exports,
+        sections=sections, generated_at=datetime.now(ZoneInfo(cfg.timezone)), exports=exports,
+        timezone=cfg.timezone,
         previous_id=previous[0].digest_id if previous else None,
         full_url=f"{base}/{period.id}/index.html" if base else "")
     items = [store.DigestItem(wid, by_number_of(entries[wid]), entries[wid].number,
@@ -91,21 +103,79 @@ def build_digest(settings: Settings, wh: Warehouse,
     return digest, items
 
 
+def entry_heading(item: store.SelectedItem, work: Work) -> str:
+    """The survey's heading for a seed work, the LLM's Chinese title, else the short name."""
+    return item.heading or item.title_zh or short_name(work.title)
+
+
+def entry_summary(item: store.SelectedItem, work: Work) -> str:
+    """The survey's text for a seed work; an LLM summary as 论文摘要; else, offline, the
+    whole abstract (a paper) or the opening paragraphs (a news item)."""
+    if item.summary_method == "seed" and item.summary:
+        return item.summary
+    if item.summary_method == "llm" and item.summary:
+        body = item.summary.removeprefix(SUMMARY_LABEL)
+        text = body if work.kind is Kind.NEWS else f"{SUMMARY_LABEL}{body}"
+        unchecked = unsupported_facts(item.summary, work.abstract, work.title)
+        if unchecked:  # never delivered silently: the reader sees what to check
+            text += f"\n\n**待核对**：摘要原文中未见 {'、'.join(unchecked)}。"
+        return text
+    if work.kind is Kind.NEWS:
+        return news_body(work.abstract, work.title) or item.summary or ""
+    return abstract_summary(work.abstract) or item.summary or ""
+
+
+def continue_numbers(sections: list[DigestSection], entries: dict[str, DigestEntry],
+                     taken: store.EntryNumbers) -> None:
+    """Number each entry N.M after the survey's and every other digest's entries of its section.
+    An entry keeps the number this digest gave it before; an update keeps the work's last one."""
+    by_entry = {id(e): wid for wid, e in entries.items()}
+    for s in sections:
+        used = {taken.this[by_entry[id(e)]] for e in s.entries if by_entry[id(e)] in taken.this}
+        nxt = max([taken.last.get(s.number, 0)] + [_m(n) for n in used]) + 1
+        for e in s.entries:
+            wid = by_entry[id(e)]
+            kept = taken.this.get(wid)
+            if e.status == "updated" and not kept:
+                earlier = taken.earlier.get(wid)
+                if earlier and earlier.split(".")[0] == str(s.number) and earlier not in used:
+                    kept = earlier
+                    used.add(earlier)
+            if kept and kept.split(".")[0] == str(s.number):
+                e.number = kept
+                continue
+            e.number = f"{s.number}.{nxt}"
+            used.add(e.number)
+            nxt += 1
+        s.entries.sort(key=lambda e: _m(e.number))
+
+
+def _m(number: str) -> int:
+    return int(number.rsplit(".", 1)[1])
+
+
 def by_number_of(entry: DigestEntry) -> int:
     return int(entry.number.split(".")[0])
 
 
-def produce(settings: Settings, wh: Warehouse, period: Period) -> tuple[Digest, DigestReport]:
-    """Select, store and render one period; writes every configured format. Safe to rerun."""
+def produce(settings: Settings, wh: Warehouse, period: Period,
+            now: datetime | None = None) -> tuple[Digest, DigestReport]:
+    """Select, store and render one period; writes every configured format. Safe to rerun.
+    The archive page and the feed list closed weeks only (a week still running is not news)."""
     cfg = settings.config.digest
     digest, items = build_digest(settings, wh, period)
     report = DigestReport(period.id, len(items), digest.new_count, digest.updated_count)
     counts = {s.number: len(s.entries) for s in digest.sections}
-    record = store.DigestRecord(period.id, period.start, period.end, digest.generated_at,
+    rendered_at = digest.generated_at.astimezone().replace(tzinfo=None)  # stored: local time
+    record = store.DigestRecord(period.id, period.start, period.end, rendered_at,
                                 len(items), {}, counts)
     store.save_digest(wh, record, items)
     taxonomy = [(s.number, s.title) for s in digest.sections]
-    digest.chart_svg = section_chart(store.weekly_section_counts(wh, upto=period.id), taxonomy)
+    weekly = store.weekly_section_counts(wh, upto=period.id)
+    digest.chart_svg = section_chart(weekly, taxonomy)
+    if digest.chart_svg and settings.config.delivery.email.enabled:
+        digest.chart_png = chart_png(section_chart(weekly, taxonomy, legend=False))
+        digest.chart_legend = section_colours(taxonomy)
     env = make_environment(_templates_dir(settings))
     root = settings.digest_dir
     folder = root / period.id
@@ -115,21 +185,30 @@ def produce(settings: Settings, wh: Warehouse, period: Period) -> tuple[Digest, 
     outputs: dict[str, Path] = {}
     if "md" in cfg.formats:
         outputs["md"] = _write(folder / f"{stem}.md", report.markdown)
+    html = render_html(digest, env, archive=True)
     if "html" in cfg.formats:
-        outputs["html"] = _write(folder / "index.html", render_html(digest, env, archive=True))
+        outputs["html"] = _write(folder / "index.html", html)
     if "pdf" in cfg.formats:
-        from digests.pdf import write_pdf
+        from digests.pdf import fonts_ready, write_pdf
 
-        outputs["pdf"] = write_pdf(digest, folder / f"{stem}.pdf",
-                                   font_cache=settings.cache_dir / "fonts")
+        fonts = settings.cache_dir / "fonts"
+        first = not fonts_ready(fonts)
+        started = time.monotonic()
+        outputs["pdf"] = write_pdf(render_html(digest, env, for_print=True),
+                                   folder / f"{stem}.pdf", font_cache=fonts)
+        if first:
+            report.notes.append(f"PDF: prepared the CJK font once into {fonts} "
+                                f"({time.monotonic() - started:.0f} s with the first PDF)")
     if "docx" in cfg.formats:
         from digests.word import write_docx
 
-        outputs["docx"] = write_docx(digest, folder / f"{stem}.docx")
+        outputs["docx"] = write_docx(report.markdown, folder / f"{stem}.docx",
+                                     title=f"{digest.title} {digest.digest_id}")
     report.files = {k: str(v) for k, v in outputs.items()}
     record.files = report.files
     store.save_digest(wh, record, items)
-    records = store.list_digests(wh)
+    last_day = today(cfg.timezone, now)
+    records = [r for r in store.list_digests(wh) if r.period_end <= last_day]
     if "html" in cfg.formats:
         report.files["archive"] = str(write_archive_index(
             records, root, env, title=cfg.title, chart_svg=digest.chart_svg))
@@ -172,8 +251,10 @@ def deliver_channel(settings: Settings, channel: str, digest: Digest, report: Di
 
         subject = (f"{digest.title} {digest.digest_id}：新增 {digest.new_count} 条，"
                    f"更新 {digest.updated_count} 条")
+        files = [Path(report.files[f]) for f in ("pdf", "docx", "md") if f in report.files]
         msg = build_message(d.email, subject=subject, text=render_text(digest, env),
-                            html=render_html(digest, env))
+                            html=render_html(digest, env, for_email=True), attachments=files,
+                            images={"chart": digest.chart_png} if digest.chart_png else {})
         send_email(d.email, settings.secret(d.email.password_env), msg)
     elif channel.startswith("webhook:"):
         from digests.webhooks import WebhookError, build_payload, post_webhook
@@ -234,25 +315,35 @@ def _deliver(settings: Settings, wh: Warehouse, digest: Digest, report: DigestRe
 
 
 def run_digest(settings: Settings, wh: Warehouse, *, period: str | None = None,
-               run_id: str | None = None, deliver: bool = True) -> DigestReport:
+               run_id: str | None = None, deliver: bool = True,
+               now: datetime | None = None, resend: bool = False) -> DigestReport:
     """Render the digest of `period` (default: last complete ISO week) in every configured
     format and deliver it to every configured channel that has not received it yet.
 
     Rerunning a period re-renders it but resends nothing; a channel that failed — for this
-    period or an earlier one — is retried, and only that channel.
+    period or an earlier one — is retried, and only that channel. `resend` delivers the period
+    again on every channel, on purpose. A week that has not ended yet (in the digest's
+    timezone) is rendered but never delivered.
     """
     tz = settings.config.digest.timezone
-    p = parse_period(period, tz) if period else current_period(tz)
+    p = parse_period(period, tz) if period else current_period(tz, now)
     wh.ensure_schema()
-    digest, report = produce(settings, wh, p)
+    digest, report = produce(settings, wh, p, now)
     if not deliver:
         return report
     configured = channels(settings)
+    if not p.closed(now):
+        report.notes.append(
+            f"{p.id} runs until {p.last_day:%Y-%m-%d} ({tz}): rendered, not delivered and not "
+            "in the archive or feed; it is delivered by the first run after the week ends")
+        return report
+    if resend:
+        store.forget_deliveries(wh, p.id, configured)
     _deliver(settings, wh, digest, report, configured, run_id)
     for old_id, channel in store.failed_deliveries(wh):
         if old_id == p.id or channel not in configured:
             continue
-        old_digest, old_report = produce(settings, wh, parse_period(old_id, tz))
+        old_digest, old_report = produce(settings, wh, parse_period(old_id, tz), now)
         _deliver(settings, wh, old_digest, old_report, [channel], run_id)
         report.deliveries[f"{channel} ({old_id})"] = old_report.deliveries.get(channel, "?")
         report.errors.extend(old_report.errors)

@@ -4,19 +4,29 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Mapping, Sequence
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from pathlib import Path
 
 from digests.render import one_line
 from seascout.config import EmailConfig
+
+_TYPES = {".pdf": ("application", "pdf"), ".md": ("text", "markdown"),
+          ".docx": ("application",
+                    "vnd.openxmlformats-officedocument.wordprocessingml.document")}
 
 
 class EmailError(RuntimeError):
     """The mail could not be handed to the server (the message names why, never the password)."""
 
 
-def build_message(cfg: EmailConfig, *, subject: str, text: str, html: str) -> EmailMessage:
+def build_message(cfg: EmailConfig, *, subject: str, text: str, html: str,
+                  attachments: Sequence[Path] = (),
+                  images: Mapping[str, bytes] | None = None) -> EmailMessage:
+    """Text + HTML alternatives; `images` (PNG bytes by content id) are related to the HTML
+    (`<img src="cid:chart">`); `attachments` (the PDF, DOCX, Markdown) are attached."""
     msg = EmailMessage()
     # one_line: a CR or LF in a title can never start a new header.
     msg["Subject"] = one_line(subject)[:200]
@@ -27,6 +37,16 @@ def build_message(cfg: EmailConfig, *, subject: str, text: str, html: str) -> Em
     msg["Message-ID"] = make_msgid(domain=one_line(domain))
     msg.set_content(text, charset="utf-8")
     msg.add_alternative(html, subtype="html", charset="utf-8")
+    if images:
+        html_part = msg.get_body(("html",))
+        assert isinstance(html_part, EmailMessage)
+        for cid, png in images.items():
+            html_part.add_related(png, "image", "png", cid=f"<{cid}>",
+                                  filename=f"{cid}.png", disposition="inline")
+    for path in attachments:
+        maintype, subtype = _TYPES.get(path.suffix.lower(), ("application", "octet-stream"))
+        msg.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype,
+                           filename=path.name)
     return msg
 
 

@@ -323,6 +323,8 @@ def digest(
         "--period", help="ISO week, e.g. 2026-W48 (default: last complete week).")] = None,
     deliver: Annotated[bool, typer.Option(
         "--deliver/--no-deliver", help="Send to the configured channels (once each).")] = True,
+    resend: Annotated[bool, typer.Option(
+        "--resend", help="Deliver the week again on every channel, though it was sent.")] = False,
     config: ConfigOpt = None,
 ) -> None:
     """Render the weekly digest (Markdown, HTML, PDF, DOCX, Atom, archive) and deliver it."""
@@ -332,7 +334,7 @@ def digest(
     settings = _settings(config)
     try:
         report = run_digest(settings, _warehouse(settings, existing=True), period=period,
-                            deliver=deliver)
+                            deliver=deliver, resend=resend)
     except PeriodError as e:
         err.print(f"[red]period error[/red]: {e}")
         raise typer.Exit(2) from None
@@ -434,11 +436,14 @@ def demo(
             from datetime import date
 
             from flows.weekly import weekly_flow
+            from seascout.demo import deliver_as_ended
 
             year, week, _ = date.today().isocalendar()  # this week: what the demo just crawled
             result = _run_flow("demo: weekly pipeline against the replay server…", lambda: weekly_flow(
                 config_path=str(env.config_path), period=f"{year}-W{week:02d}", return_state=True))
+            delivered = deliver_as_ended(env, f"{year}-W{week:02d}")
             _print_run(result)
+            console.print(delivered, highlight=False)
             for line in describe(env, result, clock.monotonic() - started):
                 console.print(line, highlight=False)
             if env.replay.unmatched:

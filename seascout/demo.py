@@ -9,11 +9,14 @@ everything is. It needs a source checkout (the recordings live in `tests/fixture
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from email import message_from_bytes
 from email.header import decode_header, make_header
 from pathlib import Path
@@ -21,7 +24,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from seascout.replay import ANY, ReplayServer, Reply
+from seascout.replay import ANY, ArxivSimulator, ReplayServer, Reply, SimRecord
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RECORDINGS = PROJECT_ROOT / "tests" / "fixtures"
@@ -85,12 +88,9 @@ def replay_site(srv: ReplayServer) -> None:
         raise DemoError(f"{RECORDINGS}: recorded responses not found — run the demo from a "
                         "source checkout of seascout")
     papers = RECORDINGS / "papers"
-    # arXiv API: the first page of a real 2026 search, then arXiv's real empty result.
-    srv.add("/api/query", handler=lambda req: Reply.file(
-        papers / "arxiv_api" / ("recorded2026_q_testing_start0_max10.body.xml"
-                                if req.query.get("start", "0") == "0"
-                                else "recorded2026_id_0000.0000_empty.body.xml"),
-        "application/atom+xml"))
+    # arXiv API: a week of real arXiv items (in the field and near misses), served by category
+    # and submission window like arXiv does.
+    srv.add("/api/query", handler=ArxivSimulator(records=demo_week()))
     srv.add("/rss/*", Reply.file(papers / "arxiv_rss" / "rss_all_archives_2024-11-28.excerpt.xml",
                                        "application/rss+xml"))
     # Crossref: a real cursor page for every ISSN watch; DOI look-ups answer with the real 404.
@@ -113,6 +113,20 @@ def replay_site(srv: ReplayServer) -> None:
                                 "text/html; charset=utf-8"))
     for name, path in _NEWS_PAGES.items():
         srv.add(f"/news/{name}", Reply.file(RECORDINGS / path, "text/html; charset=utf-8"))
+
+
+def demo_week(now: datetime | None = None) -> list[SimRecord]:
+    """The demo's arXiv week: real records (tests/fixtures/demo/arxiv_week.jsonl, see its
+    PROVENANCE.md), dated as submitted over the last days so a first run harvests them."""
+    path = RECORDINGS / "demo" / "arxiv_week.jsonl"
+    if not path.is_file():
+        raise DemoError(f"{path}: the demo's arXiv week is missing — run the demo from a "
+                        "source checkout of seascout")
+    now = (now or datetime.now()).replace(second=0, microsecond=0)
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return [SimRecord(r["arxiv_id"], now - timedelta(days=3, hours=-5 * i), r["title"],
+                      r["abstract"], tuple(r["categories"]), tuple(r["authors"]))
+            for i, r in enumerate(rows)]
 
 
 def demo_config(base: str, smtp_port: int) -> str:
@@ -185,15 +199,51 @@ def demo_environment(home: Path) -> Iterator[DemoEnvironment]:
         smtp.stop()
 
 
+def deliver_as_ended(env: DemoEnvironment, period: str) -> str:
+    """Deliver the demo's week as if it had ended: a real run delivers a week only once it is
+    over, and the demo's week is the current one. Returns the delivery line to print."""
+    from digests.period import parse_period
+    from digests.run import run_digest
+    from seascout.config import load_settings
+    from warehouse.db import Warehouse
+
+    settings = load_settings(env.config_path)
+    p = parse_period(period, settings.config.digest.timezone)
+    after = datetime.combine(p.end, datetime.min.time()) + timedelta(hours=9)
+    report = run_digest(settings, Warehouse(settings.db_path), period=period, now=after)
+    sent = ", ".join(f"{ch}: {st}" for ch, st in report.deliveries.items()) or "no channel"
+    return f"  delivered   {period} as if the week had ended ({sent})"
+
+
+def entries_by_section(markdown: str) -> list[tuple[str, list[str]]]:
+    """(section heading, entry headings) of a digest in the survey's Markdown."""
+    out: list[tuple[str, list[str]]] = []
+    for line in markdown.splitlines():
+        if m := re.match(r"^# (\d+\. .+)$", line):
+            if not line.startswith("# 0. "):
+                out.append((m.group(1), []))
+        elif line.startswith("## ") and out:
+            out[-1][1].append(line[3:].strip())
+    return out
+
+
 def describe(env: DemoEnvironment, result: dict[str, Any], seconds: float) -> list[str]:
-    """Where everything is: one `label  value` line each, the values in one column."""
+    """Where everything is (one `label  value` line each, the values in one column), and the
+    digest entry by entry."""
+    digest_files = result.get("digest") or {}
     rows: list[tuple[str, str]] = [("warehouse", str(env.home / "seascout.duckdb")),
                                    ("config", str(env.config_path))]
-    rows += [(f"digest {fmt}", str(path)) for fmt, path in (result.get("digest") or {}).items()]
+    rows += [(f"digest {fmt}", str(path)) for fmt, path in digest_files.items()]
     rows += [("e-mail", f"{len(env.mailbox.messages)} message(s) in {env.mailbox.folder}")]
     rows += [("", f"“{s}”") for s in env.mailbox.subjects()]
     rows += [("try", f"SEASCOUT_HOME={env.home} seascout sql "
                      "\"SELECT section, title FROM relevant_works ORDER BY section\"")]
     width = max(len(label) for label, _ in rows) + 2
-    return [f"demo finished in {seconds:.1f} s — run {result.get('run_id')} ({result.get('status')})",
-            *(f"  {label:<{width}}{value}" for label, value in rows)]
+    lines = [f"demo finished in {seconds:.1f} s — run {result.get('run_id')} ({result.get('status')})"]
+    md = digest_files.get("md")
+    if md and Path(md).is_file():
+        lines.append("  the digest, entry by entry:")
+        for section, entries in entries_by_section(Path(md).read_text(encoding="utf-8")):
+            lines.append(f"    {section}（{len(entries)}）")
+            lines += [f"      {e}" for e in entries] or ["      本期无新增"]
+    return [*lines, *(f"  {label:<{width}}{value}" for label, value in rows)]

@@ -94,10 +94,9 @@ def _iter_dois(text: str) -> list[str]:
         pos = max(end, m.end())
 
 
-def normalise_doi(raw: str) -> str:
-    """`https://doi.org/10.1126/SciAdv.X` → `10.1126/sciadv.x`. Raises InvalidIdError.
-
-    A doi.org URL is percent-decoded first (`…87%5B2832…` is `…87[2832…`)."""
+def _doi_text(raw: str) -> str:
+    """The DOI inside `raw`, as written. A doi.org URL is percent-decoded first
+    (`…87%5B2832…` is `…87[2832…`). Raises InvalidIdError."""
     text = raw.strip()
     if _DOI_URL_RE.match(text):
         text = unquote(_DOI_URL_RE.sub("", text))
@@ -106,7 +105,18 @@ def normalise_doi(raw: str) -> str:
     end = _doi_end(text, m.end()) if m else 0
     if not m or end <= m.end():
         raise InvalidIdError(f"not a DOI: {raw!r} (a DOI looks like 10.1234/abc)")
-    return text[:end].lower()
+    return text[:end]
+
+
+def normalise_doi(raw: str) -> str:
+    """`https://doi.org/10.1126/SciAdv.X` → `10.1126/sciadv.x`: the key form. Raises InvalidIdError."""
+    return _doi_text(raw).lower()
+
+
+def doi_as_written(raw: str) -> str:
+    """The DOI of `raw` in the case its registry writes it (`10.1109/TGRS.2022.3176603`), for
+    display and links; keys stay lower-case (`normalise_doi`). Raises InvalidIdError."""
+    return _doi_text(raw)
 
 
 def find_dois(text: str) -> list[str]:

@@ -168,6 +168,23 @@ class Section:
 
 
 @dataclass(slots=True)
+class QuoteLine:
+    """One line of an entry's blockquote, as the survey writes it, so it can be written back.
+
+    ``> - **论文引用**：W. Xiong…`` is label "论文引用", bold "label"; ``> - **开源代码：**https://…``
+    bold "colon"; ``> 论文地址：https://…`` no bullet, bold ""; a bare citation has no label.
+    """
+
+    label: str | None  # "论文引用", "开源代码", "其他相关链接"; None: the line is all value
+    value: str  # what follows the label: a citation, "link text https://…", a URL
+    bold: str = "colon"  # "" (none), "label" (**label**：), "colon" (**label：**)
+    colon: str = "："  # "：", ":" or "" (a label heading a nested list)
+    bullet: bool = True  # written as a list item "- "
+    depth: int = 0  # nesting: the items under 其他相关链接 are 1
+    gap_before: bool = False  # a blank '>' line precedes it
+
+
+@dataclass(slots=True)
 class SeedEntry:
     """One `## N.M` entry of a survey document, with the work it describes."""
 
@@ -180,6 +197,8 @@ class SeedEntry:
     images: list[str]
     source_file: str
     line: int
+    quote: list[QuoteLine] = field(default_factory=list)  # the blockquote, line by line
+    body: str = ""  # the Markdown under the blockquote as written, figures in place
 
 
 @dataclass(slots=True)

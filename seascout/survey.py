@@ -30,6 +30,7 @@ from seascout.model import (
     Link,
     LinkKind,
     Provenance,
+    QuoteLine,
     Section,
     SeedEntry,
     Venue,
@@ -221,9 +222,44 @@ def _entry(name: str, section: int, label: Label | None, number: str, heading: s
     summary = re.sub(r"\n{3,}", "\n\n", "\n".join(summary_lines)).strip()
     work = _work_of(name, label, number, heading, citation, cite_line, paper_title, links,
                     summary, now)
+    markdown = re.sub(r"\n{3,}", "\n\n", "\n".join(t for _, t in rest)).strip()
     return SeedEntry(section=section, number=number, heading=heading, work=work,
                      citation=citation, summary=summary, images=images, source_file=name,
-                     line=line)
+                     line=line, quote=quote_lines([t for t in body if t.startswith(">")]),
+                     body=markdown)
+
+
+_QUOTE_BOLD_LABEL = re.compile(r"^\*\*([^*“”]{1,40}?)\*\*\s*([：:]?)\s*(.*)$")
+_QUOTE_BOLD_COLON = re.compile(r"^\*\*([^*“”]{1,40}?)([：:])\*\*\s*(.*)$")
+_QUOTE_PLAIN = re.compile(r"^([^*“”,，：:]{1,40}?)\s*([：:])\s*(.*)$")
+
+
+def quote_lines(raw: list[str]) -> list[QuoteLine]:
+    """An entry's blockquote as written: label, value, bold and colon style, nesting, gaps."""
+    out: list[QuoteLine] = []
+    gap = False
+    for line in raw:
+        text = re.sub(r"^>\s?", "", line).rstrip()
+        if not text.strip():
+            gap = bool(out)
+            continue
+        indent = len(text) - len(text.lstrip(" "))
+        text = text.strip()
+        bullet = text.startswith("- ")
+        if bullet:
+            text = text[2:].strip()
+        label: str | None
+        if m := _QUOTE_BOLD_COLON.match(text):
+            label, colon, value, bold = m.group(1).strip(), m.group(2), m.group(3), "colon"
+        elif m := _QUOTE_BOLD_LABEL.match(text):
+            label, colon, value, bold = m.group(1).strip(), m.group(2), m.group(3), "label"
+        elif (m := _QUOTE_PLAIN.match(text)) and not m.group(1).strip().startswith("http"):
+            label, colon, value, bold = m.group(1).strip(), m.group(2), m.group(3), ""
+        else:
+            label, colon, value, bold = None, "", text, ""
+        out.append(QuoteLine(label, value.strip(), bold, colon, bullet, indent // 2, gap))
+        gap = False
+    return out
 
 
 def _unquote(text: str) -> str:

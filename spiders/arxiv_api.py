@@ -37,6 +37,7 @@ from seascout.ids import InvalidIdError, arxiv_key, doi_key, split_arxiv_version
 from seascout.model import Author, Kind, Label, Link, LinkKind, Provenance, Work
 from seascout.text import clean_text
 from spiders.http import HttpClient
+from spiders.news.links import text_links
 from spiders.source import CrawlContext, SourceError, each_query
 
 SOURCE = "arxiv_api"
@@ -132,12 +133,15 @@ def _entry_work(entry: etree._Element, entry_id: str, title: str, query: str,
     cats = [c.get("term", "") for c in entry.iterfind("a:category", NS) if c.get("term")]
     if primary is not None and primary.get("term"):
         cats = [primary.get("term", "")] + [c for c in cats if c != primary.get("term")]
-    links = [Link(LinkKind.PAPER, f"https://arxiv.org/abs/{arxiv_id}", "论文地址")]
+    abstract = _text(entry.findtext("a:summary", namespaces=NS))
+    comment = _text(entry.findtext("arxiv:comment", namespaces=NS))
+    links = [Link(LinkKind.PAPER, f"https://arxiv.org/abs/{arxiv_id}", "论文地址"),
+             *text_links(f"{abstract}\n{comment}")]  # code, models, data, project pages
     return Work(
         ids=ids,
         title=title,
         kind=Kind.PREPRINT,
-        abstract=_text(entry.findtext("a:summary", namespaces=NS)) or None,
+        abstract=abstract or None,
         authors=[a for a in authors if a.name],
         published=_date(entry.findtext("a:published", namespaces=NS)),
         updated=_date(entry.findtext("a:updated", namespaces=NS)),

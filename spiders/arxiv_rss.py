@@ -27,6 +27,7 @@ from seascout.ids import InvalidIdError, arxiv_key, doi_key, split_arxiv_version
 from seascout.model import Author, Kind, Link, LinkKind, Provenance, Work
 from seascout.text import clean_text
 from spiders.arxiv_api import ARXIV_GATE
+from spiders.news.links import text_links
 from spiders.source import CrawlContext, SourceError, UnusableRecord, keep_usable
 
 SOURCE = "arxiv_rss"
@@ -112,7 +113,8 @@ def _item_work(item: feedparser.FeedParserDict, query: str, when: datetime) -> W
         categories=[str(t["term"]) for t in item.get("tags", []) if t.get("term")],
         arxiv_version=version,
         journal_ref=str(item.get("arxiv_journal_reference", "")).strip() or None,
-        links=[Link(LinkKind.PAPER, f"https://arxiv.org/abs/{arxiv_id}", "论文地址")],
+        links=[Link(LinkKind.PAPER, f"https://arxiv.org/abs/{arxiv_id}", "论文地址"),
+               *text_links(str(item.get("summary", "")))],
         provenance=[Provenance(SOURCE, query, when,
                                f"{arxiv_id}{f'v{version}' if version else ''}#{announce}")],
     )

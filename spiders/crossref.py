@@ -21,7 +21,7 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
-from seascout.ids import InvalidIdError, doi_key, normalise_doi
+from seascout.ids import InvalidIdError, doi_as_written, doi_key, normalise_doi
 from seascout.model import Author, Kind, Link, LinkKind, Provenance, Venue, Work
 from seascout.text import clean_text
 from spiders.http import HttpClient, HttpStatusError, OfflineError, Response
@@ -158,7 +158,7 @@ def parse_work(item: dict[str, Any], *, query: str = "",
             publisher=clean_text(item.get("publisher")) or None,
         ),
         language="en",
-        links=[Link(LinkKind.PAPER, f"https://doi.org/{doi}", "论文地址")],
+        links=[Link(LinkKind.PAPER, f"https://doi.org/{doi_as_written(raw_doi)}", "论文地址")],
         provenance=[Provenance(SOURCE, query, fetched_at or datetime.now(), doi)],
     )
 

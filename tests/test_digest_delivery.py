@@ -9,7 +9,7 @@ import json
 import socket
 import threading
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -32,6 +32,7 @@ from warehouse.db import Warehouse
 from warehouse.works import upsert_works
 
 PERIOD = "2026-W48"
+AFTER = datetime(2027, 1, 4, 9)  # every week these tests deliver has ended
 HOSTILE = 'Evil <script>alert("x")</script>\r\nBcc: victim@example.com'
 SECTIONS = [(1, "海洋大模型", "ocean_models"), (2, "舰船检测大模型", "rs_foundation_models"),
             (3, "相关技术", "ship_detection"), (4, "数据集", "datasets"),
@@ -213,11 +214,36 @@ def test_email_round_trip(tmp_path: Path, warehouse: Warehouse, smtp) -> None:  
     assert report.deliveries["email"] == "sent"
     (msg,) = inbox.messages
     assert msg["Subject"] == "海洋与遥感大模型文献周报 2026-W48：新增 3 条，更新 0 条"
-    assert msg.get_content_type() == "multipart/alternative"
+    assert msg.get_content_type() == "multipart/mixed"
     text = msg.get_body(("plain",)).get_content()
     html = msg.get_body(("html",)).get_content()
     assert "1.1 海洋基础模型 OceanNet" in text and "海洋基础模型 OceanNet" in html
     assert "style=" in html  # inline CSS
+    # The files ride along; the chart is a PNG the HTML shows by content id, never inline SVG.
+    attached = {p.get_filename(): p.get_content_type() for p in msg.iter_attachments()}
+    assert attached == {"seascout-2026-W48.md": "text/markdown"}
+    assert "<svg" not in html and 'src="cid:chart"' in html
+    (png,) = [p for p in msg.walk() if p.get_content_type() == "image/png"]
+    assert png["Content-ID"] == "<chart>" and png.get_content().startswith(b"\x89PNG")
+    assert "1. 海洋大模型" in html.split('src="cid:chart"', 1)[1]  # the legend, as text
+
+
+def test_email_attaches_pdf_and_docx_and_names_local_exports_as_attachments(  # type: ignore[no-untyped-def]
+        tmp_path: Path, warehouse: Warehouse, smtp) -> None:
+    inbox, port = smtp
+    seed_warehouse(warehouse)
+    settings = make_settings(tmp_path, smtp_port=port, formats=["md", "html", "pdf", "docx"])
+    settings.config.digest.site_url = ""
+    run_digest(settings, warehouse, period=PERIOD)
+    (msg,) = inbox.messages
+    attached = {p.get_filename(): p.get_content_type() for p in msg.iter_attachments()}
+    assert attached == {
+        "seascout-2026-W48.pdf": "application/pdf",
+        "seascout-2026-W48.docx":
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "seascout-2026-W48.md": "text/markdown"}
+    html = msg.get_body(("html",)).get_content()
+    assert "seascout-2026-W48.pdf（见附件）" in html and 'href="./seascout' not in html
 
 
 def test_webhook_payloads(tmp_path: Path, warehouse: Warehouse, hooks, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -297,7 +323,7 @@ def test_failed_channel_is_retried_by_next_weeks_run(tmp_path: Path, warehouse: 
     rec.fail_paths = {"/slack"}
     run_digest(settings, warehouse, period=PERIOD)
     rec.fail_paths = set()
-    nxt = run_digest(settings, warehouse, period="2026-W49")
+    nxt = run_digest(settings, warehouse, period="2026-W49", now=AFTER)
     assert nxt.items == 0  # nothing new: last week's works are not reported again
     assert nxt.deliveries["webhook:slack:4 (2026-W48)"] == "sent"
     slack = [p for p, _ in rec.posts if p == "/slack"]
@@ -324,3 +350,27 @@ def test_updates_are_marked_and_reported_once(tmp_path: Path, warehouse: Warehou
     assert "本期无新增" in md
     again = run_digest(settings, warehouse, period="2026-W50", deliver=False)
     assert again.items == 0
+
+
+def test_a_week_still_running_is_rendered_not_delivered(tmp_path: Path, warehouse: Warehouse,  # type: ignore[no-untyped-def]
+                                                        smtp) -> None:
+    inbox, port = smtp
+    seed_warehouse(warehouse)
+    settings = make_settings(tmp_path, smtp_port=port, formats=["md", "html", "atom"])
+    wednesday = datetime(2026, 11, 25, 12)  # W48 runs until Sunday 29 November
+    early = run_digest(settings, warehouse, period=PERIOD, now=wednesday)
+    assert Path(early.files["md"]).exists() and early.items == 3
+    assert early.deliveries == {} and not inbox.messages
+    assert "not delivered" in early.describe()
+    assert "2026-W48" not in Path(early.files["atom"]).read_text(encoding="utf-8")
+    assert "2026-W48/index.html" not in Path(early.files["archive"]).read_text(encoding="utf-8")
+    with warehouse.read() as con:
+        assert con.execute("SELECT count(*) FROM deliveries").fetchone() == (0,)
+    monday = datetime(2026, 11, 30, 9)
+    closed = run_digest(settings, warehouse, period=PERIOD, now=monday)  # the real delivery
+    assert closed.deliveries["email"] == "sent" and len(inbox.messages) == 1
+    assert "2026-W48" in Path(closed.files["atom"]).read_text(encoding="utf-8")
+    assert run_digest(settings, warehouse, period=PERIOD, now=monday).deliveries["email"] == \
+        "already sent"
+    resent = run_digest(settings, warehouse, period=PERIOD, now=monday, resend=True)
+    assert resent.deliveries["email"] == "sent" and len(inbox.messages) == 2

@@ -64,7 +64,13 @@ def test_structure_follows_the_survey(survey, rendered: str) -> None:  # type: i
     assert len(headings) == 18
 
 
-def test_entries_have_citation_links_and_summary(survey, rendered: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_survey_work_without_its_own_quote_gets_the_crawled_layout(survey) -> None:  # type: ignore[no-untyped-def]
+    """A survey work reported again (e.g. published) is rendered from its data, not its text."""
+    d = digest_from_survey(survey.sections, survey.entries, digest_id="2026-W48", title="周报",
+                           generated_at=datetime(2026, 11, 30, 8))
+    for e in d.entries:
+        e.quote = None
+    rendered = render_markdown(d, make_environment())
     for e in survey.entries:
         block = rendered.split(f"## {e.number} ", 1)[1].split("\n## ", 1)[0].split("\n# ", 1)[0]
         if e.citation:
@@ -126,3 +132,39 @@ def test_names() -> None:
     assert initials("Rong-Hua") == "R.-H."
     assert ieee_name("R.-H. Zhang") == "R.-H. Zhang"
     assert ieee_name("Ludwig van Beethoven") == "L. van Beethoven"
+
+
+# -- round trip: the survey's own 18 entries, rendered, give back the survey ----------------
+def _entry_blocks(markdown: str) -> dict[str, str]:
+    """`N.M` → the entry's text from its heading to the next heading, whitespace folded
+    (blank lines and blank '>' lines are whitespace too)."""
+    blocks: dict[str, list[str]] = {}
+    current: str | None = None
+    for line in markdown.splitlines():
+        if m := re.match(r"^## (\d+\.\d+) ", line):
+            current = m.group(1)
+            blocks[current] = []
+        elif line.startswith("# "):
+            current = None
+        if current is not None and line.strip() not in ("", ">"):
+            blocks[current].append(line.rstrip())
+    return {k: " ".join(" ".join(v).split()) for k, v in blocks.items()}
+
+
+def test_rendering_the_survey_gives_back_every_entry(rendered: str) -> None:
+    original = _entry_blocks(SURVEY.read_text(encoding="utf-8"))
+    again = _entry_blocks(rendered)
+    assert len(original) == 18 and list(again) == list(original)
+    for number, text in original.items():
+        assert again[number] == text, number
+
+
+def test_round_trip_keeps_figures_link_texts_nested_lists_and_colons(rendered: str) -> None:
+    entry_1_1 = rendered.split("## 1.1 ", 1)[1].split("\n## ", 1)[0]
+    assert "> - **中科院发布**：基于大数据的人工智能海洋学预报研究取得进展 https://www.cas.cn/" in entry_1_1
+    assert ">   - 卫星海洋环境动力学国家重点实验室：《我所在 Science 子刊上" in entry_1_1
+    assert "![](./src/img/aba1482-f1.jpeg)" in entry_1_1
+    assert "> - **论文引用：**W. Xiong" in rendered  # 1.2 writes the colon inside the bold
+    assert "> - **论文引用**：Z. Bi" in rendered  # 1.3 outside
+    assert rendered.count("ar5iv.labs.arxiv.org") == 1  # only where the survey has one (1.2)
+    assert "http://www.qdio.cas.cn/2019Ver/" in rendered

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from seascout.demo import DEMO_SECRET_ENV, demo_environment
+from seascout.demo import DEMO_SECRET_ENV, deliver_as_ended, demo_environment, entries_by_section
 from seascout.replay import Reply
 from warehouse.db import Warehouse
 from warehouse.query import run_query
@@ -55,6 +55,14 @@ def test_demo_command_runs_the_whole_pipeline(tmp_path: Path) -> None:
     assert msg["To"] == "lab@localhost" and msg.is_multipart()
     md = next((home / "digests").glob("*/seascout-*.md")).read_text(encoding="utf-8")
     assert md.startswith("[TOC]") and "# 1. 海洋大模型" in md and "# 5. 相关论坛/资讯" in md
+    # The demo shows the product: real in-field arXiv items land in several sections, numbered
+    # after the survey's own entries, and the demo prints them section by section.
+    sections = entries_by_section(md)
+    assert sum(1 for _, entries in sections if entries) >= 3, sections
+    assert any(e.endswith(" SOMA-1M") for _, entries in sections for e in entries), sections
+    assert not any(e.startswith("1.1 ") for _, entries in sections for e in entries)
+    assert "the digest, entry by entry:" in out and "SOMA-1M" in out
+    assert "> - **开源代码：**https://github.com/PeihaoWu/SOMA-1M" in md
     assert rows(home, "SELECT status FROM runs") == [("ok",)]
     assert rows(home, "SELECT count(*) FROM works WHERE kind = 'news'")[0][0] >= 3
     assert rows(home, "SELECT count(*) FROM classifications WHERE method = 'offline'")[0][0] > 50
@@ -73,6 +81,9 @@ def test_weekly_rerun_stores_and_sends_nothing_twice(tmp_path: Path, prefect_har
         works = rows(home, "SELECT work_id, content_hash FROM works ORDER BY 1")
         second = weekly_flow(config_path=str(env.config_path), period=f"{year}-W{week:02d}")
         assert first["status"] == second["status"] == "ok"
+        assert len(env.mailbox.messages) == 0  # the week is still running: rendered, not sent
+        deliver_as_ended(env, f"{year}-W{week:02d}")
+        deliver_as_ended(env, f"{year}-W{week:02d}")
         assert len(env.mailbox.messages) == 1  # the period was delivered once
         assert rows(home, "SELECT work_id, content_hash FROM works ORDER BY 1") == works
         crawl = second["counts"]["crawl"]

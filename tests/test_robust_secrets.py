@@ -15,7 +15,7 @@ import logging
 import socket
 import threading
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -166,7 +166,8 @@ def test_no_secret_appears_in_logs_warehouse_or_files(tmp_path: Path, monkeypatc
     assert triage2.llm_calls > 0 and triage2.classified == triage.pending
     assert fake.kwargs[0].get("api_key") == SECRETS["SEASCOUT_TEST_LLM_KEY"]
 
-    digest = run_digest(settings, wh, period=f"{date.today():%G-W%V}", run_id=run_id)
+    digest = run_digest(settings, wh, period=f"{date.today():%G-W%V}", run_id=run_id,
+                        now=datetime.now() + timedelta(days=8))  # the week is over: delivered
     assert digest.deliveries.get("email") == "sent", digest.deliveries
     assert messages and logins == ["seascout"]
     assert any(HOOK_TOKEN in p for p in hook_paths)

@@ -7,7 +7,8 @@ import re
 from seascout.model import Summary, Work
 from triage.text import is_chinese
 
-_SENTENCE = re.compile(r"(?<=[.!?。！？])\s*")
+# A sentence ends at 。！？, or at .!? followed by a space ("21.5" and "97.1%" go on).
+_SENTENCE = re.compile(r"(?<=[。！？])\s*|(?<=[.!?])\s+")
 MAX_CHARS = 300
 
 

@@ -28,6 +28,7 @@ class SelectedItem:
     title_zh: str | None
     summary: str | None
     heading: str | None  # the survey's heading, for seed works
+    summary_method: str | None = None  # seed | lead | llm (None: no summary stored)
 
 
 @dataclass
@@ -56,6 +57,8 @@ WITH cand AS (
     SELECT w.work_id, w.content_hash, w.first_seen, w.last_changed, w.change_note,
            coalesce(sec.number, se.section) AS section, se.work_id IS NOT NULL AS is_seed,
            m.title_zh, coalesce(m.summary, se.summary) AS summary, se.heading,
+           CASE WHEN m.summary IS NOT NULL THEN m.method
+                WHEN se.summary IS NOT NULL THEN 'seed' END AS summary_method,
            w.published, w.title,
            EXISTS (SELECT 1 FROM digest_items d
                    WHERE d.work_id = w.work_id AND d.digest_id <> $digest) AS reported_before,
@@ -72,7 +75,7 @@ WITH cand AS (
 SELECT work_id, section,
        CASE WHEN first_seen >= $lo AND NOT is_seed AND NOT reported_before
             THEN 'new' ELSE 'updated' END AS status,
-       change_note, content_hash, title_zh, summary, heading
+       change_note, content_hash, title_zh, summary, heading, summary_method
 FROM cand
 WHERE section IS NOT NULL AND NOT version_reported AND (
       (first_seen >= $lo AND first_seen < $hi AND NOT is_seed AND NOT reported_before)
@@ -96,6 +99,48 @@ def sections(wh: Warehouse) -> list[tuple[int, str]]:
     with wh.read() as con:
         return [(n, t) for n, t in con.execute(
             "SELECT number, title FROM sections WHERE number <> 0 ORDER BY number").fetchall()]
+
+
+@dataclass
+class EntryNumbers:
+    """What `N.M` numbers are taken, so a digest's entries continue the survey and never collide.
+
+    `last`: per section, the highest M of the survey's entries and of every other digest's;
+    `this`: the numbers this digest gave its items when it was rendered before (kept on a
+    rerun); `earlier`: the number a work had last (its survey entry or an earlier digest's),
+    which an update reuses.
+    """
+
+    last: dict[int, int]
+    this: dict[str, str]
+    earlier: dict[str, str]
+
+
+def _entry_m(entry: str) -> int:
+    try:
+        return int(entry.rsplit(".", 1)[1])
+    except (IndexError, ValueError):
+        return 0
+
+
+def entry_numbers(wh: Warehouse, digest_id: str) -> EntryNumbers:
+    with wh.read() as con:
+        taken = con.execute(
+            "SELECT section, entry, work_id, 'seed' AS origin, NULL AS digest_id "
+            "FROM seed_entries UNION ALL "
+            "SELECT section, entry, work_id, 'digest', digest_id FROM digest_items").fetchall()
+    last: dict[int, int] = {}
+    this: dict[str, str] = {}
+    earlier: dict[str, tuple[str, str]] = {}  # work → (order key, entry)
+    for section, entry, work_id, origin, did in taken:
+        if did == digest_id:
+            this[work_id] = entry
+            continue
+        last[section] = max(last.get(section, 0), _entry_m(entry))
+        order = "" if origin == "seed" else did
+        if work_id not in earlier or order >= earlier[work_id][0]:
+            earlier[work_id] = (order, entry)
+    return EntryNumbers(last, this, {w: e for w, (_, e) in earlier.items()})
 
 
 def save_digest(wh: Warehouse, record: DigestRecord, items: Sequence[DigestItem]) -> None:
@@ -140,8 +185,8 @@ def digest_items(wh: Warehouse, digest_id: str) -> list[DigestItem]:
     with wh.read() as con:
         rows = con.execute(
             "SELECT work_id, section, entry, status, content_hash, change_note FROM digest_items "
-            "WHERE digest_id = ? ORDER BY section, entry", [digest_id]).fetchall()
-    return [DigestItem(*r) for r in rows]
+            "WHERE digest_id = ?", [digest_id]).fetchall()
+    return sorted((DigestItem(*r) for r in rows), key=lambda i: (i.section, _entry_m(i.entry)))
 
 
 def weekly_section_counts(wh: Warehouse, *, upto: str,
@@ -170,6 +215,15 @@ def failed_deliveries(wh: Warehouse, *, max_attempts: int = 10) -> list[tuple[st
         return [(d, c) for d, c in con.execute(
             "SELECT digest_id, channel FROM deliveries WHERE status = 'failed' AND attempts < ? "
             "ORDER BY digest_id, channel", [max_attempts]).fetchall()]
+
+
+def forget_deliveries(wh: Warehouse, digest_id: str, channels: Sequence[str]) -> None:
+    """Clear the sent state of a digest on `channels`, so it is delivered again (`--resend`)."""
+    with wh.write() as con:
+        con.executemany("DELETE FROM deliveries WHERE digest_id = ? AND channel = ?",
+                        [(digest_id, c) for c in channels])
+        con.executemany("DELETE FROM delivered_items WHERE digest_id = ? AND channel = ?",
+                        [(digest_id, c) for c in channels])
 
 
 def mark_sending(wh: Warehouse, digest_id: str, channel: str) -> None:

@@ -1,4 +1,5 @@
-"""Typed links found in a news article's body: code, models, datasets and papers.
+"""Typed links found in a news article's body, or in an arXiv abstract and comment: code,
+models, datasets, project pages and papers, labelled with the survey's words.
 
 A news item about a paper keeps the paper as a `LinkKind.PAPER` link — never as one of its
 own ids, which would merge the news item into the paper.
@@ -45,12 +46,21 @@ def classify(url: str) -> Link | None:
         kind = LinkKind.MODEL if segs[0] == "models" else LinkKind.DATASET
         return Link(kind, f"https://modelscope.cn/{segs[0]}/{segs[1]}/{segs[2]}",
                     "模型下载" if kind is LinkKind.MODEL else "数据集下载")
+    if host == "zenodo.org" and len(segs) >= 2 and segs[0] in ("record", "records"):
+        return Link(LinkKind.DATASET, f"https://zenodo.org/records/{segs[1]}", "数据集下载")
+    if host.endswith(".github.io"):
+        return Link(LinkKind.PROJECT, url.strip().rstrip("/"), "项目主页")
+    if host in ("gitlab.com", "gitee.com") and len(segs) >= 2:
+        return Link(LinkKind.CODE, f"https://{host}/{segs[0]}/{segs[1]}", "开源代码")
     if host.endswith("arxiv.org"):
         ids = find_arxiv_ids(url)
         return _arxiv_link(ids[0]) if ids else None
     if host in ("doi.org", "dx.doi.org"):
         try:
-            return _doi_link(normalise_doi(url))
+            doi = normalise_doi(url)
+            if doi.startswith("10.5281/zenodo."):
+                return Link(LinkKind.DATASET, f"https://doi.org/{doi}", "数据集下载")
+            return _doi_link(doi)
         except InvalidIdError:
             return None
     return None
@@ -83,5 +93,24 @@ def body_links(hrefs: Iterable[str], text: str) -> list[Link]:
     for m in re.finditer(r"https?://(?:github\.com|huggingface\.co)/[\w./\-]+", text):
         link = classify(m.group(0).rstrip(".,;)"))
         if link:
+            out.setdefault(link.url, link)
+    return list(out.values())
+
+
+_URL_IN_TEXT = re.compile(r"https?://[^\s<>\"'（）()\[\]{}，。；、]+")
+_PROJECT_WORDS = re.compile(r"(project\s+(?:page|website|site)|homepage|website|项目主页)\W{0,12}$",
+                            re.IGNORECASE)
+
+
+def text_links(text: str) -> list[Link]:
+    """Typed links written in free text (an abstract, an arXiv comment): code, models, datasets
+    and project pages; a URL the text calls a project page or website is one. Papers excluded."""
+    out: dict[str, Link] = {}
+    for m in _URL_IN_TEXT.finditer(text or ""):
+        url = m.group(0).rstrip(".,;:!?")
+        link = classify(url)
+        if link is None and _PROJECT_WORDS.search(text[max(0, m.start() - 40):m.start()]):
+            link = Link(LinkKind.PROJECT, url.rstrip("/"), "项目主页")
+        if link is not None and link.kind is not LinkKind.PAPER:
             out.setdefault(link.url, link)
     return list(out.values())

@@ -59,13 +59,25 @@ def news_key(item: dict[str, Any]) -> str:
     raise InvalidIdError(f"no usable URL in news item {item.get('url')!r}")
 
 
+def _key_or_none(url: str) -> str | None:
+    try:
+        return url_key(url)
+    except InvalidIdError:
+        return None
+
+
 def article_to_work(item: dict[str, Any], *, source: str, fetched_at: datetime) -> Work:
     """One `article` item → a news `Work`; paper links stay links (never ids)."""
     published = date.fromisoformat(item["published"]) if item.get("published") else None
     links = [Link(LinkKind(ln["kind"]), ln["url"], ln.get("label")) for ln in item.get("links", [])]
     text = (item.get("text") or "").strip()
+    key = news_key(item)
+    page = next(c for c in (item.get("canonical_url"), item.get("url"))
+                if c and _key_or_none(c) == key)
+    if all(ln.url != page for ln in links):  # the page as written: http:// stays http://
+        links.append(Link(LinkKind.NEWS, page, "原文"))
     return Work(
-        ids=[news_key(item)],
+        ids=[key],
         title=(item.get("title") or item.get("anchor") or item["url"]).strip(),
         kind=Kind.NEWS,
         abstract=text or (item.get("lead") or None),

@@ -1,0 +1,142 @@
+"""The words of a digest entry without an LLM, in the survey's own shape.
+
+- the heading is the work's short name where its title has one (``XiHe-2: A Data-Driven …``
+  → ``XiHe-2``), as the survey heads its entries (AI-GOMS, OceanGPT, S-DETR), else the title;
+- a paper's summary is its whole abstract, ``论文摘要（原文）：…``, sentences as written;
+- a news item's summary is its opening paragraphs, without the page title, date and byline
+  that the article text starts with.
+
+All pure functions of the text.
+"""
+
+from __future__ import annotations
+
+import re
+
+# "XiHe-2", "AI-GOMS", "S-DETR", "CRTransSar", "RSGPT", "Scale-MAE", "GeoChat", "SatMAE++":
+# one token (or two, one of them such a name) before the colon, carrying a capital after its
+# first letter or a digit — not a plain phrase like "Remote sensing foundation models: …".
+_NAME_TOKEN = re.compile(r"^[A-Za-z0-9][\w.+\-/]*$")
+_NAMELIKE = re.compile(r"^.[^\s]*([A-Z]|\d)")
+_MAX_NAME = 32
+
+ABSTRACT_LABEL = "论文摘要（原文）："
+SUMMARY_LABEL = "论文摘要："
+MAX_NEWS_CHARS = 900
+
+_BYLINE = re.compile(
+    r"^[\s【\[（(]*(?:来源|信息来源|稿件来源|作者|文|记者|编辑|责任编辑|通讯员|发布时间|发布日期|"
+    r"日期|时间|浏览|点击|阅读|字号|打印|分享|Source|By)\s*[:：]?", re.IGNORECASE)
+_DATE_LINE = re.compile(
+    r"^[\s\d年月日/:：\-.点时分（）()]*(?:\d{4}\s*[年\-/.]\s*\d{1,2}(?:\s*[月\-/.]\s*\d{1,2}\s*日?)?)"
+    r"[\s\d年月日/:：\-.点时分（）()星期一二三四五六天]*$")
+
+
+_DATE_START = re.compile(r"^\d{4}\s*[年\-/.]\s*\d{1,2}")
+
+
+def short_name(title: str) -> str:
+    """The short name a title opens with, else the whole title (whitespace folded)."""
+    title = " ".join((title or "").split())
+    head, sep, rest = title.partition(":")
+    if not sep:
+        head, sep, rest = title.partition("：")
+    head = head.strip()
+    if not sep or not rest.strip() or not head or len(head) > _MAX_NAME:
+        return title
+    tokens = head.split(" ")
+    if len(tokens) > 2 or not all(_NAME_TOKEN.match(t) for t in tokens):
+        return title
+    if not any(_NAMELIKE.match(t) for t in tokens):
+        return title
+    return head
+
+
+def _fold(text: str) -> str:
+    """Whitespace folded inside paragraphs, paragraphs kept."""
+    paragraphs = re.split(r"\n\s*\n", (text or "").replace("\r\n", "\n").strip())
+    return "\n\n".join(" ".join(p.split()) for p in paragraphs if p.strip())
+
+
+def abstract_summary(abstract: str | None) -> str:
+    """The whole abstract under the survey's label for an untranslated abstract."""
+    text = _fold(abstract or "")
+    return f"{ABSTRACT_LABEL}{text}" if text else ""
+
+
+def _same(a: str, b: str) -> bool:
+    def norm(s: str) -> str:
+        return re.sub(r"[\W_]+", "", s).lower()
+
+    return bool(norm(a)) and norm(a) == norm(b)
+
+
+def news_body(text: str | None, title: str, *, max_chars: int = MAX_NEWS_CHARS) -> str:
+    """A news item's opening paragraphs: the title, dates and byline lines it starts with are
+    dropped; whole paragraphs up to `max_chars` (at least one)."""
+    lines = [ln.strip() for ln in (text or "").replace("\r\n", "\n").split("\n")]
+    lines = [ln for ln in lines if ln]
+    while lines:
+        first = lines[0]
+        if (_same(first, title) or _BYLINE.match(first) or _DATE_LINE.match(first)
+                or (_DATE_START.match(first) and len(first) < 60 and "。" not in first)
+                or (title.strip() and first.startswith(title.strip())
+                    and len(first) < len(title.strip()) + 60)):
+            lines.pop(0)
+            continue
+        # "中国载人航天工程新闻发言人 武平": a short line with no sentence punctuation before
+        # the first real paragraph is a byline, not content.
+        if (len(lines) > 1 and len(first) <= 24
+                and not re.search(r"[。！？.!?，,；;：:、“”]", first)):
+            lines.pop(0)
+            continue
+        break
+    out: list[str] = []
+    size = 0
+    for ln in lines:
+        if out and size + len(ln) > max_chars:
+            break
+        out.append(ln)
+        size += len(ln)
+    return "\n\n".join(out)
+
+
+# -- facts of an LLM summary, checked against the abstract ---------------------------------
+_NAME = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]*(?:[-+./][A-Za-z0-9]+)*\+*")
+_EN_NUMBER = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)\s*(thousand|million|billion|[kKMB]\b)?")
+_ZH_NUMBER = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)\s*(万|亿)?")
+_SCALE = {"thousand": 1e3, "k": 1e3, "K": 1e3, "million": 1e6, "M": 1e6, "billion": 1e9,
+          "B": 1e9, "万": 1e4, "亿": 1e8}
+_COMMON = {"AI", "LLM", "LLMs"}  # words a Chinese summary adds without the abstract saying them
+
+
+def _values(text: str, pattern: re.Pattern[str]) -> list[tuple[str, set[float]]]:
+    """(as written, values it may stand for) for every number in `text`."""
+    out = []
+    for m in pattern.finditer(text):
+        base = float(m.group(1).replace(",", ""))
+        scale = _SCALE.get(m.group(2) or "", 1.0)
+        out.append((m.group(0).strip(), {round(base, 6), round(base * scale, 6)}))
+    return out
+
+
+def unsupported_facts(summary: str, abstract: str | None, title: str = "") -> list[str]:
+    """Numbers and Latin-script names in an LLM summary that the abstract does not contain
+    (`21.6%` where the abstract says 21.5%, a model it never mentions); "2150 万" matches
+    "21.5 million". The title counts as said. Empty when every one is found."""
+    source = f"{title}\n{abstract or ''}"
+    lowered = source.lower()
+    out: list[str] = []
+    names = _NAME.findall(summary)
+    for name in names:
+        if len(name) > 1 and name not in _COMMON and name.lower() not in lowered \
+                and name not in out:
+            out.append(name)
+    rest = _NAME.sub(" ", summary)  # digits inside names (XiHe-2, GPT-4) are the names' own
+    known: set[float] = set()
+    for _, values in _values(source, _EN_NUMBER):
+        known |= values
+    for written, values in _values(rest, _ZH_NUMBER):
+        if not values & known and written not in out:
+            out.append(written)
+    return out
