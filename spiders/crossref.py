@@ -30,14 +30,16 @@ from spiders.source import CrawlContext, SourceError, UnusableRecord, each_query
 SOURCE = "crossref"
 _ARTICLE_TYPES = {"journal-article", "proceedings-article", "posted-content", "book-chapter"}
 _PRECISION = {1: "year", 2: "month", 3: "day"}
+_SENTENCE_RE = re.compile(r"[A-Z][a-z]+(?: [A-Za-z0-9'-]+)+[.!]?")  # "Resource not found."
 
 
 class CrossrefFormatError(SourceError):
     """The body is not the JSON Crossref promises (truncated, HTML error page…)."""
 
 
-class CrossrefRefusedError(SourceError):
-    """Crossref answered with its own error document (`"status": "failed"`): its message."""
+class CrossrefRefusedError(CrossrefFormatError):
+    """Crossref answered with its own error document (`"status": "failed"`, or the plain
+    "Resource not found.") instead of works: its message."""
 
 
 def error_message(body: bytes) -> str | None:
@@ -47,8 +49,7 @@ def error_message(body: bytes) -> str | None:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         text = clean_text(body[:200].decode("utf-8", "replace"))
-        plain = text and len(body) < 200 and not text.startswith(("{", "[", "<"))
-        return f"Crossref: {text}" if plain else None
+        return f"Crossref: {text}" if len(body) < 200 and _SENTENCE_RE.fullmatch(text) else None
     if not isinstance(data, dict) or data.get("status") == "ok":
         return None
     message = data.get("message")
@@ -276,8 +277,11 @@ def _count_items(body: bytes) -> int:
 
 
 def refused(e: HttpStatusError) -> Exception:
-    """An HTTP error with Crossref's own message when its body carries one."""
-    message = error_message(e.body) if e.body else None
+    """A refused request (4xx) with Crossref's own message when its body carries one; any
+    other failure (5xx after retries, timeouts) as it was."""
+    if e.status is None or not 400 <= e.status < 500 or e.status == 429 or not e.body:
+        return e
+    message = error_message(e.body)
     if not message:
         return e
     return CrossrefRefusedError(f"{message} (HTTP {e.status}"
