@@ -407,5 +407,43 @@ def _print_run(result: dict) -> None:  # type: ignore[type-arg]
                   f"(timings {result.get('timings')})", highlight=False)
 
 
+# --- decisions (issue 17) -----------------------------------------------------------------
+@app.command()
+def decide(
+    work_id: Annotated[str, typer.Argument(help="The work: its work_id or any key (doi:…, arxiv:…).")],
+    keep: Annotated[bool, typer.Option("--keep", help="Right where triage put it.")] = False,
+    drop: Annotated[bool, typer.Option("--drop", help="Does not belong in the survey.")] = False,
+    section: Annotated[int | None, typer.Option(
+        "--section", help="Belongs in section N (a move, or where to keep it).")] = None,
+    title_zh: Annotated[str | None, typer.Option("--title-zh", help="The Chinese title to show.")] = None,
+    summary: Annotated[str | None, typer.Option("--summary", help="The Chinese summary to show.")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who decides (default: $USER).")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Record the lab's decision on a work: keep, drop or move it, edit its Chinese title/summary."""
+    from warehouse.decisions_store import DecisionError
+    from warehouse.decisions_store import decide as store_decision
+
+    if keep and drop:
+        err.print("--keep and --drop exclude each other: pass one")
+        raise typer.Exit(2)
+    if drop and section is not None:
+        err.print("--drop takes no --section: a dropped work belongs in none")
+        raise typer.Exit(2)
+    if not (keep or drop or section is not None or title_zh is not None or summary is not None):
+        err.print("nothing to decide: pass --keep, --drop, --section N, --title-zh or --summary")
+        raise typer.Exit(2)
+    action = "drop" if drop else "keep" if keep else "move" if section is not None else None
+    settings = _settings(config)
+    try:
+        d = store_decision(_warehouse(settings), work_id, action=action, section=section,
+                           title_zh=title_zh, summary=summary, by=by or os.environ.get("USER", ""))
+    except DecisionError as e:
+        err.print(f"decision refused: {e}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    where = "dropped" if d.section is None else f"{d.action} → section {d.section} ({d.label.value})"
+    console.print(f"{d.work_id}: {where}, by {d.decided_by}", markup=False, highlight=False)
+
+
 if __name__ == "__main__":  # python -m seascout.cli
     app()
