@@ -230,7 +230,8 @@ def triage(
 
 @app.command(name="eval")
 def eval_(
-    labels: Annotated[Path, typer.Option("--labels", help="Labelled JSONL (the dev set's format).")],
+    labels: Annotated[Path | None, typer.Option(
+        "--labels", help="Labelled JSONL (the dev set's format).")] = None,
     predictions: Annotated[Path | None, typer.Option(
         "--predictions", help="Write one JSON line per item: gold, alt label, prediction, reason.")] = None,
     daily_volume: Annotated[int, typer.Option(
@@ -241,6 +242,8 @@ def eval_(
     embeddings: Annotated[bool, typer.Option(
         "--embeddings/--no-embeddings",
         help="Add the multilingual sentence-embedding model to the offline classifier.")] = False,
+    decisions: Annotated[bool, typer.Option(
+        "--decisions", help="Score it on the lab's decisions instead (cross-validated).")] = False,
     config: ConfigOpt = None,
 ) -> None:
     """Score the classifier: strict and lenient relevance, wrong entries a week, cascade, CV."""
@@ -248,6 +251,11 @@ def eval_(
     from triage.run import build_classifier
 
     settings = _settings(config)
+    if decisions:
+        return _eval_decisions(settings, embeddings, folds, repeats, daily_volume)
+    if labels is None:
+        err.print("pass --labels FILE.jsonl (or --decisions to score on the lab's decisions)")
+        raise typer.Exit(2)
     if not labels.is_file():
         err.print(f"{labels}: no such file")
         raise typer.Exit(2)
@@ -443,6 +451,28 @@ def decide(
         raise typer.Exit(2) from None
     where = "dropped" if d.section is None else f"{d.action} → section {d.section} ({d.label.value})"
     console.print(f"{d.work_id}: {where}, by {d.decided_by}", markup=False, highlight=False)
+
+
+def _eval_decisions(settings: Settings, embeddings: bool, folds: int, repeats: int,
+                    daily_volume: int) -> None:
+    """`seascout eval --decisions`: the classifier on the lab's decisions, cross-validated."""
+    from triage.eval_run import run_decisions_eval
+    from triage.run import build_classifier, decision_items, training_extra
+
+    wh = _warehouse(settings)
+    items = decision_items(wh) if wh.path.exists() else []
+    if not items:
+        err.print("--decisions: the lab has decided nothing yet (`seascout decide` or `seascout review`)")
+        raise typer.Exit(2)
+    clf = build_classifier(settings, wh, use_embeddings=embeddings, with_decisions=False)
+    try:
+        result = run_decisions_eval(items, clf, training_extra(wh, with_decisions=False),
+                                    use_embeddings=embeddings, k=folds, repeats=repeats,
+                                    daily_volume=daily_volume)
+    except ValueError as e:
+        err.print(f"--decisions: {e}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    console.print(result.describe(), markup=False, highlight=False)
 
 
 if __name__ == "__main__":  # python -m seascout.cli

@@ -122,6 +122,9 @@ def decisions(wh: Warehouse) -> list[Decision]:
     if not wh.path.exists():
         return []
     with wh.read() as con:
+        if not con.execute("SELECT 1 FROM information_schema.tables WHERE table_schema = 'main' "
+                           "AND table_name = 'decisions'").fetchall():
+            return []  # a warehouse from before migration 090, not written to since
         rows = con.execute(
             "SELECT work_id, action, section, label, decided_by, decided_at, title_zh, summary "
             "FROM decisions ORDER BY work_id").fetchall()
