@@ -475,5 +475,48 @@ def _eval_decisions(settings: Settings, embeddings: bool, folds: int, repeats: i
     console.print(result.describe(), markup=False, highlight=False)
 
 
+@app.command()
+def review(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on (a token is required "
+                                      "when it is not loopback).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port (0: any free port).")] = 8765,
+    period: Annotated[str | None, typer.Option(
+        "--period", help="ISO week, e.g. 2026-W48 (default: last complete week).")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who decides (default: $USER).")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Serve a local page to keep, drop, move and edit the week's entries and candidates."""
+    from digests.period import PeriodError, current_period, parse_period
+    from seascout.review import ReviewApp, make_server
+
+    settings = _settings(config)
+    tz = settings.config.digest.timezone
+    try:
+        p = parse_period(period, tz) if period else current_period(tz)
+    except PeriodError as e:
+        err.print(f"period error: {e}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    wh = _warehouse(settings)
+    if not wh.path.exists():
+        err.print(f"{wh.path}: no warehouse yet — run `seascout seed` first", markup=False)
+        raise typer.Exit(2)
+    user = (by or os.environ.get("USER", "")).strip() or "reviewer"
+    try:
+        review_app = ReviewApp(wh, p.id, p.bounds(), user, host, port)
+        server = make_server(review_app)
+    except OSError as e:
+        err.print(f"cannot listen on {host}:{port}: {e.strerror or e} (try another --port)",
+                  markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    console.print(f"review {p.id}: open {review_app.url()} (Ctrl-C to stop)", markup=False,
+                  highlight=False)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
 if __name__ == "__main__":  # python -m seascout.cli
     app()
