@@ -106,14 +106,25 @@ def _print_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:  # typ
 
 @app.command()
 def export(
-    parquet: Annotated[Path, typer.Option(
-        "--parquet", help="Folder to write one Parquet file per table and view.")],
+    parquet: Annotated[Path | None, typer.Option(
+        "--parquet", help="Folder to write one Parquet file per table and view.")] = None,
+    format: Annotated[str | None, typer.Option(
+        "--format", help="References instead: bibtex, ris or csljson.")] = None,
+    period: Annotated[str | None, typer.Option(
+        "--period", help="With --format: the works first seen that ISO week (default: last week).")
+    ] = None,
+    survey: Annotated[bool, typer.Option(
+        "--survey", help="With --format: everything in the survey now (seed entries included).")] = False,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="With --format: write to this file (default: standard output).")] = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Export every table and view to Parquet for notebooks and other engines."""
+    """Export every table and view to Parquet, or the entries as BibTeX, RIS or CSL-JSON."""
     from warehouse.query import export_parquet
 
     settings = _settings(config)
+    if format is not None or parquet is None:
+        return _export_references(settings, format, period, survey, out, parquet)
     for name, path, n in export_parquet(_warehouse(settings), parquet):
         console.print(f"{name:<24} {n:>8} rows → {path}")
 
@@ -516,6 +527,45 @@ def review(
         pass
     finally:
         server.server_close()
+
+
+def _export_references(settings: Settings, fmt: str | None, period: str | None, survey: bool,
+                       out: Path | None, parquet: Path | None) -> None:
+    """`seascout export --format …`: the survey's or a week's entries for a reference manager."""
+    from digests.period import PeriodError, current_period, parse_period
+    from seascout.references import FORMATS, render
+    from warehouse.db import WarehouseMissingError
+    from warehouse.query import survey_works
+
+    if fmt is None:
+        err.print("pass --parquet DIR, or --format bibtex|ris|csljson")
+        raise typer.Exit(2)
+    if fmt not in FORMATS:
+        err.print(f"unknown --format {fmt!r}: use {', '.join(FORMATS)}", markup=False)
+        raise typer.Exit(2)
+    if parquet is not None or (survey and period):
+        err.print("--format takes --period P or --survey (not both, and not --parquet)")
+        raise typer.Exit(2)
+    bounds = None
+    if not survey:
+        tz = settings.config.digest.timezone
+        try:
+            bounds = (parse_period(period, tz) if period else current_period(tz)).bounds()
+        except PeriodError as e:
+            err.print(f"period error: {e}", markup=False, highlight=False)
+            raise typer.Exit(2) from None
+    try:
+        works = [w for _, w in survey_works(_warehouse(settings), bounds)]
+    except WarehouseMissingError as e:
+        err.print(f"warehouse unavailable: {e}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    text = render(fmt, works)
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+        console.print(f"{len(works)} entries → {out}", markup=False, highlight=False)
 
 
 if __name__ == "__main__":  # python -m seascout.cli
