@@ -568,5 +568,55 @@ def _export_references(settings: Settings, fmt: str | None, period: str | None, 
         console.print(f"{len(works)} entries → {out}", markup=False, highlight=False)
 
 
+@app.command()
+def zotero(
+    action: Annotated[str, typer.Argument(help="push: send the survey's entries to Zotero.")],
+    library: Annotated[str | None, typer.Option(
+        "--library", help="users/<id> or groups/<id> (default: $ZOTERO_LIBRARY).")] = None,
+    collection: Annotated[str | None, typer.Option(
+        "--collection", help="Put the new items in this collection (its key).")] = None,
+    period: Annotated[str | None, typer.Option(
+        "--period", help="Only the works first seen that ISO week (default: the whole survey).")
+    ] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Push the survey's entries to a Zotero library (key in ZOTERO_API_KEY); a rerun adds what is missing."""
+    from digests.period import PeriodError, parse_period
+    from seascout.zotero import API_BASE, ZoteroClient, ZoteroError, push
+    from warehouse.db import WarehouseMissingError
+    from warehouse.query import survey_works
+
+    if action != "push":
+        err.print(f"unknown action {action!r}: use `seascout zotero push`", markup=False)
+        raise typer.Exit(2)
+    settings = _settings(config)
+    key = os.environ.get("ZOTERO_API_KEY", "").strip()
+    lib = (library or os.environ.get("ZOTERO_LIBRARY", "")).strip().strip("/")
+    if not key:
+        err.print("ZOTERO_API_KEY is not set: create a key with write access at zotero.org/settings/keys")
+        raise typer.Exit(2)
+    if not (lib.startswith(("users/", "groups/")) and lib.split("/", 1)[1].isdigit()):
+        err.print(f"--library {lib!r}: use users/<numeric id> or groups/<numeric id> "
+                  "(or set ZOTERO_LIBRARY)", markup=False)
+        raise typer.Exit(2)
+    try:
+        bounds = parse_period(period, settings.config.digest.timezone).bounds() if period else None
+        works = [w for _, w in survey_works(_warehouse(settings), bounds)]
+    except (PeriodError, WarehouseMissingError) as e:
+        err.print(f"zotero push: {e}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    client = ZoteroClient(lib, key, base=os.environ.get("ZOTERO_API_BASE", API_BASE))
+    try:
+        report = push(works, client, collection=collection)
+    except ZoteroError as e:
+        err.print(f"zotero push failed: {e}", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    finally:
+        client.close()
+    console.print(report.describe(), markup=False, highlight=False)
+    if report.failed:
+        raise typer.Exit(1)
+
+
 if __name__ == "__main__":  # python -m seascout.cli
     app()
