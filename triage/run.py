@@ -97,6 +97,8 @@ def training_extra(wh: Warehouse | None, *, with_decisions: bool = True) -> list
 def decision_items(wh: Warehouse) -> list[LabelledItem]:
     """The lab's decisions as labelled works, in work_id order (a stable classifier cache key)."""
     labels = decisions_store.decided_labels(wh)
+    if not labels:
+        return []
     works = {w.work_id: w for w in get_works(wh, [wid for wid, _ in labels])}
     return [LabelledItem(works[wid], label, record_id=wid) for wid, label in labels if wid in works]
 
