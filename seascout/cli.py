@@ -145,14 +145,25 @@ def _print_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:  # typ
 @app.command()
 @_one_line_errors
 def export(
-    parquet: Annotated[Path, typer.Option(
-        "--parquet", help="Folder to write one Parquet file per table and view.")],
+    parquet: Annotated[Path | None, typer.Option(
+        "--parquet", help="Folder to write one Parquet file per table and view.")] = None,
+    format: Annotated[str | None, typer.Option(
+        "--format", help="References instead: bibtex, ris or csljson.")] = None,
+    period: Annotated[str | None, typer.Option(
+        "--period", help="With --format: the works first seen that ISO week (default: last week).")
+    ] = None,
+    survey: Annotated[bool, typer.Option(
+        "--survey", help="With --format: everything in the survey now (seed entries included).")] = False,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="With --format: write to this file (default: standard output).")] = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Export every table and view to Parquet for notebooks and other engines."""
+    """Export every table and view to Parquet, or the entries as BibTeX, RIS or CSL-JSON."""
     from warehouse.query import QueryError, export_parquet
 
     settings = _settings(config)
+    if format is not None or parquet is None:
+        return _export_references(settings, format, period, survey, out, parquet)
     try:
         exported = export_parquet(_warehouse(settings, existing=True), parquet)
     except QueryError as e:
@@ -277,7 +288,8 @@ def triage(
 @app.command(name="eval")
 @_one_line_errors
 def eval_(
-    labels: Annotated[Path, typer.Option("--labels", help="Labelled JSONL (the dev set's format).")],
+    labels: Annotated[Path | None, typer.Option(
+        "--labels", help="Labelled JSONL (the dev set's format).")] = None,
     predictions: Annotated[Path | None, typer.Option(
         "--predictions", help="Write one JSON line per item: gold, alt label, prediction, reason.")] = None,
     daily_volume: Annotated[int, typer.Option(
@@ -288,6 +300,8 @@ def eval_(
     embeddings: Annotated[bool, typer.Option(
         "--embeddings/--no-embeddings",
         help="Add the multilingual sentence-embedding model to the offline classifier.")] = False,
+    decisions: Annotated[bool, typer.Option(
+        "--decisions", help="Score it on the lab's decisions instead (cross-validated).")] = False,
     config: ConfigOpt = None,
 ) -> None:
     """Score the classifier: strict and lenient relevance, wrong entries a week, cascade, CV."""
@@ -295,6 +309,11 @@ def eval_(
     from triage.run import build_classifier
 
     settings = _settings(config)
+    if decisions:
+        return _eval_decisions(settings, embeddings, folds, repeats, daily_volume)
+    if labels is None:
+        err.print("pass --labels FILE.jsonl (or --decisions to score on the lab's decisions)")
+        raise typer.Exit(2)
     if not labels.is_file():
         err.print(f"{labels}: no such file")
         raise typer.Exit(2)
@@ -527,6 +546,198 @@ def _print_run(result: dict) -> None:  # type: ignore[type-arg]
     console.print(f"run {result.get('run_id')}: [bold]{result.get('status')}[/bold]"
                   + (f" ({timings})" if timings else ""), highlight=False)
     if result.get("status") == "failed":  # every source failed: as in the runs table and Prefect
+        raise typer.Exit(1)
+
+
+# --- decisions (issue 17) -----------------------------------------------------------------
+@app.command()
+def decide(
+    work_id: Annotated[str, typer.Argument(help="The work: its work_id or any key (doi:…, arxiv:…).")],
+    keep: Annotated[bool, typer.Option("--keep", help="Right where triage put it.")] = False,
+    drop: Annotated[bool, typer.Option("--drop", help="Does not belong in the survey.")] = False,
+    section: Annotated[int | None, typer.Option(
+        "--section", help="Belongs in section N (a move, or where to keep it).")] = None,
+    title_zh: Annotated[str | None, typer.Option("--title-zh", help="The Chinese title to show.")] = None,
+    summary: Annotated[str | None, typer.Option("--summary", help="The Chinese summary to show.")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who decides (default: $USER).")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Record the lab's decision on a work: keep, drop or move it, edit its Chinese title/summary."""
+    from warehouse.decisions_store import DecisionError
+    from warehouse.decisions_store import decide as store_decision
+
+    if keep and drop:
+        err.print("--keep and --drop exclude each other: pass one")
+        raise typer.Exit(2)
+    if drop and section is not None:
+        err.print("--drop takes no --section: a dropped work belongs in none")
+        raise typer.Exit(2)
+    if not (keep or drop or section is not None or title_zh is not None or summary is not None):
+        err.print("nothing to decide: pass --keep, --drop, --section N, --title-zh or --summary")
+        raise typer.Exit(2)
+    action = "drop" if drop else "keep" if keep else "move" if section is not None else None
+    settings = _settings(config)
+    try:
+        d = store_decision(_warehouse(settings, existing=True), work_id, action=action, section=section,
+                           title_zh=title_zh, summary=summary, by=by or os.environ.get("USER", ""))
+    except DecisionError as e:
+        err.print(f"decision refused: {e}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    where = "dropped" if d.section is None else f"{d.action} → section {d.section} ({d.label.value})"
+    console.print(f"{d.work_id}: {where}, by {d.decided_by}", markup=False, highlight=False)
+
+
+def _eval_decisions(settings: Settings, embeddings: bool, folds: int, repeats: int,
+                    daily_volume: int) -> None:
+    """`seascout eval --decisions`: the classifier on the lab's decisions, cross-validated."""
+    from triage.eval_run import run_decisions_eval
+    from triage.run import build_classifier, decision_items, training_extra
+
+    wh = _warehouse(settings)
+    items = decision_items(wh) if wh.path.exists() else []
+    if not items:
+        err.print("--decisions: the lab has decided nothing yet (`seascout decide` or `seascout review`)")
+        raise typer.Exit(2)
+    clf = build_classifier(settings, wh, use_embeddings=embeddings, with_decisions=False)
+    try:
+        result = run_decisions_eval(items, clf, training_extra(wh, with_decisions=False),
+                                    use_embeddings=embeddings, k=folds, repeats=repeats,
+                                    daily_volume=daily_volume)
+    except ValueError as e:
+        err.print(f"--decisions: {e}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    console.print(result.describe(), markup=False, highlight=False)
+
+
+@app.command()
+def review(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on (a token is required "
+                                      "when it is not loopback).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port (0: any free port).")] = 8765,
+    period: Annotated[str | None, typer.Option(
+        "--period", help="ISO week, e.g. 2026-W48 (default: last complete week).")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who decides (default: $USER).")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Serve a local page to keep, drop, move and edit the week's entries and candidates."""
+    from digests.period import PeriodError, current_period, parse_period
+    from seascout.review import ReviewApp, make_server
+
+    settings = _settings(config)
+    tz = settings.config.digest.timezone
+    try:
+        p = parse_period(period, tz) if period else current_period(tz)
+    except PeriodError as e:
+        err.print(f"period error: {e}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    wh = _warehouse(settings)
+    if not wh.path.exists():
+        err.print(f"{wh.path}: no warehouse yet — run `seascout seed` first", markup=False)
+        raise typer.Exit(2)
+    user = (by or os.environ.get("USER", "")).strip() or "reviewer"
+    try:
+        review_app = ReviewApp(wh, p.id, p.bounds(), user, host, port)
+        server = make_server(review_app)
+    except OSError as e:
+        err.print(f"cannot listen on {host}:{port}: {e.strerror or e} (try another --port)",
+                  markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    console.print(f"review {p.id}: open {review_app.url()} (Ctrl-C to stop)", markup=False,
+                  highlight=False)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+def _export_references(settings: Settings, fmt: str | None, period: str | None, survey: bool,
+                       out: Path | None, parquet: Path | None) -> None:
+    """`seascout export --format …`: the survey's or a week's entries for a reference manager."""
+    from digests.period import PeriodError, current_period, parse_period
+    from seascout.references import FORMATS, render
+    from warehouse.db import WarehouseMissingError
+    from warehouse.query import survey_works
+
+    if fmt is None:
+        err.print("pass --parquet DIR, or --format bibtex|ris|csljson")
+        raise typer.Exit(2)
+    if fmt not in FORMATS:
+        err.print(f"unknown --format {fmt!r}: use {', '.join(FORMATS)}", markup=False)
+        raise typer.Exit(2)
+    if parquet is not None or (survey and period):
+        err.print("--format takes --period P or --survey (not both, and not --parquet)")
+        raise typer.Exit(2)
+    bounds = None
+    if not survey:
+        tz = settings.config.digest.timezone
+        try:
+            bounds = (parse_period(period, tz) if period else current_period(tz)).bounds()
+        except PeriodError as e:
+            err.print(f"period error: {e}", markup=False, highlight=False)
+            raise typer.Exit(2) from None
+    try:
+        works = [w for _, w in survey_works(_warehouse(settings), bounds)]
+    except WarehouseMissingError as e:
+        err.print(f"warehouse unavailable: {e}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    text = render(fmt, works)
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+        console.print(f"{len(works)} entries → {out}", markup=False, highlight=False)
+
+
+@app.command()
+def zotero(
+    action: Annotated[str, typer.Argument(help="push: send the survey's entries to Zotero.")],
+    library: Annotated[str | None, typer.Option(
+        "--library", help="users/<id> or groups/<id> (default: $ZOTERO_LIBRARY).")] = None,
+    collection: Annotated[str | None, typer.Option(
+        "--collection", help="Put the new items in this collection (its key).")] = None,
+    period: Annotated[str | None, typer.Option(
+        "--period", help="Only the works first seen that ISO week (default: the whole survey).")
+    ] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Push the survey's entries to a Zotero library (key in ZOTERO_API_KEY); a rerun adds what is missing."""
+    from digests.period import PeriodError, parse_period
+    from seascout.zotero import API_BASE, ZoteroClient, ZoteroError, push
+    from warehouse.db import WarehouseMissingError
+    from warehouse.query import survey_works
+
+    if action != "push":
+        err.print(f"unknown action {action!r}: use `seascout zotero push`", markup=False)
+        raise typer.Exit(2)
+    settings = _settings(config)
+    key = os.environ.get("ZOTERO_API_KEY", "").strip()
+    lib = (library or os.environ.get("ZOTERO_LIBRARY", "")).strip().strip("/")
+    if not key:
+        err.print("ZOTERO_API_KEY is not set: create a key with write access at zotero.org/settings/keys")
+        raise typer.Exit(2)
+    if not (lib.startswith(("users/", "groups/")) and lib.split("/", 1)[1].isdigit()):
+        err.print(f"--library {lib!r}: use users/<numeric id> or groups/<numeric id> "
+                  "(or set ZOTERO_LIBRARY)", markup=False)
+        raise typer.Exit(2)
+    try:
+        bounds = parse_period(period, settings.config.digest.timezone).bounds() if period else None
+        works = [w for _, w in survey_works(_warehouse(settings), bounds)]
+    except (PeriodError, WarehouseMissingError) as e:
+        err.print(f"zotero push: {e}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    client = ZoteroClient(lib, key, base=os.environ.get("ZOTERO_API_BASE", API_BASE))
+    try:
+        report = push(works, client, collection=collection)
+    except ZoteroError as e:
+        err.print(f"zotero push failed: {e}", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    finally:
+        client.close()
+    console.print(report.describe(), markup=False, highlight=False)
+    if report.failed:
         raise typer.Exit(1)
 
 

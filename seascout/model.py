@@ -223,6 +223,20 @@ class Classification:
 
 
 @dataclass(slots=True)
+class Decision:
+    """The lab's word on a work (`seascout decide`, `seascout review`); triage never overrides it."""
+
+    work_id: str
+    action: str  # "keep", "drop" or "move"
+    section: int | None  # the section it belongs in; None for drop
+    label: Label  # that section's label; IRRELEVANT for drop
+    decided_by: str
+    decided_at: datetime
+    title_zh: str | None = None  # the lab's Chinese title, when edited
+    summary: str | None = None  # the lab's Chinese summary, when edited
+
+
+@dataclass(slots=True)
 class Summary:
     work_id: str
     title_zh: str | None

@@ -36,6 +36,7 @@ from triage.evaluate import (
     evaluate,
     format_scores,
     load_labelled,
+    score,
     stream_figures,
 )
 
@@ -157,3 +158,44 @@ def llm_predictor(settings, clf: OfflineClassifier):  # type: ignore[no-untyped-
             out.append(result.reply.label if result.reply else p.label)
         return out
     return predict
+
+
+@dataclass
+class DecisionsEval:
+    """The classifier on the lab's decisions: before it learnt from them, and cross-validated."""
+
+    n: int
+    kept: int  # decisions that put the work in a section (keep or move)
+    before: StreamFigures  # the classifier trained without any decision, scored on them
+    before_scores: Scores
+    cv: list[Scores]  # trained on the other folds' decisions too, scored on each held-out fold
+    k: int
+
+    def describe(self) -> str:
+        parts = [f"the lab's decisions: {self.n} ({self.kept} in a section, {self.n - self.kept} dropped)",
+                 format_scores(self.before_scores, "offline classifier without the decisions"),
+                 self.before.describe()]
+        if self.cv:
+            rel = [s.relevance for s in self.cv]
+            mac = [s.macro_f1 for s in self.cv]
+            parts.append(
+                f"{len(self.cv)}x {self.k}-fold cross-validation (the other folds' decisions added to the "
+                f"training data): relevance P {sum(r.precision for r in rel) / len(rel):.3f}  "
+                f"R {sum(r.recall for r in rel) / len(rel):.3f}  F1 {sum(r.f1 for r in rel) / len(rel):.3f} "
+                f"(min {min(r.f1 for r in rel):.3f}), 6-way macro-F1 mean {sum(mac) / len(mac):.3f}")
+        return "\n\n".join(parts)
+
+
+def run_decisions_eval(items: Sequence[LabelledItem], clf: OfflineClassifier,
+                       extra: Sequence[tuple[Doc, Label]], *, use_embeddings: bool = False, k: int = 5,
+                       repeats: int = 3, daily_volume: int = 1500) -> DecisionsEval:
+    """Score `clf` (trained without the decisions) on them, then cross-validate: each fold is
+    predicted by a classifier fit on the built-in data, `extra` and the other folds."""
+    if k > 1 and len(items) < k:
+        raise ValueError(f"{len(items)} decision(s): cross-validation needs at least {k} "
+                         "(decide more works, or pass a smaller --folds)")
+    pred = [p.label for p in clf.predict([it.work for it in items])]
+    before = score([it.label for it in items], pred, [it.work.title for it in items])
+    cv = cross_validate(items, _fit_predict(use_embeddings, extra), k=k, repeats=repeats) if k > 1 else []
+    return DecisionsEval(len(items), sum(it.label is not Label.IRRELEVANT for it in items),
+                         stream_figures(items, pred, daily_volume=daily_volume), before, cv, k)

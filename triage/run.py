@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from seascout.config import Settings
 from seascout.model import Classification, Label, Summary, Work
 from triage.classifier import Doc, OfflineClassifier, Prediction
+from triage.evaluate import LabelledItem
 from triage.llm import (
     DEFAULT_SECTIONS,
     PROMPT_VERSION,
@@ -34,7 +35,7 @@ from triage.llm import (
 from triage.summarise import lead_summary
 from triage.text import content_hash
 from triage.trained import trained_classifier
-from warehouse import triage_store
+from warehouse import decisions_store, triage_store
 from warehouse.db import Warehouse
 from warehouse.works import get_works
 
@@ -70,16 +71,36 @@ class TriageReport:
 
 
 def build_classifier(settings: Settings, wh: Warehouse | None, *, use_embeddings: bool = False,
-                     extra: Sequence[tuple[Doc, Label]] = ()) -> OfflineClassifier:
-    """The offline classifier trained on the built-in data, the survey's entries and `extra`."""
+                     extra: Sequence[tuple[Doc, Label]] = (),
+                     with_decisions: bool = True) -> OfflineClassifier:
+    """The offline classifier trained on the built-in data, the survey's entries, the lab's
+    decisions (keep/move → the section's label, drop → irrelevant) and `extra`."""
+    seeds = training_extra(wh, with_decisions=with_decisions)
+    return trained_classifier([*seeds, *extra], cache_dir=settings.cache_dir / "triage",
+                              use_embeddings=use_embeddings,
+                              threshold=settings.config.triage.relevance_threshold)
+
+
+def training_extra(wh: Warehouse | None, *, with_decisions: bool = True) -> list[tuple[Doc, Label]]:
+    """What the warehouse adds to the built-in training data: the survey's entries, then the
+    lab's decisions."""
     seeds: list[tuple[Doc, Label]] = []
     if wh is not None and wh.path.exists():
         for heading, summary, label in triage_store.seed_exemplars(wh):
             seeds.append((Doc(heading, f"{heading}. {summary[:1500]}", label == Label.NEWS.value),
                           Label(label)))
-    return trained_classifier([*seeds, *extra], cache_dir=settings.cache_dir / "triage",
-                              use_embeddings=use_embeddings,
-                              threshold=settings.config.triage.relevance_threshold)
+        if with_decisions:
+            seeds.extend((Doc.of_work(it.work), it.label) for it in decision_items(wh))
+    return seeds
+
+
+def decision_items(wh: Warehouse) -> list[LabelledItem]:
+    """The lab's decisions as labelled works, in work_id order (a stable classifier cache key)."""
+    labels = decisions_store.decided_labels(wh)
+    if not labels:
+        return []
+    works = {w.work_id: w for w in get_works(wh, [wid for wid, _ in labels])}
+    return [LabelledItem(works[wid], label, record_id=wid) for wid, label in labels if wid in works]
 
 
 def prefilter(pred: Prediction, threshold: float) -> bool:

@@ -7,6 +7,7 @@ from typing import Any
 
 import duckdb
 
+from seascout.model import Work
 from warehouse.db import Warehouse
 
 
@@ -65,3 +66,21 @@ def export_parquet(wh: Warehouse, folder: Path) -> list[tuple[str, Path, int]]:
             n = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]  # type: ignore[index]
             out.append((name, path, n))
     return out
+
+
+def survey_works(wh: Warehouse, bounds: tuple[Any, Any] | None = None) -> list[tuple[int, Work]]:
+    """(section, work) of what is in the survey now (`relevant_works`: the seed entries and
+    triage's, following the lab's decisions), by section; with `bounds` = [lo, hi), only the
+    works first seen then (not the seed entries)."""
+    from warehouse.works import get_works
+
+    sql = "SELECT work_id, section FROM relevant_works"
+    params: list[Any] = []
+    if bounds is not None:
+        sql += " WHERE classified_by <> 'seed' AND first_seen >= ? AND first_seen < ?"
+        params = list(bounds)
+    sql += " ORDER BY section, published NULLS LAST, work_id"
+    with wh.read() as con:
+        rows = con.execute(sql, params).fetchall()
+    works = {w.work_id: w for w in get_works(wh, [r[0] for r in rows])}
+    return [(int(s), works[wid]) for wid, s in rows if wid in works]

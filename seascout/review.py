@@ -1,0 +1,226 @@
+"""`seascout review`: a local page to keep, drop, move and edit the week's entries.
+
+A stdlib `http.server` renders one Jinja2 page (autoescaped: every title, summary and id is
+escaped) and takes one POST form per decision. Safety, in order of the checks:
+
+- bound to 127.0.0.1 by default; bound anywhere else, every request needs the server's
+  random access token (`?token=` on the page's URL, a hidden field in its forms);
+- the `Host` header must name the address the server listens on (no DNS rebinding);
+- a POST must come from the page itself: its `Origin` (or, without one, its `Referer`) must
+  be this server, and it must carry the per-server CSRF token;
+- a refused request gets a 4xx and changes nothing (the decision store checks the work and
+  the section inside its transaction).
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from jinja2 import Environment
+
+from warehouse.db import Warehouse
+from warehouse.decisions_store import DecisionError, decide, review_candidates, section_titles
+
+MAX_FORM_BYTES = 64 * 1024
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+_ENV = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
+_PAGE = _ENV.from_string("""<!doctype html>
+<html lang="zh"><head><meta charset="utf-8"><title>seascout review {{ period }}</title>
+<style>
+body{font-family:system-ui,"Noto Sans CJK SC",sans-serif;margin:1.5em;max-width:70em;color:#222}
+article{border:1px solid #ccc;border-radius:6px;padding:.6em 1em;margin:.8em 0}
+article.drop{opacity:.55} article.candidate{border-style:dashed}
+.meta{color:#555;font-size:.9em} .state{font-weight:bold}
+form{display:inline-block;margin:.2em .4em .2em 0} form.edit{display:block}
+label{display:block;margin-top:.3em}
+textarea,input[type=text]{width:100%;box-sizing:border-box}
+</style></head><body>
+{% macro hidden(c) %}<input type="hidden" name="csrf" value="{{ csrf }}">
+{% if token %}<input type="hidden" name="token" value="{{ token }}">{% endif %}
+<input type="hidden" name="work_id" value="{{ c.work_id }}">{% endmacro %}
+<h1>seascout review · {{ period }}</h1>
+<p class="meta">{{ entries|length }} work(s) first seen this week: in a section first, then the
+ones triage rejected with the least certainty. Decided by <b>{{ user }}</b>.</p>
+{% if message %}<p class="state" role="status">{{ message }}</p>{% endif %}
+{% for c in entries %}
+<article id="w{{ loop.index }}" class="{{ 'drop' if c.decision == 'drop' else '' }}
+ {{ 'candidate' if c.relevance_section is none else '' }}" data-work="{{ c.work_id }}">
+<h2>{{ c.title }}</h2>
+<p class="meta">{{ c.work_id }}{% if c.doi %} · doi {{ c.doi }}{% endif %}{% if c.arxiv_id %}
+ · arXiv {{ c.arxiv_id }}{% endif %} · {{ c.kind }}{% if c.published %} · {{ c.published }}{% endif %}
+ · triage: {{ c.label or 'not classified' }}{% if c.confidence is not none %}
+ ({{ '%.2f'|format(c.confidence) }}){% endif %}</p>
+<p class="state">{% if c.decision == 'drop' %}dropped{% elif c.relevance_section is not none %}
+section {{ c.relevance_section }} · {{ titles.get(c.relevance_section, '') }}{% else %}
+not in the survey{% endif %}{% if c.decision %} — decided ({{ c.decision }}) by {{ c.decided_by }}
+{% endif %}</p>
+<form method="post" action="/decide">{{ hidden(c) }}
+<button name="action" value="keep">keep</button>
+<button name="action" value="drop">drop</button></form>
+<form method="post" action="/decide">{{ hidden(c) }}<input type="hidden" name="action" value="move">
+<select name="section" aria-label="section">{% for n, t in sections %}
+<option value="{{ n }}"{% if n == c.relevance_section %} selected{% endif %}>{{ n }}. {{ t }}</option>
+{% endfor %}</select> <button>move</button></form>
+<form method="post" action="/decide" class="edit">{{ hidden(c) }}
+<input type="hidden" name="action" value="edit">
+<label>中文标题 <input type="text" name="title_zh" value="{{ c.title_zh or '' }}"></label>
+<label>中文摘要 <textarea name="summary" rows="3">{{ c.summary or '' }}</textarea></label>
+<button>save</button></form>
+</article>
+{% endfor %}
+</body></html>
+""")
+
+
+@dataclass
+class ReviewApp:
+    """What the page shows and whom it trusts; one per server."""
+
+    wh: Warehouse
+    period: str
+    bounds: tuple[datetime, datetime]
+    user: str
+    host: str
+    port: int = 0
+    token: str | None = None  # required on every request when not bound to loopback
+    csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+
+    @property
+    def origin(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def url(self) -> str:
+        return self.origin + "/" + (f"?{urlencode({'token': self.token})}" if self.token else "")
+
+    def page(self, message: str = "") -> str:
+        sections = section_titles(self.wh)
+        entries = review_candidates(self.wh, *self.bounds)
+        return _PAGE.render(period=self.period, entries=entries, sections=sections,
+                            titles=dict(sections), user=self.user, message=message,
+                            csrf=self.csrf, token=self.token)
+
+    def apply(self, form: dict[str, str]) -> str:
+        """Store one form's decision; raises DecisionError for a bad one."""
+        action = form.get("action", "")
+        section = form.get("section")
+        number: int | None = None
+        if action == "move":
+            try:
+                number = int(section or "")
+            except ValueError:
+                raise DecisionError(f"section {section!r} is not a section number") from None
+        if action not in ("keep", "drop", "move", "edit"):
+            raise DecisionError(f"{action!r}: unknown action (keep, drop, move or edit)")
+        d = decide(self.wh, form.get("work_id", ""), action=None if action == "edit" else action,
+                   section=number, by=self.user,
+                   title_zh=form.get("title_zh") if action == "edit" else None,
+                   summary=form.get("summary") if action == "edit" else None)
+        where = "dropped" if d.section is None else f"{d.action} in section {d.section}"
+        return f"{d.work_id}: {where}"
+
+
+def _handler(app: ReviewApp) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "seascout-review"
+
+        def log_message(self, format: str, *args: object) -> None:  # quiet
+            return
+
+        def _send(self, status: int, body: str, *, location: str | None = None) -> None:
+            data = body.encode("utf-8")
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html; charset=utf-8" if status == HTTPStatus.OK
+                             else "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("X-Frame-Options", "DENY")
+            self.send_header("Content-Security-Policy",
+                             "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'")
+            self.send_header("Referrer-Policy", "same-origin")
+            self.send_header("Cache-Control", "no-store")
+            if location:
+                self.send_header("Location", location)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _host_ok(self) -> bool:
+            return self.headers.get("Host", "") == urlsplit(app.origin).netloc
+
+        def _token_ok(self, given: str | None) -> bool:
+            return app.token is None or (given is not None and hmac.compare_digest(given, app.token))
+
+        def do_GET(self) -> None:
+            url = urlsplit(self.path)
+            query = parse_qs(url.query)
+            if not self._host_ok():
+                return self._send(HTTPStatus.MISDIRECTED_REQUEST, "unknown Host header")
+            if not self._token_ok(next(iter(query.get("token", [])), None)):
+                return self._send(HTTPStatus.FORBIDDEN, "missing or wrong ?token= (printed at start)")
+            if url.path != "/":
+                return self._send(HTTPStatus.NOT_FOUND, "not found")
+            self._send(HTTPStatus.OK, app.page((query.get("msg") or [""])[0][:300]))
+
+        def do_POST(self) -> None:
+            if not self._host_ok():
+                return self._send(HTTPStatus.MISDIRECTED_REQUEST, "unknown Host header")
+            origin = self.headers.get("Origin") or _origin_of(self.headers.get("Referer", ""))
+            if origin != app.origin:
+                return self._send(HTTPStatus.FORBIDDEN, "cross-site request refused (Origin)")
+            if urlsplit(self.path).path != "/decide":
+                return self._send(HTTPStatus.NOT_FOUND, "not found")
+            try:
+                length = int(self.headers.get("Content-Length", "0"))
+            except ValueError:
+                length = -1
+            if not 0 <= length <= MAX_FORM_BYTES:
+                return self._send(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "form too large")
+            raw = self.rfile.read(length).decode("utf-8", "replace")
+            form = {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
+            if not self._token_ok(form.get("token")):
+                return self._send(HTTPStatus.FORBIDDEN, "missing or wrong token")
+            if not hmac.compare_digest(form.get("csrf", ""), app.csrf):
+                return self._send(HTTPStatus.FORBIDDEN, "missing or wrong CSRF token: reload the page")
+            try:
+                message = app.apply(form)
+            except DecisionError as e:
+                return self._send(HTTPStatus.BAD_REQUEST, f"decision refused: {e}")
+            query = {"msg": message, **({"token": app.token} if app.token else {})}
+            self._send(HTTPStatus.SEE_OTHER, message, location="/?" + urlencode(query))
+
+    return Handler
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def make_server(app: ReviewApp) -> ThreadingHTTPServer:
+    """Bind (port 0: any free port) and fix the app's port and token; not yet serving."""
+    if app.host not in LOOPBACK and app.token is None:
+        app.token = secrets.token_urlsafe(24)
+    server = ThreadingHTTPServer((app.host, app.port), _handler(app))
+    app.port = server.server_address[1]
+    return server
+
+
+def serve_in_thread(app: ReviewApp) -> tuple[ThreadingHTTPServer, Callable[[], None]]:
+    """A server answering in a background thread, and the function that stops it (tests)."""
+    server = make_server(app)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+    return server, stop

@@ -1,0 +1,128 @@
+"""The lab's decisions: stored with who/when, refused cleanly, kept through re-crawls and
+triage, and followed by `relevant_works`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from lab_world import NEAR, NOISE, OCEAN, SEEN, SHIPS, build
+from typer.testing import CliRunner
+
+from seascout.cli import app
+from seascout.model import Classification, Label, Work
+from warehouse.db import Warehouse
+from warehouse.decisions_store import DecisionError, decide, decisions
+from warehouse.triage_store import save_results
+from warehouse.works import upsert_works
+
+
+def _table(wh: Warehouse, sql: str) -> list[tuple]:  # type: ignore[type-arg]
+    with wh.read() as con:
+        return con.execute(sql).fetchall()
+
+
+def _relevant(wh: Warehouse) -> dict[str, int]:
+    return dict(_table(wh, "SELECT work_id, section FROM relevant_works WHERE classified_by <> 'seed'"))
+
+
+def test_keep_drop_move_are_stored_with_who_and_when(warehouse: Warehouse) -> None:
+    build(warehouse)
+    when = datetime(2026, 11, 30, 9, 0)
+    kept = decide(warehouse, OCEAN, action="keep", by="lin", now=when)
+    assert (kept.action, kept.section, kept.label) == ("keep", 1, Label.OCEAN_MODELS)
+    moved = decide(warehouse, NEAR, action="move", section=1, by="lin", now=when)
+    assert (moved.action, moved.section, moved.label) == ("move", 1, Label.OCEAN_MODELS)
+    dropped = decide(warehouse, "arxiv:2611.00002", action="drop", by="wang", now=when)  # any key
+    assert dropped.work_id == SHIPS and dropped.section is None and dropped.label is Label.IRRELEVANT
+    rows = _table(warehouse, "SELECT work_id, action, section, label, decided_by, decided_at "
+                             "FROM decisions ORDER BY work_id")
+    assert rows == [(OCEAN, "keep", 1, "ocean_models", "lin", when),
+                    (NEAR, "move", 1, "ocean_models", "lin", when),
+                    (SHIPS, "drop", None, "irrelevant", "wang", when)]
+
+
+def test_relevant_works_follows_the_decisions(warehouse: Warehouse) -> None:
+    build(warehouse)
+    assert _relevant(warehouse) == {OCEAN: 1, SHIPS: 3}
+    decide(warehouse, SHIPS, action="drop", by="lin")
+    decide(warehouse, NEAR, action="move", section=4, by="lin")
+    decide(warehouse, OCEAN, action="move", section=2, by="lin", title_zh="改过的标题", summary="改过的摘要")
+    assert _relevant(warehouse) == {OCEAN: 2, NEAR: 4}
+    assert _table(warehouse, f"SELECT title_zh, summary, decision FROM relevant_works "
+                             f"WHERE work_id = '{OCEAN}'") == [("改过的标题", "改过的摘要", "move")]
+    # An edit alone keeps the earlier decision; an empty edit falls back to triage's text.
+    d = decide(warehouse, OCEAN, action=None, summary="", by="wang")
+    assert (d.action, d.section, d.title_zh, d.summary) == ("move", 2, "改过的标题", None)
+    assert _table(warehouse, f"SELECT summary FROM relevant_works WHERE work_id = '{OCEAN}'") == [
+        ("一个海洋基础模型。",)]
+
+
+def test_decisions_survive_a_recrawl_and_triage(warehouse: Warehouse) -> None:
+    build(warehouse)
+    decide(warehouse, SHIPS, action="drop", by="lin")
+    decide(warehouse, NEAR, action="move", section=1, by="lin")
+    before = _table(warehouse, "SELECT * FROM decisions ORDER BY work_id")
+    upsert_works(warehouse, [Work(ids=[NEAR, "doi:10.1000/seaice"], title="Sea ice concentration "
+                                  "retrieval from passive microwave data (journal version)")], now=SEEN)
+    save_results(warehouse, [Classification(NEAR, Label.IRRELEVANT, 0.9, "offline"),
+                             Classification(SHIPS, Label.SHIP_DETECTION, 0.99, "llm")], [])
+    assert _table(warehouse, "SELECT * FROM decisions ORDER BY work_id") == before
+    assert _relevant(warehouse) == {OCEAN: 1, NEAR: 1}
+
+
+@pytest.mark.parametrize(("key", "kwargs", "message"), [
+    ("arxiv:9999.99999", {"action": "keep"}, "no such work"),
+    (OCEAN, {"action": "move", "section": 9}, "section 9 does not exist"),
+    (OCEAN, {"action": "move", "section": 0}, "section 0 does not exist"),
+    (NOISE, {"action": "keep"}, "--section N"),
+    (OCEAN, {"action": "maybe"}, "unknown action"),
+])
+def test_a_bad_decision_is_refused_and_changes_nothing(warehouse: Warehouse, key: str,
+                                                        kwargs: dict, message: str) -> None:  # type: ignore[type-arg]
+    build(warehouse)
+    decide(warehouse, OCEAN, action="keep", by="lin")
+    before = _table(warehouse, "SELECT * FROM decisions")
+    with pytest.raises(DecisionError, match=message):
+        decide(warehouse, key, by="wang", **kwargs)
+    assert _table(warehouse, "SELECT * FROM decisions") == before
+
+
+# --- the command ----------------------------------------------------------------------------
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("SEASCOUT_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("USER", "tester")
+    cfg = tmp_path / "seascout.toml"
+    cfg.write_text("", encoding="utf-8")
+    build(Warehouse(tmp_path / "state" / "seascout.duckdb"))
+
+    def run(*args: str):  # type: ignore[no-untyped-def]
+        return CliRunner().invoke(app, [*args, "--config", str(cfg)])
+    run.wh = Warehouse(tmp_path / "state" / "seascout.duckdb")  # type: ignore[attr-defined]
+    return run
+
+
+def test_decide_from_the_command_line(cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("decide", NEAR, "--section", "1")
+    assert r.exit_code == 0, r.output
+    assert f"{NEAR}: move → section 1 (ocean_models), by tester" in r.output
+    r = cli("decide", SHIPS, "--drop", "--by", "lin")
+    assert r.exit_code == 0 and "dropped, by lin" in r.output
+    assert [(d.work_id, d.action, d.decided_by) for d in decisions(cli.wh)] == [
+        (NEAR, "move", "tester"), (SHIPS, "drop", "lin")]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["arxiv:0000.00000", "--keep"], "no such work"),
+    ([OCEAN, "--section", "7"], "section 7 does not exist"),
+    ([OCEAN, "--keep", "--drop"], "exclude each other"),
+    ([OCEAN], "nothing to decide"),
+])
+def test_decide_refuses_bad_input_in_one_line(cli, args: list[str], message: str) -> None:  # type: ignore[no-untyped-def]
+    r = cli("decide", *args)
+    assert r.exit_code == 2
+    assert message in r.output and "Traceback" not in r.output
+    assert len(r.output.strip().splitlines()) == 1
+    assert decisions(cli.wh) == []

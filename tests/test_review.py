@@ -1,0 +1,155 @@
+"""`seascout review`: the page escapes everything, refuses cross-site and tampered forms, needs
+a token off loopback, and works in a real browser (Debian's Chromium, driven by Playwright)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from lab_world import NEAR, NOISE, OCEAN, SHIPS, WEEK, build
+
+from digests.period import parse_period
+from seascout.review import ReviewApp, serve_in_thread
+from warehouse.db import Warehouse
+from warehouse.decisions_store import decisions
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def _app(wh: Warehouse, host: str = "127.0.0.1") -> ReviewApp:
+    period = parse_period(WEEK, "Asia/Shanghai")
+    return ReviewApp(wh, period.id, period.bounds(), "lin", host)
+
+
+@pytest.fixture
+def review(warehouse: Warehouse) -> Iterator[ReviewApp]:
+    build(warehouse)
+    app = _app(warehouse)
+    _, stop = serve_in_thread(app)
+    try:
+        yield app
+    finally:
+        stop()
+
+
+def _form(app: ReviewApp, **fields: str) -> dict[str, str]:
+    return {"csrf": app.csrf, "work_id": SHIPS, "action": "drop", **fields}
+
+
+def _post(app: ReviewApp, data: dict[str, str], origin: str | None = "self") -> httpx.Response:
+    headers = {} if origin is None else {"Origin": app.origin if origin == "self" else origin}
+    return httpx.post(app.origin + "/decide", data=data, headers=headers, follow_redirects=False)
+
+
+def test_the_page_lists_the_week_and_escapes_every_string(review: ReviewApp) -> None:
+    page = httpx.get(review.url())
+    assert page.status_code == 200
+    html = page.text
+    assert "OceanNet: a &lt;b&gt;foundation&lt;/b&gt; model" in html and "<b>foundation" not in html
+    assert "海洋基础模型 OceanNet" in html and "ShipDet" in html
+    assert "Sea ice concentration" in html  # the least certain rejection: a candidate
+    assert "Quantum error correction" in html  # only four works: every rejection is listed
+    assert html.index("OceanNet") < html.index("ShipDet") < html.index("Sea ice") < html.index("Quantum")
+    assert f'name="csrf" value="{review.csrf}"' in html
+    assert page.headers["Content-Security-Policy"].startswith("default-src 'none'")
+
+
+def test_a_good_form_is_stored_and_redirects(review: ReviewApp) -> None:
+    r = _post(review, _form(review))
+    assert r.status_code == 303 and r.headers["Location"].startswith("/?msg=")
+    r = _post(review, _form(review, work_id=NEAR, action="move", section="1"))
+    assert r.status_code == 303
+    r = _post(review, _form(review, work_id=OCEAN, action="edit", title_zh="<script>x</script>",
+                            summary="新的摘要"))
+    assert r.status_code == 303
+    got = {d.work_id: (d.action, d.section, d.title_zh) for d in decisions(review.wh)}
+    assert got == {SHIPS: ("drop", None, None), NEAR: ("move", 1, None),
+                   OCEAN: ("keep", 1, "<script>x</script>")}
+    html = httpx.get(review.url()).text
+    assert "&lt;script&gt;x&lt;/script&gt;" in html and "<script>" not in html
+    assert "decided (drop) by lin" in html
+
+
+@pytest.mark.parametrize(("change", "origin", "status"), [
+    ({"csrf": ""}, "self", 403),                      # missing CSRF token
+    ({"csrf": "forged"}, "self", 403),                # wrong CSRF token
+    ({}, "http://evil.example", 403),                 # a cross-site POST
+    ({}, None, 403),                                  # neither Origin nor Referer
+    ({"work_id": "arxiv:0000.00000"}, "self", 400),   # unknown work
+    ({"action": "move", "section": "9"}, "self", 400),  # a section that does not exist
+    ({"action": "move", "section": "one"}, "self", 400),
+    ({"action": "delete-all"}, "self", 400),          # tampered action
+])
+def test_a_tampered_or_cross_site_form_changes_nothing(review: ReviewApp, change: dict[str, str],
+                                                        origin: str | None, status: int) -> None:
+    r = _post(review, _form(review, **change), origin=origin)
+    assert r.status_code == status, r.text
+    assert decisions(review.wh) == []
+
+
+def test_a_wrong_host_header_is_refused(review: ReviewApp) -> None:
+    r = httpx.post(review.origin + "/decide", data=_form(review),
+                   headers={"Host": "rebound.example:80", "Origin": "http://rebound.example:80"})
+    assert r.status_code == 421 and decisions(review.wh) == []
+
+
+def test_off_loopback_every_request_needs_the_token(warehouse: Warehouse) -> None:
+    build(warehouse)
+    app = _app(warehouse, host="127.0.0.2")  # not the default loopback address: treated as exposed
+    _, stop = serve_in_thread(app)
+    try:
+        assert app.token and len(app.token) >= 24
+        assert httpx.get(app.origin + "/").status_code == 403
+        assert httpx.get(app.origin + "/?token=guess").status_code == 403
+        page = httpx.get(app.url())
+        assert page.status_code == 200 and f'name="token" value="{app.token}"' in page.text
+        assert _post(app, _form(app)).status_code == 403  # the form without its token
+        assert decisions(warehouse) == []
+        assert _post(app, _form(app, token=app.token)).status_code == 303
+        assert [d.work_id for d in decisions(warehouse)] == [SHIPS]
+    finally:
+        stop()
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+def test_review_in_a_real_browser(review: ReviewApp, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(review.url())
+            ships = page.locator(f'article[data-work="{SHIPS}"]')
+            ships.get_by_role("button", name="drop").click()
+            page.wait_for_load_state()
+            assert f"{SHIPS}: dropped" in page.locator("[role=status]").inner_text()
+            near = page.locator(f'article[data-work="{NEAR}"]')
+            near.get_by_label("section").select_option("4")
+            near.get_by_role("button", name="move").click()
+            page.wait_for_load_state()
+            ocean = page.locator(f'article[data-work="{OCEAN}"]')
+            ocean.locator("input[name=title_zh]").fill("海洋基础模型（改）")
+            ocean.locator("textarea[name=summary]").fill("实验室改写的摘要。")
+            ocean.get_by_role("button", name="save").click()
+            page.wait_for_load_state()
+            noise = page.locator(f'article[data-work="{NOISE}"]')
+            assert "not in the survey" in noise.inner_text()
+            assert "section 4" in page.locator(f'article[data-work="{NEAR}"]').inner_text()
+            shot = tmp_path / "review.png"
+            page.screenshot(path=str(shot), full_page=True)
+            assert shot.stat().st_size > 10_000
+            if os.environ.get("SEASCOUT_SCREENSHOT"):
+                shutil.copy(shot, os.environ["SEASCOUT_SCREENSHOT"])
+        finally:
+            browser.close()
+    got = {d.work_id: (d.action, d.section, d.title_zh, d.summary, d.decided_by)
+           for d in decisions(review.wh)}
+    assert got == {SHIPS: ("drop", None, None, None, "lin"), NEAR: ("move", 4, None, None, "lin"),
+                   OCEAN: ("keep", 1, "海洋基础模型（改）", "实验室改写的摘要。", "lin")}
