@@ -106,8 +106,8 @@ def test_short_names() -> None:
     assert short_name("SatMAE++: Rethinking pretraining") == "SatMAE++"
     assert short_name("Remote sensing foundation models: a survey") == \
         "Remote sensing foundation models: a survey"
-    assert short_name("An Empirical Study of Remote Sensing Pretraining") == \
-        "An Empirical Study of Remote Sensing Pretraining"
+    assert short_name("A Closer Look at Pretraining for Overhead Imagery") == \
+        "A Closer Look at Pretraining for Overhead Imagery"
 
 
 def test_news_summary_drops_title_date_and_byline() -> None:
@@ -122,7 +122,7 @@ def test_doi_shown_as_the_registry_writes_it_and_links_keep_their_scheme(
     from spiders.crossref import parse_work
 
     paper = parse_work({"DOI": "10.1109/TGRS.2022.3176603", "type": "journal-article",
-                        "title": ["An Empirical Study of Remote Sensing Pretraining"],
+                        "title": ["A Synthetic Study of Remote Sensing Pretraining Scales"],
                         "container-title": ["IEEE Transactions on Geoscience and Remote Sensing"],
                         "author": [{"given": "Di", "family": "Wang"}]})
     assert paper is not None and paper.ids == ["doi:10.1109/tgrs.2022.3176603"]  # key: lower
