@@ -26,7 +26,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,8 @@ _BEGAN = "Beginning flow run"
 
 
 def this_period() -> str:
-    year, week, _ = date.today().isocalendar()
+    """The last complete ISO week: only a week that has ended is delivered."""
+    year, week, _ = (date.today() - timedelta(days=7)).isocalendar()
     return f"{year}-W{week:02d}"
 
 

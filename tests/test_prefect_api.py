@@ -95,10 +95,11 @@ def test_serve_ends_when_the_server_stays_away() -> None:
 def test_ctrl_c_with_the_server_gone_ends_serve_at_once() -> None:
     lines: list[str] = []
     codes: list[int] = []
+    before = signal.getsignal(signal.SIGINT)  # SIG_IGN when the suite itself runs in the background
     with ServerWatch(_dead_url(), lines.append, grace=60, every=30, exit=codes.append):
         signal.raise_signal(signal.SIGINT)  # Prefect's shutdown would hang on the server
     assert codes == [130] and "serve stopped by Ctrl-C" in lines[0]
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+    assert signal.getsignal(signal.SIGINT) is before  # restored
 
 
 def test_weekly_runs_whatever_the_profile_says(tmp_path: Path) -> None:
@@ -142,9 +143,10 @@ def test_a_second_ctrl_c_stops_at_once() -> None:
 
     lines: list[str] = []
     codes: list[int] = []
+    before = signal.getsignal(signal.SIGINT)
     with interruptible(lines.append, grace=60, exit=codes.append, children=lambda: None):
         with pytest.raises(KeyboardInterrupt):
             signal.raise_signal(signal.SIGINT)
         signal.raise_signal(signal.SIGINT)
     assert codes == [130] and lines[1].startswith("stopped at once (second Ctrl-C)")
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGINT) is before

@@ -79,6 +79,20 @@ def test_the_digest_preview_renders_in_the_ui() -> None:
     assert "[seascout-2026-W48.pdf](https://lab.example.org/digests/2026-W48/seascout-2026-W48.pdf)" in online
 
 
+def _console_handlers_write_to_this_tests_stderr(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Prefect's console log handlers keep the stream of the first test that configured them,
+    which pytest may have closed since: point them at this test's stderr."""
+    import logging
+    import sys
+
+    names = ["", *(n for n in logging.Logger.manager.loggerDict if n.startswith("prefect"))]
+    for name in names:
+        for handler in logging.getLogger(name).handlers:
+            console = getattr(handler, "console", None)
+            if console is not None:
+                monkeypatch.setattr(console, "file", sys.stderr)
+
+
 def test_a_backfill_whose_every_source_failed_ends_failed_in_prefect(
         tmp_path: Path, prefect_harness: None, monkeypatch: pytest.MonkeyPatch) -> None:
     import flows.crawl
@@ -89,6 +103,7 @@ def test_a_backfill_whose_every_source_failed_ends_failed_in_prefect(
     fast = RetryPolicy(max_attempts=2, backoff_base=0.01, backoff_max=0.02)
     monkeypatch.setattr(flows.crawl, "make_http_client",
                         lambda settings, **kw: real(settings, **{"retry": fast, **kw}))
+    _console_handlers_write_to_this_tests_stderr(monkeypatch)
     home = tmp_path / "home"
     monkeypatch.setenv("SEASCOUT_HOME", str(home))
     with demo_environment(home) as env:

@@ -96,11 +96,14 @@ def clean_markup(text: str) -> str:
     return _DOC_CLOSERS.sub("", _XML_DECL.sub("", text, count=1))
 
 
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def extract_article(url: str, body: bytes, headers: Any = None, *, title_css: str | None = None,
                     date_css: str | None = None, body_css: str | None = None) -> Article:
     """Extract one article from raw bytes. Pure: no I/O."""
     text, encoding = decode_html(body, headers)
-    text = clean_markup(text)
+    text = clean_markup(_CONTROL_CHARS.sub("", text))  # lxml refuses them in text nodes
     doc = parse_html(text)
     for bad in doc.xpath("//script|//style|//noscript|//comment()"):
         if bad.getparent() is not None:
