@@ -181,9 +181,10 @@ class DigestSection:
 
 @dataclass
 class ExportFile:
-    label: str  # "PDF"
+    label: str  # "PDF" (the 导出 table's 备注)
     name: str  # "seascout-2026-W48.pdf"
     url: str  # where the reader finds it
+    version: str = ""  # the 导出 table's 版本 (default: the digest's id)
 
 
 @dataclass
@@ -200,6 +201,7 @@ class Digest:
     chart_legend: list[tuple[str, str]] = field(default_factory=list)  # (colour, section)
     full_url: str = ""  # where the full digest is published, for webhooks
     timezone: str = ""  # the zone `generated_at` is given in
+    survey: bool = False  # the whole survey (`seascout survey`), not a week's digest
 
     @property
     def entries(self) -> list[DigestEntry]:

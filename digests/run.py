@@ -109,10 +109,10 @@ def entry_heading(item: store.SelectedItem, work: Work) -> str:
 
 
 def entry_summary(item: store.SelectedItem, work: Work) -> str:
-    """The survey's text for a seed work; an LLM summary as 论文摘要; else, offline, the
+    """The survey's text for a seed work, the lab's edited one; an LLM summary as 论文摘要; else, offline, the
     whole abstract (a paper) or the opening paragraphs (a news item)."""
-    if item.summary_method == "seed" and item.summary:
-        return item.summary
+    if item.summary_method in ("seed", "lab") and item.summary:
+        return item.summary  # the survey's or the lab's own text, as written
     if item.summary_method == "llm" and item.summary:
         body = item.summary.removeprefix(SUMMARY_LABEL)
         text = body if work.kind is Kind.NEWS else f"{SUMMARY_LABEL}{body}"

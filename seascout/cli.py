@@ -362,6 +362,21 @@ def digest(
         raise typer.Exit(1)
 
 
+@app.command()
+@_one_line_errors
+def survey(
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Folder to write it to (default: survey/ under SEASCOUT_HOME).")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Regenerate the whole survey: its own entries, then the ones the lab kept (MD, HTML, PDF, DOCX)."""
+    from digests.survey_document import write_survey
+
+    settings = _settings(config)
+    report = write_survey(settings, _warehouse(settings, existing=True), out)
+    console.print(report.describe(), markup=False, highlight=False)
+
+
 # --- pipeline -----------------------------------------------------------------------------
 @app.command()
 @_one_line_errors

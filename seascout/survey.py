@@ -90,12 +90,23 @@ class SurveyError(ValueError):
     """A survey document that cannot be read; the message names file, line and fix."""
 
 
+@dataclass(frozen=True)
+class ExportRow:
+    """One row of the survey's 导出 table: a version and one of its files."""
+
+    version: str  # "20231208-01"
+    name: str  # "exported-20231208-01.pdf"
+    url: str
+    note: str = ""
+
+
 @dataclass
 class Survey:
     name: str
     sections: list[Section]
     entries: list[SeedEntry]
     watch: list[WatchItem] = field(default_factory=list)
+    exports: list[ExportRow] = field(default_factory=list)
 
     @property
     def dois(self) -> list[str]:
@@ -179,7 +190,26 @@ def parse_survey(text: str, name: str, *, now: datetime | None = None) -> Survey
     labels = {s.number: s.label for s in content}
     entries = [_entry(name, sec, labels.get(sec), num, heading, n, body, now=now)
                for sec, num, heading, n, body in blocks if sec != 0]
-    return Survey(name=name, sections=content, entries=entries, watch=_watch_list(entries))
+    return Survey(name=name, sections=content, entries=entries, watch=_watch_list(entries),
+                  exports=export_rows(lines))
+
+
+_EXPORT_ROW_RE = re.compile(r"^\|\s*([^|]*?)\s*\|\s*\[([^\]]+)\]\(([^)\s]+)\)\s*\|\s*([^|]*?)\s*\|\s*$")
+
+
+def export_rows(lines: list[str]) -> list[ExportRow]:
+    """The rows of section 0 (导出): `| version | [file](url) | note |`, in order."""
+    rows: list[ExportRow] = []
+    inside = False
+    for line in lines:
+        m_sec = _SECTION_RE.match(line)
+        if m_sec:
+            inside = m_sec.group(1) == "0"
+            continue
+        m = _EXPORT_ROW_RE.match(line.strip()) if inside else None
+        if m:
+            rows.append(ExportRow(m.group(1), m.group(2), m.group(3), m.group(4)))
+    return rows
 
 
 def _section(number: int, title: str) -> Section:

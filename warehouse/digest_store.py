@@ -94,6 +94,27 @@ def select_items(wh: Warehouse, digest_id: str, lo: datetime, hi: datetime) -> l
     return [SelectedItem(*r) for r in rows]
 
 
+_KEPT = """
+SELECT d.work_id, d.section, 'new', NULL, w.content_hash,
+       coalesce(d.title_zh, m.title_zh), coalesce(d.summary, m.summary), NULL,
+       CASE WHEN d.summary IS NOT NULL THEN 'lab' ELSE m.method END
+FROM decisions d
+JOIN works w USING (work_id)
+LEFT JOIN summaries m USING (work_id)
+LEFT JOIN seed_entries se USING (work_id)
+WHERE d.action IN ('keep', 'move') AND (se.work_id IS NULL OR se.source_file <> $survey)
+ORDER BY d.section, w.first_seen, w.work_id
+"""
+
+
+def kept_items(wh: Warehouse, survey_file: str) -> list[SelectedItem]:
+    """The works the lab kept (or moved), in the section it chose, with its edited texts;
+    the entries of the survey document `survey_file` are not among them (it has them)."""
+    with wh.read() as con:
+        rows = con.execute(_KEPT, {"survey": survey_file}).fetchall()
+    return [SelectedItem(*r) for r in rows]
+
+
 def sections(wh: Warehouse) -> list[tuple[int, str]]:
     """The seeded taxonomy (number, title) in order, without section 0."""
     with wh.read() as con:

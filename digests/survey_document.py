@@ -1,0 +1,164 @@
+"""`seascout survey`: the whole survey, regenerated — the seed document's entries as the lab
+wrote them, then in each section the entries the lab kept, numbered after them.
+
+The newest document in `seeds/` is the survey; its 导出 table gets a row for this version
+(`YYYYMMDD-NN`, as the survey's own `20231208-01`). The Markdown written is itself a survey
+document: dropped into `seeds/`, it re-seeds the same works, none twice.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from digests.document import Digest, DigestEntry, ExportFile, digest_from_survey
+from digests.render import make_environment, render_html, render_markdown
+from digests.run import _templates_dir, continue_numbers, entry_heading, entry_summary
+from seascout.config import Settings
+from seascout.survey import ExportRow, Survey, parse_survey, read_document, survey_files
+from warehouse import digest_store as store
+from warehouse.db import Warehouse
+from warehouse.works import get_works
+
+FORMATS = ("md", "html", "pdf", "docx")
+
+
+@dataclass
+class SurveyReport:
+    version: str
+    source: str  # the seed document it started from
+    seed_entries: int = 0
+    kept: dict[int, int] = field(default_factory=dict)  # section → entries added
+    files: dict[str, str] = field(default_factory=dict)  # format → path
+    notes: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        added = sum(self.kept.values())
+        per = "，".join(f"{n}: {c}" for n, c in sorted(self.kept.items()) if c)
+        lines = [f"survey {self.version}: {self.seed_entries} entries of {self.source} + "
+                 f"{added} kept by the lab{f' ({per})' if per else ''}"]
+        lines += [f"  {fmt:<5} {path}" for fmt, path in self.files.items()]
+        lines += [f"  · {n}" for n in self.notes]
+        return "\n".join(lines)
+
+
+def next_version(rows: list[ExportRow], out: Path, day: date) -> str:
+    """`YYYYMMDD-NN`: NN one past the highest of that day in the 导出 table or in `out`."""
+    stamp = f"{day:%Y%m%d}"
+    taken = [r.version for r in rows] + [p.stem.removeprefix("exported-")
+                                         for p in out.glob(f"exported-{stamp}-*")]
+    numbers = [int(v.split("-", 1)[1]) for v in taken
+               if re.fullmatch(rf"{stamp}-\d+", v)]
+    return f"{stamp}-{max(numbers, default=0) + 1:02d}"
+
+
+def build_survey(settings: Settings, wh: Warehouse, survey: Survey, *, version: str,
+                 now: datetime) -> tuple[Digest, dict[int, int]]:
+    """The survey's entries as written, each section followed by the lab's kept entries
+    (numbered after the survey's and every digest's, a digest's number kept where it had one)."""
+    cfg = settings.config.digest
+    title = cfg.title.replace("周报", "综述") if "周报" in cfg.title else f"{cfg.title} · 综述"
+    doc = digest_from_survey(survey.sections, survey.entries, digest_id=version, title=title,
+                             generated_at=now)
+    kept = store.kept_items(wh, survey.name)
+    works = {w.work_id: w for w in get_works(wh, [k.work_id for k in kept])}
+    by_number = {s.number: s for s in doc.sections}
+    added: dict[str, DigestEntry] = {}
+    counts: dict[int, int] = {}
+    for item in kept:
+        work, sec = works.get(item.work_id), by_number.get(item.section)
+        if work is None or sec is None:
+            continue
+        entry = DigestEntry("", entry_heading(item, work), work, entry_summary(item, work),
+                            content_hash=item.content_hash)
+        sec.entries.append(entry)
+        added[item.work_id] = entry
+        counts[sec.number] = counts.get(sec.number, 0) + 1
+    _number_after_survey(doc, added, store.entry_numbers(wh, ""), survey)
+    base = cfg.site_url.rstrip("/")
+    doc.exports = [ExportFile(r.note, r.name, r.url, r.version) for r in survey.exports] + [
+        ExportFile(f"seascout：新增 {len(added)} 条" if added else "seascout",
+                   f"exported-{version}.{ext}",
+                   f"{base}/survey/exported-{version}.{ext}" if base else f"./exported-{version}.{ext}",
+                   version)
+        for ext in ("pdf", "docx")]
+    doc.survey = True
+    doc.timezone = cfg.timezone
+    doc.period_label = f"版本 {version} · 由 {survey.name} 与实验室保留的条目生成"
+    return doc, counts
+
+
+def _number_after_survey(doc: Digest, added: dict[str, DigestEntry], taken: store.EntryNumbers,
+                         survey: Survey) -> None:
+    """Kept entries get `N.M` after every number the survey and the digests used (the number
+    their digest gave them, where it is in the same section); the survey's own stay as written."""
+    seed = {e.number for e in survey.entries}
+    last = dict(taken.last)
+    for e in survey.entries:
+        last[e.section] = max(last.get(e.section, 0), int(e.number.rsplit(".", 1)[1]))
+    taken = store.EntryNumbers(last, {w: n for w, n in taken.earlier.items()
+                                      if n not in seed}, {})
+    for s in doc.sections:
+        own = [e for e in s.entries if e.quote is not None]
+        s.entries = [e for e in s.entries if e.quote is None]
+        mine = {id(e) for e in s.entries}
+        continue_numbers([s], {w: e for w, e in added.items() if id(e) in mine}, taken)
+        s.entries = own + s.entries
+
+
+def write_survey(settings: Settings, wh: Warehouse, out: Path | None = None, *,
+                 now: datetime | None = None) -> SurveyReport:
+    """Render the whole survey into `out` (default: `survey/` under SEASCOUT_HOME) in
+    Markdown, HTML, PDF and DOCX; the survey's own images are copied beside it."""
+    tz = ZoneInfo(settings.config.digest.timezone)
+    now = (now or datetime.now(tz)).astimezone(tz)
+    source = survey_files(settings.seeds_dir)[-1]
+    survey = parse_survey(read_document(source.read_bytes(), source.name), source.name)
+    out = out or settings.home / "survey"
+    out.mkdir(parents=True, exist_ok=True)
+    version = next_version(survey.exports, out, now.date())
+    doc, counts = build_survey(settings, wh, survey, version=version, now=now)
+    report = SurveyReport(version, source.name, len(survey.entries), counts)
+    report.notes += _copy_images(survey, source.parent, out)
+    env = make_environment(_templates_dir(settings))
+    stem = out / f"exported-{version}"
+    markdown = render_markdown(doc, env)
+    files = {"md": stem.with_suffix(".md"), "html": stem.with_suffix(".html")}
+    files["md"].write_text(markdown, encoding="utf-8")
+    files["html"].write_text(render_html(doc, env), encoding="utf-8")
+    from digests.pdf import write_pdf
+    from digests.word import write_docx
+
+    files["pdf"] = write_pdf(render_html(doc, env, for_print=True), stem.with_suffix(".pdf"),
+                             font_cache=settings.cache_dir / "fonts")
+    files["docx"] = write_docx(markdown, stem.with_suffix(".docx"), title=f"{doc.title} {version}")
+    report.files = {k: str(v) for k, v in files.items()}
+    return report
+
+
+def _copy_images(survey: Survey, seeds: Path, out: Path) -> list[str]:
+    """The survey's own figures (`./src/img/…` beside the seed document) copied to `out`, so
+    the HTML, PDF and DOCX show them; those not beside the document are named once."""
+    missing = []
+    for e in survey.entries:
+        for src in e.images:
+            if re.match(r"^[a-z][a-z0-9+.-]*:", src, re.I):
+                continue  # a web address: the page loads it itself
+            rel = Path(src)
+            if rel.is_absolute() or ".." in rel.parts:
+                missing.append(src)
+                continue
+            if (seeds / rel).is_file():
+                (out / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(seeds / rel, out / rel)
+            else:
+                missing.append(src)
+    if not missing:
+        return []
+    return [f"{len(missing)} of the survey's images are not beside {survey.name} in the seeds "
+            f"folder (e.g. {missing[0]}): the Markdown keeps them as written, the HTML, PDF and "
+            "DOCX show them once they are there"]
