@@ -111,9 +111,11 @@ def _number_after_survey(doc: Digest, added: dict[str, DigestEntry], taken: stor
 
 
 def write_survey(settings: Settings, wh: Warehouse, out: Path | None = None, *,
-                 now: datetime | None = None) -> SurveyReport:
+                 now: datetime | None = None, only_if_changed: bool = False) -> SurveyReport:
     """Render the whole survey into `out` (default: `survey/` under SEASCOUT_HOME) in
-    Markdown, HTML, PDF and DOCX; the survey's own images are copied beside it."""
+    Markdown, HTML, PDF and DOCX; the survey's own images are copied beside it.
+    `only_if_changed` (the weekly run): no new version when the newest one in `out` already
+    says the same; the report then names that one and has no files."""
     tz = ZoneInfo(settings.config.digest.timezone)
     now = (now or datetime.now(tz)).astimezone(tz)
     source = survey_files(settings.seeds_dir)[-1]
@@ -127,6 +129,13 @@ def write_survey(settings: Settings, wh: Warehouse, out: Path | None = None, *,
     env = make_environment(_templates_dir(settings))
     stem = out / f"exported-{version}"
     markdown = render_markdown(doc, env)
+    latest = _latest(out)
+    if only_if_changed and latest and (
+            _content(latest.read_text(encoding="utf-8"), latest.stem.removeprefix("exported-"))
+            == _content(markdown, version)):
+        report.version = latest.stem.removeprefix("exported-")
+        report.notes.append(f"unchanged since {latest.name}: no new version written")
+        return report
     files = {"md": stem.with_suffix(".md"), "html": stem.with_suffix(".html")}
     files["md"].write_text(markdown, encoding="utf-8")
     files["html"].write_text(render_html(doc, env), encoding="utf-8")
@@ -138,6 +147,16 @@ def write_survey(settings: Settings, wh: Warehouse, out: Path | None = None, *,
     files["docx"] = write_docx(markdown, stem.with_suffix(".docx"), title=f"{doc.title} {version}")
     report.files = {k: str(v) for k, v in files.items()}
     return report
+
+
+def _latest(out: Path) -> Path | None:
+    found = sorted(out.glob("exported-*.md"))
+    return found[-1] if found else None
+
+
+def _content(markdown: str, version: str) -> str:
+    """A regenerated survey without the 导出 rows of its own version."""
+    return "\n".join(ln for ln in markdown.splitlines() if not ln.startswith(f"| {version} |"))
 
 
 def _copy_images(survey: Survey, seeds: Path, out: Path) -> list[str]:

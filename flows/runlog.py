@@ -142,6 +142,10 @@ def _stage_words(counts: dict[str, Any]) -> list[tuple[str, str]]:
         deliveries = ", ".join(f"{k} {v}" for k, v in (dig.get("deliveries") or {}).items())
         out.append(("digest", f"{dig['digest_id']}: {dig['items']} items ({dig['new']} new, "
                     f"{dig['updated']} updated); deliveries: {deliveries or 'none configured'}"))
+    survey = counts.get("survey")
+    if survey:
+        out.append(("survey", f"{survey['version']}: {survey['kept']} kept entries"
+                    + ("" if survey.get("files") else " (unchanged, no new version)")))
     if "digests" in counts:
         out.append(("digests", ", ".join(f"{w} {n} items" for w, n in counts["digests"].items())))
     return out

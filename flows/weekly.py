@@ -1,4 +1,5 @@
-"""The weekly flow: seed (when the survey changed) → crawl → triage → digest → deliver.
+"""The weekly flow: seed (when the survey changed) → crawl → triage → digest → deliver →
+the whole survey regenerated (when the lab kept something new).
 
 Only wiring: each stage is a library function (`warehouse.seeds`, `spiders.crawl`,
 `spiders.news_runner`, `triage.run`, `digests.run`) wrapped in a task. Retries sit on the
@@ -56,6 +57,15 @@ def digest_stage(settings: Settings, wh: Warehouse, period: str | None, run_id: 
     return report
 
 
+@task(cache_policy=NO_CACHE)
+def survey_stage(settings: Settings, wh: Warehouse) -> dict[str, Any]:
+    from digests.survey_document import write_survey
+
+    report = write_survey(settings, wh, only_if_changed=True)
+    get_run_logger().info(report.describe())
+    return {"version": report.version, "kept": sum(report.kept.values()), "files": report.files}
+
+
 def run_stages(settings: Settings, wh: Warehouse, log: StageLog, run_id: str, *,
                sources: list[str] | None, since: date | None, until: date | None,
                period: str | None, deliver: bool, seed: bool = True, digest: bool = True) -> Any:
@@ -84,6 +94,10 @@ def run_stages(settings: Settings, wh: Warehouse, log: StageLog, run_id: str, *,
     log.counts["digest"] = {"digest_id": dig.digest_id, "items": dig.items, "new": dig.new,
                             "updated": dig.updated, "deliveries": dig.deliveries}
     log.errors.extend(("deliver", dig.digest_id, e) for e in dig.errors)
+    try:  # the survey with the lab's kept entries, as a new version when it changed
+        log.counts["survey"] = log.timed("survey", lambda: survey_stage(settings, wh))
+    except Exception as e:
+        log.errors.append(("survey", "survey", f"{type(e).__name__}: {e}"))
     return dig
 
 

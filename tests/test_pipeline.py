@@ -89,6 +89,10 @@ def test_weekly_rerun_stores_and_sends_nothing_twice(tmp_path: Path, prefect_har
         crawl = second["counts"]["crawl"]
         assert sum(c["new"] for c in crawl.values()) == 0
         assert second["counts"]["triage"]["classified"] == 0  # nothing left to classify
+        # The survey is regenerated once; a rerun with nothing newly kept writes no version.
+        assert Path(first["counts"]["survey"]["files"]["md"]).is_file()
+        assert second["counts"]["survey"]["files"] == {}
+        assert len(list((home / "survey").glob("exported-*.md"))) == 1
 
 
 def test_backfill_resumes_after_the_last_finished_month(tmp_path: Path, prefect_harness: None,

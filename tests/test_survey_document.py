@@ -171,3 +171,14 @@ def test_cli_survey_writes_every_format(lab, monkeypatch) -> None:  # type: igno
     assert "18 entries of 000_8bc26054f90ad24c.md + 0 kept by the lab" in result.output
     assert sorted(p.suffix for p in (settings.home / "cli").glob("exported-*")) == [
         ".docx", ".html", ".md", ".pdf"]
+
+
+def test_the_weekly_regeneration_writes_a_version_only_when_something_changed(lab) -> None:  # type: ignore[no-untyped-def]
+    settings, wh = lab
+    out = settings.home / "out"
+    assert write_survey(settings, wh, out, now=NOW, only_if_changed=True).files
+    same = write_survey(settings, wh, out, now=NOW, only_if_changed=True)
+    assert same.files == {} and same.version == "20261202-01"
+    decide(wh, OCEAN, action="keep", by="lin")
+    changed = write_survey(settings, wh, out, now=NOW, only_if_changed=True)
+    assert changed.version == "20261202-02" and changed.kept == {1: 1}
