@@ -67,19 +67,9 @@ def build_digest(settings: Settings, wh: Warehouse,
     cfg = settings.config.digest
     lo, hi = period.bounds()
     selected = store.select_items(wh, period.id, lo, hi)
-    works = {w.work_id: w for w in get_works(wh, [s.work_id for s in selected])}
     taxonomy = store.sections(wh)
     sections = [DigestSection(n, t) for n, t in taxonomy]
-    by_number = {s.number: s for s in sections}
-    entries: dict[str, DigestEntry] = {}
-    for item in selected:
-        work, sec = works.get(item.work_id), by_number.get(item.section)
-        if work is None or sec is None:
-            continue
-        entry = DigestEntry("", entry_heading(item, work), work, entry_summary(item, work),
-                            item.status, item.change_note, item.content_hash)
-        sec.entries.append(entry)
-        entries[item.work_id] = entry
+    entries = place_entries(wh, selected, sections)
     continue_numbers(sections, entries, store.entry_numbers(wh, period.id))
     previous = store.list_digests(wh, before=period.id, limit=1)
     if previous:
@@ -101,6 +91,23 @@ def build_digest(settings: Settings, wh: Warehouse,
                               entries[wid].status, entries[wid].content_hash,
                               entries[wid].change_note) for wid in entries]
     return digest, items
+
+
+def place_entries(wh: Warehouse, selected: list[store.SelectedItem],
+                  sections: list[DigestSection]) -> dict[str, DigestEntry]:
+    """An entry (not numbered yet) per selected work, appended to its section; by work_id."""
+    works = {w.work_id: w for w in get_works(wh, [s.work_id for s in selected])}
+    by_number = {s.number: s for s in sections}
+    entries: dict[str, DigestEntry] = {}
+    for item in selected:
+        work, sec = works.get(item.work_id), by_number.get(item.section)
+        if work is None or sec is None:
+            continue
+        entry = DigestEntry("", entry_heading(item, work), work, entry_summary(item, work),
+                            item.status, item.change_note, item.content_hash)
+        sec.entries.append(entry)
+        entries[item.work_id] = entry
+    return entries
 
 
 def entry_heading(item: store.SelectedItem, work: Work) -> str:

@@ -17,12 +17,11 @@ from zoneinfo import ZoneInfo
 
 from digests.document import Digest, DigestEntry, ExportFile, digest_from_survey
 from digests.render import make_environment, render_html, render_markdown
-from digests.run import _templates_dir, continue_numbers, entry_heading, entry_summary
+from digests.run import _templates_dir, continue_numbers, place_entries
 from seascout.config import Settings
 from seascout.survey import ExportRow, Survey, parse_survey, read_document, survey_files
 from warehouse import digest_store as store
 from warehouse.db import Warehouse
-from warehouse.works import get_works
 
 FORMATS = ("md", "html", "pdf", "docx")
 
@@ -65,19 +64,11 @@ def build_survey(settings: Settings, wh: Warehouse, survey: Survey, *, version: 
     doc = digest_from_survey(survey.sections, survey.entries, digest_id=version, title=title,
                              generated_at=now)
     kept = store.kept_items(wh, survey.name)
-    works = {w.work_id: w for w in get_works(wh, [k.work_id for k in kept])}
-    by_number = {s.number: s for s in doc.sections}
-    added: dict[str, DigestEntry] = {}
+    added = place_entries(wh, kept, doc.sections)
     counts: dict[int, int] = {}
     for item in kept:
-        work, sec = works.get(item.work_id), by_number.get(item.section)
-        if work is None or sec is None:
-            continue
-        entry = DigestEntry("", entry_heading(item, work), work, entry_summary(item, work),
-                            content_hash=item.content_hash)
-        sec.entries.append(entry)
-        added[item.work_id] = entry
-        counts[sec.number] = counts.get(sec.number, 0) + 1
+        if item.work_id in added:
+            counts[item.section] = counts.get(item.section, 0) + 1
     _number_after_survey(doc, added, store.entry_numbers(wh, ""), survey)
     base = cfg.site_url.rstrip("/")
     doc.exports = [ExportFile(r.note, r.name, r.url, r.version) for r in survey.exports] + [
