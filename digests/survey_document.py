@@ -117,6 +117,10 @@ def write_survey(settings: Settings, wh: Warehouse, out: Path | None = None, *,
     doc, counts = build_survey(settings, wh, survey, version=version, now=now)
     report = SurveyReport(version, source.name, len(survey.entries), counts)
     report.notes += _copy_images(survey, source.parent, out)
+    waiting = store.undecided_count(wh)
+    if waiting:
+        report.notes.append(f"not yet decided: {waiting} digest entries (`seascout review` or "
+                            "`seascout decide`); kept, they join the survey")
     env = make_environment(_templates_dir(settings))
     stem = out / f"exported-{version}"
     markdown = render_markdown(doc, env)

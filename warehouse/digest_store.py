@@ -115,6 +115,15 @@ def kept_items(wh: Warehouse, survey_file: str) -> list[SelectedItem]:
     return [SelectedItem(*r) for r in rows]
 
 
+def undecided_count(wh: Warehouse) -> int:
+    """Works some digest reported that the lab has not kept, moved or dropped yet."""
+    with wh.read() as con:
+        return int(con.execute(
+            "SELECT count(DISTINCT i.work_id) FROM digest_items i "
+            "LEFT JOIN decisions d USING (work_id) LEFT JOIN seed_entries se USING (work_id) "
+            "WHERE d.work_id IS NULL AND se.work_id IS NULL").fetchone()[0])  # type: ignore[index]
+
+
 def sections(wh: Warehouse) -> list[tuple[int, str]]:
     """The seeded taxonomy (number, title) in order, without section 0."""
     with wh.read() as con:
