@@ -218,3 +218,16 @@ def test_decisions_on_spot_check_works_change_the_estimate(tmp_path: Path,
     row = next(ln for ln in md.splitlines() if ln.startswith("| 2026-W48 |"))
     assert f"| 保留 1/2（抽 5 / 拒 12） | ≈ 6（95% 区间 {expected.low:.0f}–{expected.high:.0f}） |" in row
     assert not math.isnan(expected.high)
+
+
+def test_a_hostile_spot_check_title_is_escaped_and_stays_on_its_line(tmp_path: Path,
+                                                                     warehouse: Warehouse) -> None:
+    seeded(warehouse)
+    hostile = '<script>alert(1)</script>\n## 1.1 Fake entry'
+    crawl(warehouse, "2026-W48", [WEEK[3], ("arxiv:2611.30001", hostile, "irrelevant")])
+    report = run_digest(settings(tmp_path, formats=["md", "html"]), warehouse,
+                        period="2026-W48", deliver=False, now=NOW)
+    html = Path(report.files["html"]).read_text(encoding="utf-8")
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert headings(report) == ["## 1.6 EditMe"]
+    assert "- [抽查] &lt;script&gt;alert(1)&lt;/script&gt; ## 1.1 Fake entry" in markdown(report)
