@@ -91,7 +91,7 @@ def main() -> None:
           f"{sum(map(_relevant, items))} relevant; 抽查 {args.spot} a day")
     decided: list[tuple[Doc, Label]] = []
     print(f"{'day':<12}{'items':>6}{'deliv':>6}{'kept':>5}{'precision':>10}{'recall':>8}"
-          f"{'rejected':>9}{'抽查 kept':>11}{'missed est. [95% Wilson]':>27}{'true':>6}"
+          f"{'rejected':>9}{'spot kept':>11}{'missed est. [95% Wilson]':>27}{'true':>6}"
           f"{'decisions':>10}")
     models = {0: _fit([])}
     pooled = [0, 0, 0, 0]  # rejected, sample kept, sampled, true missed

@@ -2,7 +2,9 @@
 
 A work is reported once per content change: `digest_items` keeps the content hash a digest
 announced, `delivered_items` the hash each channel received, `deliveries` the status of each
-(digest, channel) pair so a rerun never resends a channel that succeeded.
+(digest, channel) pair so a rerun never resends a channel that succeeded. `spot_checks` and
+`spot_check_items` hold each digest's 抽查 sample; the `digest_quality` view turns them and the
+lab's decisions into precision and the estimate of what a digest missed.
 """
 
 from __future__ import annotations
