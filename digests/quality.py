@@ -114,7 +114,8 @@ class QualityRow:
         return f"≈ {m.point:.0f}（95% 区间 {m.low:.0f}–{m.high:.0f}）"
 
 
-_DECISION_TEXT = {"keep": "已保留", "move": "已保留（移至第 {section} 章）", "drop": "已剔除"}
+_DECISION_TEXT = {"keep": "已保留（第 {section} 章）", "move": "已保留（第 {section} 章）",
+                  "drop": "已剔除"}
 
 
 @dataclass

@@ -395,7 +395,7 @@ def run_digest(settings: Settings, wh: Warehouse, *, period: str | None = None,
         if sent != now_in:
             report.notes.append(
                 f"{p.id} was delivered before: re-rendered with the lab's decisions "
-                f"({len(sent - now_in)} delivered entries left out, {len(now_in - sent)} added), "
+                f"({len(sent - now_in)} of its delivered entries left out, {len(now_in - sent)} added), "
                 "not sent again (--resend sends it again); its precision counts what was "
                 "delivered")
     _deliver(settings, wh, digest, report, configured, run_id)

@@ -127,7 +127,7 @@ def test_a_delivered_digest_is_rerendered_not_resent_and_its_precision_counts_th
     html = Path(rerun.files["html"]).read_text(encoding="utf-8")
     assert "精确率 1/2 = 50%（已审阅 2/3 条）" in html
     index = Path(rerun.files["archive"]).read_text(encoding="utf-8")
-    assert "<th style=\"border:1px solid #d0d7de;\">精确率</th>" in index
+    assert "<th style=\"border:1px solid #d0d7de;padding:2px 6px;\">精确率</th>" in index
     assert "1/2 = 50%" in index
 
     # The next week shows the trend, the earlier week's precision included, and it is live:
@@ -214,7 +214,7 @@ def test_decisions_on_spot_check_works_change_the_estimate(tmp_path: Path,
     md = markdown(rerun)
     # The sample stays the same works; the kept one now also appears as an entry.
     assert sum(ln.startswith("- [抽查] ") for ln in md.splitlines()) == 5
-    assert "· 已保留（移至第 1 章）" in md and "· 已剔除" in md
+    assert "· 已保留（第 1 章）" in md and "· 已剔除" in md
     row = next(ln for ln in md.splitlines() if ln.startswith("| 2026-W48 |"))
     assert f"| 保留 1/2（抽 5 / 拒 12） | ≈ 6（95% 区间 {expected.low:.0f}–{expected.high:.0f}） |" in row
     assert not math.isnan(expected.high)
