@@ -1,6 +1,7 @@
 """Does a digest get better for the lab's decisions? A replay of real stream days (a script).
 
-    .venv/bin/python bench/bench_decisions.py [--file ../shared/eval/stream_dev.jsonl]
+    .venv/bin/python bench/bench_decisions.py [--file ../shared/eval/stream_dev.jsonl] [--spot 5]
+        [--holdout ../shared/eval/dev.jsonl]
 
 The labelled stream file (read at run time, never copied here) holds whole arXiv listing
 days. Day by day, the offline classifier "delivers" what it calls relevant; the lab's
@@ -15,7 +16,7 @@ delivered item decided), recall of the day's relevant items, the rejected count,
 keeps, the estimate of relevant items missed (rejected × keeps ÷ sampled, 95 % Wilson interval
 scaled by rejected: `digests.quality.missed_estimate`) beside the true number missed; then the
 estimate pooled over all days; then the last day scored by classifiers trained on 0, 1, 2 and
-4 days of decisions (the same held-out day for all four).
+4 days of decisions (the same held-out day for all four), and on `--holdout` if given.
 
 The stream file is one the rules were checked against (see `triage/eval_run.TUNED_ON`), so
 absolute figures flatter the rules; the change between rows is what this measures.
@@ -79,6 +80,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--file", type=Path, default=ROOT.parent / "shared" / "eval" / "stream_dev.jsonl")
     ap.add_argument("--spot", type=int, default=5, help="抽查 sample size per day (digest)")
+    ap.add_argument("--holdout", type=Path, default=None,
+                    help="another labelled file (e.g. ../shared/eval/dev.jsonl, mostly near "
+                         "misses) to score the k-day classifiers on as well")
     args = ap.parse_args()
     if not args.file.is_file():
         sys.exit(f"{args.file}: no such file — pass --file PATH/TO/stream_dev.jsonl")
@@ -127,6 +131,20 @@ def main() -> None:
         p = kept / len(sent) if sent else float("nan")
         print(f"  k={k}: delivered {len(sent)}, kept {kept}, precision {p:.3f}, "
               f"recall {kept}/{sum(map(_relevant, days[last]))}")
+    if args.holdout:
+        if not args.holdout.is_file():
+            sys.exit(f"{args.holdout}: no such file — pass --holdout PATH/TO/dev.jsonl")
+        held = load_labelled(args.holdout)
+        print(f"\n{args.holdout.name} ({len(held)} items, {sum(map(_relevant, held))} relevant) "
+              "scored after k days of decisions:")
+        for k in (0, 1, 2, 4):
+            if k not in models:
+                continue
+            sent, _ = _score(models[k], held)
+            kept = sum(map(_relevant, sent))
+            p = kept / len(sent) if sent else float("nan")
+            print(f"  k={k}: delivered {len(sent)}, kept {kept}, precision {p:.3f}, "
+                  f"recall {kept}/{sum(map(_relevant, held))}")
 
 
 if __name__ == "__main__":
