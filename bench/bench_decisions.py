@@ -1,15 +1,22 @@
 """Does a digest get better for the lab's decisions? A replay of real stream days (a script).
 
-    .venv/bin/python bench/bench_decisions.py [--file ../shared/eval/stream_dev.jsonl]
+    .venv/bin/python bench/bench_decisions.py [--file ../shared/eval/stream_dev.jsonl] [--spot 5]
+        [--holdout ../shared/eval/dev.jsonl]
 
 The labelled stream file (read at run time, never copied here) holds whole arXiv listing
 days. Day by day, the offline classifier "delivers" what it calls relevant; the lab's
 decisions are scripted from the file's labels: a delivered item is kept in its labelled
 section when its label (or alt label) is a section, else dropped. Each next day's classifier
 is trained on the built-in data plus every decision so far (what `build_classifier` does
-with the `decisions` table). Printed per day: delivered, kept, precision (kept ÷ delivered)
-and recall of the day's relevant items; then the last day scored by classifiers trained on
-0, 1, 2 and 4 days of decisions (the same held-out day for all four).
+with the `decisions` table). Each day is one digest: it also carries a 抽查 sample of the
+items the classifier rejected (`--spot`, default 5, drawn by `digests.quality.spot_check_sample`
+seeded by the day, as a digest is by its id), which the lab decides too (and which trains the
+next day's classifier). Printed per day: delivered, kept, precision (kept ÷ delivered, every
+delivered item decided), recall of the day's relevant items, the rejected count, the sample's
+keeps, the estimate of relevant items missed (rejected × keeps ÷ sampled, 95 % Wilson interval
+scaled by rejected: `digests.quality.missed_estimate`) beside the true number missed; then the
+estimate pooled over all days; then the last day scored by classifiers trained on 0, 1, 2 and
+4 days of decisions (the same held-out day for all four), and on `--holdout` if given.
 
 The stream file is one the rules were checked against (see `triage/eval_run.TUNED_ON`), so
 absolute figures flatter the rules; the change between rows is what this measures.
@@ -25,6 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from digests.quality import missed_estimate, spot_check_sample  # noqa: E402
 from seascout.model import Label  # noqa: E402
 from triage.classifier import Doc, OfflineClassifier  # noqa: E402
 from triage.evaluate import LabelledItem, load_labelled  # noqa: E402
@@ -50,48 +58,93 @@ def _fit(decided: list[tuple[Doc, Label]]) -> OfflineClassifier:
     return trained_classifier(decided, cache_dir=ROOT / ".pytest_cache" / "seascout-model")
 
 
+def _relevant(item: LabelledItem) -> bool:
+    return _decide(item) is not Label.IRRELEVANT
+
+
 def _score(clf: OfflineClassifier,
-           items: list[LabelledItem]) -> tuple[int, int, int, int, list[LabelledItem]]:
+           items: list[LabelledItem]) -> tuple[list[LabelledItem], list[LabelledItem]]:
+    """(delivered, rejected) by the classifier."""
     preds = clf.predict([it.work for it in items])
     delivered = [it for it, p in zip(items, preds, strict=True) if p.relevant]
-    kept = sum(_decide(it) is not Label.IRRELEVANT for it in delivered)
-    relevant = sum(_decide(it) is not Label.IRRELEVANT for it in items)
-    found = kept
-    return len(delivered), kept, relevant, found, delivered
+    rejected = [it for it, p in zip(items, preds, strict=True) if not p.relevant]
+    return delivered, rejected
+
+
+def _missed_text(rejected: int, kept: int, sampled: int) -> str:
+    m = missed_estimate(rejected, kept, sampled)
+    return "—" if m is None else f"{m.point:.1f} [{m.low:.1f}, {m.high:.1f}]"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--file", type=Path, default=ROOT.parent / "shared" / "eval" / "stream_dev.jsonl")
+    ap.add_argument("--spot", type=int, default=5, help="抽查 sample size per day (digest)")
+    ap.add_argument("--holdout", type=Path, default=None,
+                    help="another labelled file (e.g. ../shared/eval/dev.jsonl, mostly near "
+                         "misses) to score the k-day classifiers on as well")
     args = ap.parse_args()
+    if not args.file.is_file():
+        sys.exit(f"{args.file}: no such file — pass --file PATH/TO/stream_dev.jsonl")
     items = load_labelled(args.file)
     days: dict[str, list[LabelledItem]] = defaultdict(list)
     for it, d in zip(items, _day(args.file), strict=True):
         days[d].append(it)
     order = sorted(days)
-    print(f"{args.file.name}: {len(items)} items over {len(order)} listing days")
+    print(f"{args.file.name}: {len(items)} items over {len(order)} listing days, "
+          f"{sum(map(_relevant, items))} relevant; 抽查 {args.spot} a day")
     decided: list[tuple[Doc, Label]] = []
-    print(f"{'day':<12}{'items':>6}{'delivered':>10}{'kept':>6}{'precision':>10}{'recall':>8}"
-          f"{'decisions so far':>18}")
+    print(f"{'day':<12}{'items':>6}{'deliv':>6}{'kept':>5}{'precision':>10}{'recall':>8}"
+          f"{'rejected':>9}{'spot kept':>11}{'missed est. [95% Wilson]':>27}{'true':>6}"
+          f"{'decisions':>10}")
     models = {0: _fit([])}
+    pooled = [0, 0, 0, 0]  # rejected, sample kept, sampled, true missed
     for n, day in enumerate(order):
         clf = _fit(decided)
-        delivered, kept, relevant, found, sent = _score(clf, days[day])
-        precision = kept / delivered if delivered else float("nan")
-        recall = found / relevant if relevant else float("nan")
-        print(f"{day:<12}{len(days[day]):>6}{delivered:>10}{kept:>6}{precision:>10.3f}{recall:>8.3f}"
-              f"{len(decided):>18}")
-        decided.extend((Doc.of_work(it.work), _decide(it)) for it in sent)
+        sent, rejected = _score(clf, days[day])
+        kept = sum(map(_relevant, sent))
+        relevant = sum(map(_relevant, days[day]))
+        by_id = {it.record_id: it for it in rejected}
+        sample = [by_id[r] for r in spot_check_sample(f"day-{day}", list(by_id), args.spot)]
+        sample_kept = sum(map(_relevant, sample))
+        true_missed = sum(map(_relevant, rejected))
+        precision = f"{kept}/{len(sent)}={kept / len(sent):.2f}" if sent else "—"
+        recall = kept / relevant if relevant else float("nan")
+        print(f"{day:<12}{len(days[day]):>6}{len(sent):>6}{kept:>5}{precision:>10}{recall:>8.2f}"
+              f"{len(rejected):>9}{f'{sample_kept}/{len(sample)}':>11}"
+              f"{_missed_text(len(rejected), sample_kept, len(sample)):>27}{true_missed:>6}"
+              f"{len(decided):>10}")
+        for i, v in enumerate((len(rejected), sample_kept, len(sample), true_missed)):
+            pooled[i] += v
+        decided.extend((Doc.of_work(it.work), _decide(it)) for it in sent + sample)
         models[n + 1] = _fit(decided)
+    rej, sk, sn, truth = pooled
+    print(f"\npooled over {len(order)} days: 抽查 kept {sk}/{sn} of {rej} rejected → missed "
+          f"{_missed_text(rej, sk, sn)}; true missed {truth}")
     last = order[-1]
     print(f"\nthe last day ({last}) scored after k days of decisions (same held-out day):")
     for k in (0, 1, 2, 4):
         if k >= len(order):
             continue
-        delivered, kept, relevant, found, _ = _score(models[k], days[last])
-        p = kept / delivered if delivered else float("nan")
-        print(f"  k={k}: delivered {delivered}, kept {kept}, precision {p:.3f}, "
-              f"recall {found}/{relevant}")
+        sent, _ = _score(models[k], days[last])
+        kept = sum(map(_relevant, sent))
+        p = kept / len(sent) if sent else float("nan")
+        print(f"  k={k}: delivered {len(sent)}, kept {kept}, precision {p:.3f}, "
+              f"recall {kept}/{sum(map(_relevant, days[last]))}")
+    if args.holdout:
+        if not args.holdout.is_file():
+            sys.exit(f"{args.holdout}: no such file — pass --holdout PATH/TO/dev.jsonl")
+        held = load_labelled(args.holdout)
+        print(f"\n{args.holdout.name} ({len(held)} items, {sum(map(_relevant, held))} relevant) "
+              "scored after k days of decisions:")
+        for k in (0, 1, 2, 4):
+            if k not in models:
+                continue
+            sent, _ = _score(models[k], held)
+            kept = sum(map(_relevant, sent))
+            p = kept / len(sent) if sent else float("nan")
+            print(f"  k={k}: delivered {len(sent)}, kept {kept}, precision {p:.3f}, "
+                  f"recall {kept}/{sum(map(_relevant, held))}")
 
 
 if __name__ == "__main__":

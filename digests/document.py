@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from digests.citation import citation_plain, display_doi, format_citation, is_paper
+from digests.quality import QualityRow, SpotCheckBlock
 from seascout.ids import InvalidIdError, url_key
 from seascout.model import Kind, Link, LinkKind, QuoteLine, Section, SeedEntry, Work
 
@@ -202,6 +203,13 @@ class Digest:
     full_url: str = ""  # where the full digest is published, for webhooks
     timezone: str = ""  # the zone `generated_at` is given in
     survey: bool = False  # the whole survey (`seascout survey`), not a week's digest
+    quality: list[QualityRow] = field(default_factory=list)  # precision trend, oldest first
+    spot_check: SpotCheckBlock | None = None  # the 抽查 sample (never entries)
+
+    @property
+    def own_quality(self) -> QualityRow | None:
+        """This digest's row of the trend."""
+        return next((q for q in self.quality if q.digest_id == self.digest_id), None)
 
     @property
     def entries(self) -> list[DigestEntry]:

@@ -69,6 +69,7 @@ body {{ background: #fff !important; margin: 0 !important; }}
 table[role=presentation] {{ width: 100% !important; max-width: none !important;
                             border: none !important; background: #fff !important; }}
 td {{ padding-left: 0 !important; padding-right: 0 !important; }}
+table.quality-trend td {{ padding: 2px 6px !important; }}
 h1, h2, h3 {{ break-after: avoid; }}
 img, svg {{ max-width: 100%; height: auto; }}
 a {{ color: #0969da; overflow-wrap: anywhere; }}

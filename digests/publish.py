@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -10,6 +11,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 from feedgen.feed import FeedGenerator
 
+from digests.quality import QualityRow
 from warehouse.digest_store import DigestRecord
 
 
@@ -33,11 +35,13 @@ def _rows(records: list[DigestRecord]) -> list[ArchiveRow]:
 
 
 def write_archive_index(records: list[DigestRecord], root: Path, env: jinja2.Environment, *,
-                        title: str, chart_svg: str = "") -> Path:
+                        title: str, chart_svg: str = "",
+                        quality: Sequence[QualityRow] = ()) -> Path:
+    """The archive's index page; `quality`: the precision/抽查 trend, oldest first."""
     path = root / "index.html"
     root.mkdir(parents=True, exist_ok=True)
     html = env.get_template("archive_index.html.j2").render(
-        title=title, digests=_rows(records), chart_svg=chart_svg)
+        title=title, digests=_rows(records), chart_svg=chart_svg, quality=list(quality))
     path.write_text(html, encoding="utf-8")
     return path
 

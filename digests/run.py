@@ -21,11 +21,13 @@ from digests.entry_text import (
 )
 from digests.period import Period, current_period, parse_period, today
 from digests.publish import write_archive_index, write_atom
+from digests.quality import QualityRow, SpotCheckBlock, SpotCheckEntry, spot_check_sample
 from digests.render import make_environment, render_html, render_markdown, render_text
 from seascout.config import Settings
 from seascout.model import Kind, Work
 from warehouse import digest_store as store
 from warehouse.db import Warehouse
+from warehouse.decisions_store import decisions
 from warehouse.works import get_works
 
 log = logging.getLogger(__name__)
@@ -111,15 +113,17 @@ def place_entries(wh: Warehouse, selected: list[store.SelectedItem],
 
 
 def entry_heading(item: store.SelectedItem, work: Work) -> str:
-    """The survey's heading for a seed work, the LLM's Chinese title, else the short name."""
-    return item.heading or item.title_zh or short_name(work.title)
+    """The lab's Chinese title, the survey's heading for a seed work, the LLM's Chinese
+    title, else the short name."""
+    return item.lab_title or item.heading or item.title_zh or short_name(work.title)
 
 
 def entry_summary(item: store.SelectedItem, work: Work) -> str:
-    """The survey's text for a seed work, the lab's edited one; an LLM summary as 论文摘要; else, offline, the
-    whole abstract (a paper) or the opening paragraphs (a news item)."""
+    """The survey's text for a seed work; an LLM summary as 论文摘要; else, offline, the
+    whole abstract (a paper) or the opening paragraphs (a news item). The lab's own summary
+    (`seascout review`, `decide --summary`) replaces all of them, as written."""
     if item.summary_method in ("seed", "lab") and item.summary:
-        return item.summary  # the survey's or the lab's own text, as written
+        return item.summary
     if item.summary_method == "llm" and item.summary:
         body = item.summary.removeprefix(SUMMARY_LABEL)
         text = body if work.kind is Kind.NEWS else f"{SUMMARY_LABEL}{body}"
@@ -138,7 +142,8 @@ def continue_numbers(sections: list[DigestSection], entries: dict[str, DigestEnt
     An entry keeps the number this digest gave it before; an update keeps the work's last one."""
     by_entry = {id(e): wid for wid, e in entries.items()}
     for s in sections:
-        used = {taken.this[by_entry[id(e)]] for e in s.entries if by_entry[id(e)] in taken.this}
+        used = {n for e in s.entries if (n := taken.this.get(by_entry[id(e)]))
+                and n.split(".")[0] == str(s.number)}  # a moved entry's old number is elsewhere
         nxt = max([taken.last.get(s.number, 0)] + [_m(n) for n in used]) + 1
         for e in s.entries:
             wid = by_entry[id(e)]
@@ -177,6 +182,8 @@ def produce(settings: Settings, wh: Warehouse, period: Period,
     record = store.DigestRecord(period.id, period.start, period.end, rendered_at,
                                 len(items), {}, counts)
     store.save_digest(wh, record, items)
+    digest.spot_check = spot_check_block(wh, draw_spot_check(settings, wh, period, now))
+    digest.quality = quality_trend(wh, upto=period.id)
     taxonomy = [(s.number, s.title) for s in digest.sections]
     weekly = store.weekly_section_counts(wh, upto=period.id)
     digest.chart_svg = section_chart(weekly, taxonomy)
@@ -218,11 +225,52 @@ def produce(settings: Settings, wh: Warehouse, period: Period,
     records = [r for r in store.list_digests(wh) if r.period_end <= last_day]
     if "html" in cfg.formats:
         report.files["archive"] = str(write_archive_index(
-            records, root, env, title=cfg.title, chart_svg=digest.chart_svg))
+            records, root, env, title=cfg.title, chart_svg=digest.chart_svg,
+            quality=quality_trend(wh, upto=records[0].digest_id, weeks=len(records))
+            if records else []))
     if "atom" in cfg.formats:
         report.files["atom"] = str(write_atom(records, root, title=cfg.title,
                                               site_url=cfg.site_url, timezone=cfg.timezone))
     return digest, report
+
+
+def draw_spot_check(settings: Settings, wh: Warehouse, period: Period,
+                    now: datetime | None = None) -> store.SpotCheck | None:
+    """The period's 抽查 sample: `[digest] spot_check_size` of the works triage rejected then,
+    drawn at random seeded by the digest's id. Redrawn on each render while the week runs
+    (more works arrive); once drawn after the week ended it is kept, so a rerun shows the
+    same works and the lab's decisions on them keep counting. None: no sample wanted."""
+    stored = store.spot_check(wh, period.id)
+    if stored is not None and stored.closed:
+        return stored
+    size = settings.config.digest.spot_check_size
+    if size == 0 and stored is None:
+        return None
+    rejected = store.rejected_works(wh, *period.bounds())
+    check = store.SpotCheck(period.id, len(rejected), size, period.closed(now),
+                            spot_check_sample(period.id, rejected, size))
+    store.save_spot_check(wh, check)
+    return check
+
+
+def spot_check_block(wh: Warehouse, check: store.SpotCheck | None) -> SpotCheckBlock | None:
+    """The 抽查 works with the lab's decisions on them, as the digest lists them."""
+    if check is None or not check.work_ids:
+        return None
+    works = {w.work_id: w for w in get_works(wh, check.work_ids)}
+    decided = {d.work_id: d for d in decisions(wh)}
+    entries = []
+    for wid in check.work_ids:
+        if wid in works:
+            d = decided.get(wid)
+            entries.append(SpotCheckEntry(works[wid], d.action if d else None,
+                                          d.section if d else None))
+    return SpotCheckBlock(check.rejected, entries)
+
+
+def quality_trend(wh: Warehouse, *, upto: str | None = None, weeks: int = 12) -> list[QualityRow]:
+    """Precision and the 抽查 estimate of the last `weeks` digests, oldest first."""
+    return [QualityRow(*r) for r in store.quality_trend(wh, upto=upto, weeks=weeks)]
 
 
 def _write(path: Path, text: str) -> Path:
@@ -346,6 +394,15 @@ def run_digest(settings: Settings, wh: Warehouse, *, period: str | None = None,
         return report
     if resend:
         store.forget_deliveries(wh, p.id, configured)
+    elif any(store.delivery_status(wh, p.id).get(c) == "sent" for c in configured):
+        sent = store.reported_works(wh, p.id)
+        now_in = {i.work_id for i in store.digest_items(wh, p.id)}
+        if sent != now_in:
+            report.notes.append(
+                f"{p.id} was delivered before: re-rendered with the lab's decisions "
+                f"({len(sent - now_in)} of its delivered entries left out, {len(now_in - sent)} added), "
+                "not sent again (--resend sends it again); its precision counts what was "
+                "delivered")
     _deliver(settings, wh, digest, report, configured, run_id)
     for old_id, channel in store.failed_deliveries(wh):
         if old_id == p.id or channel not in configured:

@@ -278,6 +278,7 @@ class DigestConfig(_Strict):
     timezone: Timezone = "Asia/Shanghai"
     site_url: HttpUrl = ""  # where the static archive is published, for links in feeds and webhooks
     title: str = "海洋与遥感大模型文献周报"
+    spot_check_size: int = Field(5, ge=0, le=200)  # 抽查: rejected works sampled per digest (0: none)
 
 
 class EmailConfig(_Strict):

@@ -39,6 +39,7 @@ _PAGE = _ENV.from_string("""<!doctype html>
 body{font-family:system-ui,"Noto Sans CJK SC",sans-serif;margin:1.5em;max-width:70em;color:#222}
 article{border:1px solid #ccc;border-radius:6px;padding:.6em 1em;margin:.8em 0}
 article.drop{opacity:.55} article.candidate{border-style:dashed}
+.spot{font-size:.7em;background:#fff8c5;border:1px solid #bf8700;border-radius:4px;padding:0 .3em}
 .meta{color:#555;font-size:.9em} .state{font-weight:bold}
 form{display:inline-block;margin:.2em .4em .2em 0} form.edit{display:block}
 label{display:block;margin-top:.3em}
@@ -49,12 +50,13 @@ textarea,input[type=text]{width:100%;box-sizing:border-box}
 <input type="hidden" name="work_id" value="{{ c.work_id }}">{% endmacro %}
 <h1>seascout review · {{ period }}</h1>
 <p class="meta">{{ entries|length }} work(s) first seen this week: in a section first, then the
-ones triage rejected with the least certainty. Decided by <b>{{ user }}</b>.</p>
+digest's 抽查 sample of triage's rejections (your keeps there estimate what the digest missed),
+then the ones triage rejected with the least certainty. Decided by <b>{{ user }}</b>.</p>
 {% if message %}<p class="state" role="status">{{ message }}</p>{% endif %}
 {% for c in entries %}
 <article id="w{{ loop.index }}" class="{{ 'drop' if c.decision == 'drop' else '' }}
  {{ 'candidate' if c.relevance_section is none else '' }}" data-work="{{ c.work_id }}">
-<h2>{{ c.title }}</h2>
+<h2>{% if c.spot_check %}<span class="spot">抽查</span> {% endif %}{{ c.title }}</h2>
 <p class="meta">{{ c.work_id }}{% if c.doi %} · doi {{ c.doi }}{% endif %}{% if c.arxiv_id %}
  · arXiv {{ c.arxiv_id }}{% endif %} · {{ c.kind }}{% if c.published %} · {{ c.published }}{% endif %}
  · triage: {{ c.label or 'not classified' }}{% if c.confidence is not none %}

@@ -39,6 +39,7 @@ class Candidate:
     decided_by: str | None
     doi: str | None
     arxiv_id: str | None
+    spot_check: bool = False  # in a digest's 抽查 sample: listed whatever triage's confidence
 
 
 def _work_id(con: duckdb.DuckDBPyConnection, key: str) -> str:
@@ -136,7 +137,8 @@ SELECT w.work_id, w.title, w.kind, CAST(w.published AS VARCHAR), c.label, c.conf
        coalesce(d.section, s.number) AS section,
        coalesce(d.title_zh, m.title_zh), coalesce(d.summary, m.summary), d.action, d.decided_by,
        (SELECT min(i.id)[5:] FROM work_ids i WHERE i.work_id = w.work_id AND i.id LIKE 'doi:%'),
-       (SELECT min(i.id)[7:] FROM work_ids i WHERE i.work_id = w.work_id AND i.id LIKE 'arxiv:%')
+       (SELECT min(i.id)[7:] FROM work_ids i WHERE i.work_id = w.work_id AND i.id LIKE 'arxiv:%'),
+       EXISTS (SELECT 1 FROM spot_check_items x WHERE x.work_id = w.work_id)
 FROM works w
 LEFT JOIN classifications c USING (work_id)
 LEFT JOIN decisions d USING (work_id)
@@ -150,14 +152,17 @@ ORDER BY (d.action IS NULL AND c.label = 'irrelevant'), coalesce(d.section, s.nu
 
 def review_candidates(wh: Warehouse, lo: datetime, hi: datetime, *,
                       unlikely: int = 20) -> list[Candidate]:
-    """Works first seen in [lo, hi): everything in a section or decided, then the `unlikely`
-    irrelevant ones triage was least sure of (the next most likely to belong)."""
+    """Works first seen in [lo, hi): everything in a section or decided, then the digest's
+    抽查 sample of triage's rejections (undecided ones), then the `unlikely` irrelevant ones
+    triage was least sure of (the next most likely to belong)."""
+    wh.ensure_schema()  # a warehouse from before the 抽查 tables
     with wh.read() as con:
         rows: list[tuple[Any, ...]] = con.execute(_CANDIDATES, [lo, hi]).fetchall()
     inside = [Candidate(*r) for r in rows if r[6] is not None or r[9] is not None]
-    rest = [Candidate(*r) for r in rows if r[6] is None and r[9] is None]
+    sampled = [Candidate(*r) for r in rows if r[6] is None and r[9] is None and r[13]]
+    rest = [Candidate(*r) for r in rows if r[6] is None and r[9] is None and not r[13]]
     rest.sort(key=lambda c: (c.confidence if c.confidence is not None else 1.0, c.work_id))
-    return inside + rest[:unlikely]
+    return inside + sampled + rest[:unlikely]
 
 
 def section_titles(wh: Warehouse) -> list[tuple[int, str]]:

@@ -2,7 +2,9 @@
 
 A work is reported once per content change: `digest_items` keeps the content hash a digest
 announced, `delivered_items` the hash each channel received, `deliveries` the status of each
-(digest, channel) pair so a rerun never resends a channel that succeeded.
+(digest, channel) pair so a rerun never resends a channel that succeeded. `spot_checks` and
+`spot_check_items` hold each digest's 抽查 sample; the `digest_quality` view turns them and the
+lab's decisions into precision and the estimate of what a digest missed.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ class SelectedItem:
     title_zh: str | None
     summary: str | None
     heading: str | None  # the survey's heading, for seed works
-    summary_method: str | None = None  # seed | lead | llm (None: no summary stored)
+    summary_method: str | None = None  # seed | lead | llm | lab (None: no summary stored)
+    lab_title: str | None = None  # the Chinese title the lab wrote (decisions.title_zh)
 
 
 @dataclass
@@ -55,27 +58,31 @@ class DigestItem:
 _CANDIDATES = """
 WITH cand AS (
     SELECT w.work_id, w.content_hash, w.first_seen, w.last_changed, w.change_note,
-           coalesce(sec.number, se.section) AS section, se.work_id IS NOT NULL AS is_seed,
-           m.title_zh, coalesce(m.summary, se.summary) AS summary, se.heading,
-           CASE WHEN m.summary IS NOT NULL THEN m.method
+           coalesce(d.section, sec.number, se.section) AS section, se.work_id IS NOT NULL AS is_seed,
+           m.title_zh, coalesce(d.summary, m.summary, se.summary) AS summary, se.heading,
+           CASE WHEN d.summary IS NOT NULL THEN 'lab'
+                WHEN m.summary IS NOT NULL THEN m.method
                 WHEN se.summary IS NOT NULL THEN 'seed' END AS summary_method,
+           d.title_zh AS lab_title,
            w.published, w.title,
-           EXISTS (SELECT 1 FROM digest_items d
-                   WHERE d.work_id = w.work_id AND d.digest_id <> $digest) AS reported_before,
-           EXISTS (SELECT 1 FROM digest_items d
-                   WHERE d.work_id = w.work_id AND d.digest_id <> $digest
-                     AND d.content_hash = w.content_hash) AS version_reported
+           EXISTS (SELECT 1 FROM digest_items i
+                   WHERE i.work_id = w.work_id AND i.digest_id <> $digest) AS reported_before,
+           EXISTS (SELECT 1 FROM digest_items i
+                   WHERE i.work_id = w.work_id AND i.digest_id <> $digest
+                     AND i.content_hash = w.content_hash) AS version_reported
     FROM works w
     LEFT JOIN classifications c USING (work_id)
+    LEFT JOIN decisions d USING (work_id)
     LEFT JOIN sections sec ON sec.label = c.label AND sec.number <> 0
     LEFT JOIN seed_entries se USING (work_id)
     LEFT JOIN summaries m USING (work_id)
-    WHERE c.label IS NULL OR c.label <> 'irrelevant'
+    WHERE (d.action IS NULL AND (c.label IS NULL OR c.label <> 'irrelevant'))
+       OR d.action IN ('keep', 'move')
 )
 SELECT work_id, section,
        CASE WHEN first_seen >= $lo AND NOT is_seed AND NOT reported_before
             THEN 'new' ELSE 'updated' END AS status,
-       change_note, content_hash, title_zh, summary, heading, summary_method
+       change_note, content_hash, title_zh, summary, heading, summary_method, lab_title
 FROM cand
 WHERE section IS NOT NULL AND NOT version_reported AND (
       (first_seen >= $lo AND first_seen < $hi AND NOT is_seed AND NOT reported_before)
@@ -88,7 +95,11 @@ ORDER BY section, status, published DESC NULLS LAST, title
 
 def select_items(wh: Warehouse, digest_id: str, lo: datetime, hi: datetime) -> list[SelectedItem]:
     """Relevant works new in [lo, hi) or updated then (new version, now published), minus
-    every version an earlier digest already reported. Rerunning a period selects the same."""
+    every version an earlier digest already reported. Rerunning a period selects the same.
+
+    The lab's decisions win over triage: a dropped work is never selected, a kept or moved
+    one is, in the section decided (even when triage called it irrelevant), and the lab's
+    Chinese title and summary replace triage's."""
     with wh.read() as con:
         rows = con.execute(_CANDIDATES, {"digest": digest_id, "lo": lo, "hi": hi}).fetchall()
     return [SelectedItem(*r) for r in rows]
@@ -96,8 +107,8 @@ def select_items(wh: Warehouse, digest_id: str, lo: datetime, hi: datetime) -> l
 
 _KEPT = """
 SELECT d.work_id, d.section, 'new', NULL, w.content_hash,
-       coalesce(d.title_zh, m.title_zh), coalesce(d.summary, m.summary), NULL,
-       CASE WHEN d.summary IS NOT NULL THEN 'lab' ELSE m.method END
+       m.title_zh, coalesce(d.summary, m.summary), NULL,
+       CASE WHEN d.summary IS NOT NULL THEN 'lab' ELSE m.method END, d.title_zh
 FROM decisions d
 JOIN works w USING (work_id)
 LEFT JOIN summaries m USING (work_id)
@@ -229,6 +240,77 @@ def weekly_section_counts(wh: Warehouse, *, upto: str,
                SELECT d.digest_id, i.section, count(i.work_id)
                FROM recent d LEFT JOIN digest_items i USING (digest_id)
                GROUP BY ALL ORDER BY 1, 2""", [upto, weeks]).fetchall()
+
+
+# -- quality: 抽查 samples and precision ----------------------------------------------------
+@dataclass
+class SpotCheck:
+    """A digest's 抽查 sample: `work_ids` drawn out of `rejected` works triage rejected."""
+
+    digest_id: str
+    rejected: int
+    sample_size: int
+    closed: bool
+    work_ids: list[str]
+
+
+def rejected_works(wh: Warehouse, lo: datetime, hi: datetime) -> list[str]:
+    """Works first seen in [lo, hi) that triage called irrelevant (seed works aside), by id."""
+    with wh.read() as con:
+        return [r[0] for r in con.execute(
+            "SELECT w.work_id FROM works w JOIN classifications c USING (work_id) "
+            "WHERE w.first_seen >= ? AND w.first_seen < ? AND c.label = 'irrelevant' "
+            "AND c.method <> 'seed' AND w.work_id NOT IN (SELECT work_id FROM seed_entries) "
+            "ORDER BY w.work_id", [lo, hi]).fetchall()]
+
+
+def spot_check(wh: Warehouse, digest_id: str) -> SpotCheck | None:
+    """The stored 抽查 sample of a digest, in its order (None: none drawn)."""
+    with wh.read() as con:
+        row = con.execute("SELECT rejected, sample_size, closed FROM spot_checks "
+                          "WHERE digest_id = ?", [digest_id]).fetchone()
+        if row is None:
+            return None
+        ids = [r[0] for r in con.execute(
+            "SELECT work_id FROM spot_check_items WHERE digest_id = ? ORDER BY position",
+            [digest_id]).fetchall()]
+    return SpotCheck(digest_id, int(row[0]), int(row[1]), bool(row[2]), ids)
+
+
+def save_spot_check(wh: Warehouse, check: SpotCheck, *, now: datetime | None = None) -> None:
+    """Store (or replace) a digest's 抽查 sample."""
+    with wh.write() as con:
+        con.execute("DELETE FROM spot_check_items WHERE digest_id = ?", [check.digest_id])
+        con.execute(
+            "INSERT OR REPLACE INTO spot_checks VALUES (?, ?, ?, ?, ?)",
+            [check.digest_id, check.rejected, check.sample_size, check.closed,
+             now or datetime.now()])
+        if check.work_ids:
+            con.executemany("INSERT INTO spot_check_items VALUES (?, ?, ?)",
+                            [(check.digest_id, w, i) for i, w in enumerate(check.work_ids)])
+
+
+def reported_works(wh: Warehouse, digest_id: str) -> set[str]:
+    """The works a digest put before its readers (the `digest_reported` view)."""
+    with wh.read() as con:
+        return {r[0] for r in con.execute(
+            "SELECT work_id FROM digest_reported WHERE digest_id = ?", [digest_id]).fetchall()}
+
+
+def quality_trend(wh: Warehouse, *, upto: str | None = None,
+                  weeks: int = 12) -> list[tuple[str, int, int, int, int | None, int, int, int]]:
+    """(digest_id, entries, decided, kept, rejected, sampled, sample_decided, sample_kept) of
+    the last `weeks` digests up to and including `upto` (default: all), oldest first; live
+    from the `digest_quality` view, so every decision counts at once."""
+    with wh.read() as con:
+        rows = con.execute(
+            """SELECT digest_id, entries, decided, kept, rejected, sampled, sample_decided,
+                      sample_kept
+               FROM (SELECT * FROM digest_quality WHERE $upto IS NULL OR digest_id <= $upto
+                     ORDER BY digest_id DESC LIMIT $weeks)
+               ORDER BY digest_id""", {"upto": upto, "weeks": weeks}).fetchall()
+    return [(str(r[0]), int(r[1]), int(r[2]), int(r[3]), None if r[4] is None else int(r[4]),
+             int(r[5]), int(r[6]), int(r[7])) for r in rows]
 
 
 # -- deliveries ----------------------------------------------------------------------------
