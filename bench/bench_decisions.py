@@ -3,20 +3,23 @@
     .venv/bin/python bench/bench_decisions.py [--file ../shared/eval/stream_dev.jsonl] [--spot 5]
         [--holdout ../shared/eval/dev.jsonl]
 
-The labelled stream file (read at run time, never copied here) holds whole arXiv listing
-days. Day by day, the offline classifier "delivers" what it calls relevant; the lab's
-decisions are scripted from the file's labels: a delivered item is kept in its labelled
-section when its label (or alt label) is a section, else dropped. Each next day's classifier
-is trained on the built-in data plus every decision so far (what `build_classifier` does
-with the `decisions` table). Each day is one digest: it also carries a 抽查 sample of the
-items the classifier rejected (`--spot`, default 5, drawn by `digests.quality.spot_check_sample`
-seeded by the day, as a digest is by its id), which the lab decides too (and which trains the
-next day's classifier). Printed per day: delivered, kept, precision (kept ÷ delivered, every
-delivered item decided), recall of the day's relevant items, the rejected count, the sample's
-keeps, the estimate of relevant items missed (rejected × keeps ÷ sampled, 95 % Wilson interval
-scaled by rejected: `digests.quality.missed_estimate`) beside the true number missed; then the
-estimate pooled over all days; then the last day scored by classifiers trained on 0, 1, 2 and
-4 days of decisions (the same held-out day for all four), and on `--holdout` if given.
+The labelled stream file (read at run time, never copied here) holds whole arXiv listing days.
+Day by day, the offline classifier "delivers" what it calls relevant; the lab's decisions are
+scripted from the file's labels: a delivered item is kept in its labelled section when its
+label (or alt label) is a section, else dropped. Each next day's classifier is trained on the
+built-in data plus every decision so far (what `build_classifier` does with the `decisions`
+table). Each day is one digest: it also carries a 抽查 sample of the items the classifier
+rejected (`--spot`, default 5, drawn by `digests.quality.spot_check_sample` seeded by the day,
+as a digest is by its id), which the lab decides too (and which trains the next day's
+classifier), and the `--unsure` rejections triage was least sure of, which the review page
+lists after the entries (`seascout review`, 20). Printed per day: delivered, kept, precision
+(kept ÷ delivered, every delivered item decided), recall of the day's relevant items, the
+rejected count, the sample's keeps, the estimate of relevant items missed (rejected × keeps ÷
+sampled, 95 % Wilson interval scaled by rejected: `digests.quality.missed_estimate`) beside the
+true number missed, and how many of those the review page's list of least-certain rejections
+held; then the estimate pooled over all days; then the last day scored by classifiers trained
+on 0, 1, 2 and 4 days of decisions (the same held-out day for all four), and on `--holdout` if
+given.
 
 The stream file is one the rules were checked against (see `triage/eval_run.TUNED_ON`), so
 absolute figures flatter the rules; the change between rows is what this measures.
@@ -80,6 +83,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--file", type=Path, default=ROOT.parent / "shared" / "eval" / "stream_dev.jsonl")
     ap.add_argument("--spot", type=int, default=5, help="抽查 sample size per day (digest)")
+    ap.add_argument("--unsure", type=int, default=20,
+                    help="the rejections triage was least sure of that the review page lists "
+                         "(`seascout review`: 20), decided by the lab too")
     ap.add_argument("--holdout", type=Path, default=None,
                     help="another labelled file (e.g. ../shared/eval/dev.jsonl, mostly near "
                          "misses) to score the k-day classifiers on as well")
@@ -96,12 +102,17 @@ def main() -> None:
     decided: list[tuple[Doc, Label]] = []
     print(f"{'day':<12}{'items':>6}{'deliv':>6}{'kept':>5}{'precision':>10}{'recall':>8}"
           f"{'rejected':>9}{'spot kept':>11}{'missed est. [95% Wilson]':>27}{'true':>6}"
-          f"{'decisions':>10}")
+          f"{'review':>8}{'decisions':>10}")
     models = {0: _fit([])}
-    pooled = [0, 0, 0, 0]  # rejected, sample kept, sampled, true missed
+    pooled = [0, 0, 0, 0, 0]  # rejected, sample kept, sampled, true missed, found on review
     for n, day in enumerate(order):
         clf = _fit(decided)
         sent, rejected = _score(clf, days[day])
+        relevance = {it.record_id: p.relevance
+                     for it, p in zip(rejected, clf.predict([it.work for it in rejected]),
+                                      strict=True)}
+        unsure = sorted(rejected, key=lambda it: -relevance[it.record_id])[:args.unsure]
+        found = sum(map(_relevant, unsure))
         kept = sum(map(_relevant, sent))
         relevant = sum(map(_relevant, days[day]))
         by_id = {it.record_id: it for it in rejected}
@@ -113,14 +124,17 @@ def main() -> None:
         print(f"{day:<12}{len(days[day]):>6}{len(sent):>6}{kept:>5}{precision:>10}{recall:>8.2f}"
               f"{len(rejected):>9}{f'{sample_kept}/{len(sample)}':>11}"
               f"{_missed_text(len(rejected), sample_kept, len(sample)):>27}{true_missed:>6}"
-              f"{len(decided):>10}")
-        for i, v in enumerate((len(rejected), sample_kept, len(sample), true_missed)):
+              f"{f'{found}/{true_missed}':>8}{len(decided):>10}")
+        for i, v in enumerate((len(rejected), sample_kept, len(sample), true_missed, found)):
             pooled[i] += v
-        decided.extend((Doc.of_work(it.work), _decide(it)) for it in sent + sample)
+        listed = {it.record_id for it in sent + sample}
+        decided.extend((Doc.of_work(it.work), _decide(it))
+                       for it in sent + sample + [u for u in unsure if u.record_id not in listed])
         models[n + 1] = _fit(decided)
-    rej, sk, sn, truth = pooled
+    rej, sk, sn, truth, seen = pooled
     print(f"\npooled over {len(order)} days: 抽查 kept {sk}/{sn} of {rej} rejected → missed "
-          f"{_missed_text(rej, sk, sn)}; true missed {truth}")
+          f"{_missed_text(rej, sk, sn)}; true missed {truth}, of which the review page's "
+          f"{args.unsure} least-certain rejections a day listed {seen}")
     last = order[-1]
     print(f"\nthe last day ({last}) scored after k days of decisions (same held-out day):")
     for k in (0, 1, 2, 4):
