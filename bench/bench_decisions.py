@@ -14,12 +14,12 @@ as a digest is by its id), which the lab decides too (and which trains the next 
 classifier), and the `--unsure` rejections triage was least sure of, which the review page
 lists after the entries (`seascout review`, 20). Printed per day: delivered, kept, precision
 (kept ÷ delivered, every delivered item decided), recall of the day's relevant items, the
-rejected count, the sample's keeps, the estimate of relevant items missed (rejected × keeps ÷
-sampled, 95 % Wilson interval scaled by rejected: `digests.quality.missed_estimate`) beside the
-true number missed, and how many of those the review page's list of least-certain rejections
-held; then the estimate pooled over all days; then the last day scored by classifiers trained
-on 0, 1, 2 and 4 days of decisions (the same held-out day for all four), and on `--holdout` if
-given.
+rejected count, the sample's keeps, the estimate of relevant items missed (those the lab found
+among the rejections it decided + the undecided rest × keeps ÷ sampled, 95 % Wilson interval:
+`digests.quality.missed_estimate`) beside the true number missed, and how many of those the
+review page's list of least-certain rejections held; then the estimate pooled over all days;
+then the last day scored by classifiers trained on 0, 1, 2 and 4 days of decisions (the same
+held-out day for all four), and on `--holdout` if given.
 
 The stream file is one the rules were checked against (see `triage/eval_run.TUNED_ON`), so
 absolute figures flatter the rules; the change between rows is what this measures.
@@ -74,9 +74,11 @@ def _score(clf: OfflineClassifier,
     return delivered, rejected
 
 
-def _missed_text(rejected: int, kept: int, sampled: int) -> str:
-    m = missed_estimate(rejected, kept, sampled)
-    return "—" if m is None else f"{m.point:.1f} [{m.low:.1f}, {m.high:.1f}]"
+def _missed_text(rejected: int, kept: int, sampled: int, found: int, decided: int) -> str:
+    m = missed_estimate(rejected, kept, sampled, found=found, rejected_decided=decided)
+    if m is None:
+        return "—"
+    return f"{m.point:.1f} [{m.low:.1f}, {m.high:.1f}]" if m.high is not None else f"≥ {m.point:.0f}"
 
 
 def main() -> None:
@@ -104,7 +106,7 @@ def main() -> None:
           f"{'rejected':>9}{'spot kept':>11}{'missed est. [95% Wilson]':>27}{'true':>6}"
           f"{'review':>8}{'decisions':>10}")
     models = {0: _fit([])}
-    pooled = [0, 0, 0, 0, 0]  # rejected, sample kept, sampled, true missed, found on review
+    pooled = [0, 0, 0, 0, 0, 0]  # rejected, sample kept, sampled, true missed, found, decided
     for n, day in enumerate(order):
         clf = _fit(decided)
         sent, rejected = _score(clf, days[day])
@@ -112,29 +114,33 @@ def main() -> None:
                      for it, p in zip(rejected, clf.predict([it.work for it in rejected]),
                                       strict=True)}
         unsure = sorted(rejected, key=lambda it: -relevance[it.record_id])[:args.unsure]
-        found = sum(map(_relevant, unsure))
         kept = sum(map(_relevant, sent))
         relevant = sum(map(_relevant, days[day]))
         by_id = {it.record_id: it for it in rejected}
         sample = [by_id[r] for r in spot_check_sample(f"day-{day}", list(by_id), args.spot)]
         sample_kept = sum(map(_relevant, sample))
         true_missed = sum(map(_relevant, rejected))
+        looked_at = {it.record_id: it for it in unsure + sample}  # the rejections the lab decided
+        found = sum(map(_relevant, looked_at.values()))
         precision = f"{kept}/{len(sent)}={kept / len(sent):.2f}" if sent else "—"
         recall = kept / relevant if relevant else float("nan")
         print(f"{day:<12}{len(days[day]):>6}{len(sent):>6}{kept:>5}{precision:>10}{recall:>8.2f}"
               f"{len(rejected):>9}{f'{sample_kept}/{len(sample)}':>11}"
-              f"{_missed_text(len(rejected), sample_kept, len(sample)):>27}{true_missed:>6}"
-              f"{f'{found}/{true_missed}':>8}{len(decided):>10}")
-        for i, v in enumerate((len(rejected), sample_kept, len(sample), true_missed, found)):
+              f"{_missed_text(len(rejected), sample_kept, len(sample), found, len(looked_at)):>27}"
+              f"{true_missed:>6}{f'{found}/{true_missed}':>8}{len(decided):>10}")
+        for i, v in enumerate((len(rejected), sample_kept, len(sample), true_missed, found,
+                               len(looked_at))):
             pooled[i] += v
         listed = {it.record_id for it in sent + sample}
         decided.extend((Doc.of_work(it.work), _decide(it))
                        for it in sent + sample + [u for u in unsure if u.record_id not in listed])
         models[n + 1] = _fit(decided)
-    rej, sk, sn, truth, seen = pooled
-    print(f"\npooled over {len(order)} days: 抽查 kept {sk}/{sn} of {rej} rejected → missed "
-          f"{_missed_text(rej, sk, sn)}; true missed {truth}, of which the review page's "
-          f"{args.unsure} least-certain rejections a day listed {seen}")
+    rej, sk, sn, truth, seen, looked = pooled
+    print(f"\npooled over {len(order)} days: 抽查 kept {sk}/{sn} of {rej} rejected; the lab "
+          f"found {seen} of the {truth} missed among the {looked} rejections it decided (the "
+          f"review page's {args.unsure} least-certain a day and the 抽查) → missed "
+          f"{_missed_text(rej, sk, sn, seen, looked)}; with the 抽查 alone "
+          f"{_missed_text(rej, sk, sn, 0, 0)}")
     last = order[-1]
     print(f"\nthe last day ({last}) scored after k days of decisions (same held-out day):")
     for k in (0, 1, 2, 4):

@@ -1,12 +1,14 @@
 """How good a digest is, from the lab's decisions: precision and the estimate of what it missed.
 
 Precision is kept ÷ decided among the entries a digest delivered (keep and move count as kept).
-The 抽查 (spot check) is a uniform random sample of the works triage rejected in the period;
-the share the lab keeps among the decided ones, times the number rejected, estimates the
-relevant works the digest left out. The interval is the 95 % Wilson score interval on that
-share (it stays inside [0, 1] and is sensible at 0 of 5, unlike the normal approximation),
-scaled by the number rejected. `warehouse/migrations/110_digest_quality.sql` computes the same
-in the `digest_quality` view.
+What the digest missed is what the lab already found — works of the period triage rejected
+and the lab kept anyway (from the review page's least-certain list, the 抽查 sample, or
+`seascout decide`) — plus an estimate for the rejections nobody decided: the 抽查 (spot check)
+is a uniform random sample of the works triage rejected in the period, and the share the lab
+keeps among the decided ones, times the undecided rejections, estimates the relevant works
+among them. The interval is the 95 % Wilson score interval on that share (it stays inside
+[0, 1] and is sensible at 0 of 5, unlike the normal approximation), scaled the same way.
+`warehouse/migrations/120_found_misses.sql` computes the same in the `digest_quality` view.
 """
 
 from __future__ import annotations
@@ -36,20 +38,24 @@ def wilson_interval(successes: int, trials: int, z: float = Z95) -> tuple[float,
 
 @dataclass(frozen=True)
 class MissedEstimate:
-    """Relevant works the digest left out: a point estimate and its 95 % interval."""
+    """Relevant works the digest left out: a point estimate and its 95 % interval (`high`
+    None: only what the lab found is known, no sampled work is decided yet)."""
 
     point: float
     low: float
-    high: float
+    high: float | None
 
 
-def missed_estimate(rejected: int, kept: int, decided: int) -> MissedEstimate | None:
-    """rejected × kept ÷ decided, with the Wilson interval scaled by `rejected` (None: no
-    sampled work decided yet)."""
+def missed_estimate(rejected: int, kept: int, decided: int, *, found: int = 0,
+                    rejected_decided: int = 0) -> MissedEstimate | None:
+    """`found` + the undecided rejections × kept ÷ decided (of the sample), with the Wilson
+    interval scaled the same way; only `found` while no sampled work is decided (None when
+    that is 0 too)."""
     if decided <= 0:
-        return None
+        return MissedEstimate(found, found, None) if found else None
+    rest = max(0, rejected - rejected_decided)
     low, high = wilson_interval(kept, decided)
-    return MissedEstimate(rejected * kept / decided, rejected * low, rejected * high)
+    return MissedEstimate(found + rest * kept / decided, found + rest * low, found + rest * high)
 
 
 def spot_check_sample(digest_id: str, rejected: Sequence[str], size: int) -> list[str]:
@@ -72,6 +78,8 @@ class QualityRow:
     sampled: int
     sample_decided: int
     sample_kept: int
+    found: int | None = None  # rejected works of the period the lab kept anyway
+    rejected_decided: int = 0  # rejected works of the period the lab decided
 
     @property
     def precision(self) -> float | None:
@@ -81,7 +89,8 @@ class QualityRow:
     def missed(self) -> MissedEstimate | None:
         if self.rejected is None:
             return None
-        return missed_estimate(self.rejected, self.sample_kept, self.sample_decided)
+        return missed_estimate(self.rejected, self.sample_kept, self.sample_decided,
+                               found=self.found or 0, rejected_decided=self.rejected_decided)
 
     @property
     def precision_text(self) -> str:
@@ -107,10 +116,12 @@ class QualityRow:
 
     @property
     def missed_text(self) -> str:
-        """`≈ 240（95% 区间 43–750）`, or `—` until a sampled work is decided."""
+        """`≈ 240（95% 区间 43–750）`; `≥ 3（已找到）` while only found works are known; `—`."""
         m = self.missed
         if m is None:
             return "—"
+        if m.high is None:
+            return f"≥ {m.point:.0f}（已找到）"
         return f"≈ {m.point:.0f}（95% 区间 {m.low:.0f}–{m.high:.0f}）"
 
 

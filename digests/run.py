@@ -248,7 +248,7 @@ def draw_spot_check(settings: Settings, wh: Warehouse, period: Period,
         return None
     rejected = store.rejected_works(wh, *period.bounds())
     check = store.SpotCheck(period.id, len(rejected), size, period.closed(now),
-                            spot_check_sample(period.id, rejected, size))
+                            spot_check_sample(period.id, rejected, size), period.bounds())
     store.save_spot_check(wh, check)
     return check
 

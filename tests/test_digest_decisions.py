@@ -13,7 +13,7 @@ import pytest
 
 from digests import run_digest
 from digests.period import parse_period
-from digests.quality import missed_estimate, spot_check_sample, wilson_interval
+from digests.quality import MissedEstimate, missed_estimate, spot_check_sample, wilson_interval
 from seascout.config import Config, DeliveryConfig, DigestConfig, FilesConfig, Settings
 from seascout.model import Author, Kind, Work
 from seascout.survey import parse_survey
@@ -185,6 +185,11 @@ def test_wilson_interval_and_missed_estimate_known_values() -> None:
     assert m is not None and m.point == 300
     assert (round(m.low, 1), round(m.high, 1)) == (54.7, 839.2)
     assert missed_estimate(1200, 0, 0) is None
+    # What the lab found counts exactly; the sample speaks only for the undecided rest.
+    m = missed_estimate(1200, 1, 4, found=8, rejected_decided=200)
+    assert m is not None and m.point == 8 + 1000 / 4
+    assert (round(m.low, 1), round(m.high, 1)) == (53.6, 707.4)  # 8 + 1000 × [0.0456, 0.6994]
+    assert missed_estimate(1200, 0, 0, found=3) == MissedEstimate(3, 3, None)
     with pytest.raises(ValueError):
         wilson_interval(3, 2)
 
@@ -205,9 +210,9 @@ def test_decisions_on_spot_check_works_change_the_estimate(tmp_path: Path,
     decide(warehouse, sampled[1], action="drop", by="lin")
     q = quality(warehouse, "2026-W48")
     assert (q["rejected"], q["sampled"], q["sample_decided"], q["sample_kept"]) == (12, 5, 2, 1)
-    expected = missed_estimate(12, 1, 2)
-    assert expected is not None
-    assert q["missed"] == pytest.approx(6.0)
+    expected = missed_estimate(12, 1, 2, found=1, rejected_decided=2)
+    assert expected is not None and q["found"] == 1
+    assert q["missed"] == pytest.approx(6.0)  # the one found + 10 undecided × 1/2
     assert (q["missed_low"], q["missed_high"]) == (pytest.approx(expected.low),
                                                    pytest.approx(expected.high))
     rerun = run_digest(s, warehouse, period="2026-W48", deliver=False, now=NOW)
@@ -218,6 +223,32 @@ def test_decisions_on_spot_check_works_change_the_estimate(tmp_path: Path,
     row = next(ln for ln in md.splitlines() if ln.startswith("| 2026-W48 |"))
     assert f"| 保留 1/2（抽 5 / 拒 12） | ≈ 6（95% 区间 {expected.low:.0f}–{expected.high:.0f}） |" in row
     assert not math.isnan(expected.high)
+
+
+def test_a_rejected_work_the_lab_keeps_is_a_found_miss(tmp_path: Path, warehouse: Warehouse) -> None:
+    """Kept from the review page's least-certain list (not the sample), a rejected work is
+    counted exactly; the sample still estimates the undecided rest."""
+    seeded(warehouse)
+    crawl(warehouse, "2026-W48", [WEEK[3], *REJECTED])
+    s = settings(tmp_path)
+    run_digest(s, warehouse, period="2026-W48", deliver=False, now=NOW)
+    lo, hi = parse_period("2026-W48", "Asia/Shanghai").bounds()
+    listed = review_candidates(warehouse, lo, hi, unlikely=20)
+    sampled = {c.work_id for c in listed if c.spot_check}
+    outside = next(c.work_id for c in listed if c.label == "irrelevant" and c.work_id not in sampled)
+    decide(warehouse, outside, action="keep", section=1, by="lin")
+    q = quality(warehouse, "2026-W48")
+    assert (q["found"], q["missed"], q["missed_low"], q["missed_high"]) == (1, 1, 1, None)
+    rerun = run_digest(s, warehouse, period="2026-W48", deliver=False, now=NOW)
+    row = next(ln for ln in markdown(rerun).splitlines() if ln.startswith("| 2026-W48 |"))
+    assert row.endswith("| ≥ 1（已找到） |")
+    for wid in sorted(sampled):
+        decide(warehouse, wid, action="drop", by="lin")
+    q = quality(warehouse, "2026-W48")
+    expected = missed_estimate(12, 0, 5, found=1, rejected_decided=6)
+    assert expected is not None and q["missed"] == pytest.approx(1.0)
+    assert q["missed_high"] == pytest.approx(expected.high) and expected.high == pytest.approx(
+        1 + 6 * 3.8415 / (5 + 3.8415), abs=1e-3)
 
 
 def test_a_hostile_spot_check_title_is_escaped_and_stays_on_its_line(tmp_path: Path,

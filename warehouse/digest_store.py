@@ -252,6 +252,7 @@ class SpotCheck:
     sample_size: int
     closed: bool
     work_ids: list[str]
+    period: tuple[datetime, datetime] | None = None  # [lo, hi) it was drawn from
 
 
 def rejected_works(wh: Warehouse, lo: datetime, hi: datetime) -> list[str]:
@@ -282,9 +283,10 @@ def save_spot_check(wh: Warehouse, check: SpotCheck, *, now: datetime | None = N
     with wh.write() as con:
         con.execute("DELETE FROM spot_check_items WHERE digest_id = ?", [check.digest_id])
         con.execute(
-            "INSERT OR REPLACE INTO spot_checks VALUES (?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO spot_checks (digest_id, rejected, sample_size, closed, "
+            "drawn_at, period_lo, period_hi) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [check.digest_id, check.rejected, check.sample_size, check.closed,
-             now or datetime.now()])
+             now or datetime.now(), *(check.period or (None, None))])
         if check.work_ids:
             con.executemany("INSERT INTO spot_check_items VALUES (?, ?, ?)",
                             [(check.digest_id, w, i) for i, w in enumerate(check.work_ids)])
@@ -298,19 +300,22 @@ def reported_works(wh: Warehouse, digest_id: str) -> set[str]:
 
 
 def quality_trend(wh: Warehouse, *, upto: str | None = None,
-                  weeks: int = 12) -> list[tuple[str, int, int, int, int | None, int, int, int]]:
-    """(digest_id, entries, decided, kept, rejected, sampled, sample_decided, sample_kept) of
+                  weeks: int = 12) -> list[tuple[str, int, int, int, int | None, int, int, int,
+                                                 int | None, int]]:
+    """(digest_id, entries, decided, kept, rejected, sampled, sample_decided, sample_kept,
+    found, rejected_decided) of
     the last `weeks` digests up to and including `upto` (default: all), oldest first; live
     from the `digest_quality` view, so every decision counts at once."""
     with wh.read() as con:
         rows = con.execute(
             """SELECT digest_id, entries, decided, kept, rejected, sampled, sample_decided,
-                      sample_kept
+                      sample_kept, found, rejected_decided
                FROM (SELECT * FROM digest_quality WHERE $upto IS NULL OR digest_id <= $upto
                      ORDER BY digest_id DESC LIMIT $weeks)
                ORDER BY digest_id""", {"upto": upto, "weeks": weeks}).fetchall()
     return [(str(r[0]), int(r[1]), int(r[2]), int(r[3]), None if r[4] is None else int(r[4]),
-             int(r[5]), int(r[6]), int(r[7])) for r in rows]
+             int(r[5]), int(r[6]), int(r[7]), None if r[8] is None else int(r[8]), int(r[9]))
+            for r in rows]
 
 
 # -- deliveries ----------------------------------------------------------------------------
