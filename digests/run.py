@@ -19,11 +19,13 @@ from digests.entry_text import (
     short_name,
     unsupported_facts,
 )
+from digests.figures import attach_figures
 from digests.period import Period, current_period, parse_period, today
 from digests.publish import write_archive_index, write_atom
 from digests.render import make_environment, render_html, render_markdown, render_text
 from seascout.config import Settings
 from seascout.model import Kind, Work
+from spiders.http import HttpClient
 from warehouse import digest_store as store
 from warehouse.db import Warehouse
 from warehouse.works import get_works
@@ -77,7 +79,8 @@ def build_digest(settings: Settings, wh: Warehouse,
         if work is None or sec is None:
             continue
         entry = DigestEntry("", entry_heading(item, work), work, entry_summary(item, work),
-                            item.status, item.change_note, item.content_hash)
+                            item.status, item.change_note, item.content_hash,
+                            from_survey=item.heading is not None)
         sec.entries.append(entry)
         entries[item.work_id] = entry
     continue_numbers(sections, entries, store.entry_numbers(wh, period.id))
@@ -158,9 +161,10 @@ def by_number_of(entry: DigestEntry) -> int:
     return int(entry.number.split(".")[0])
 
 
-def produce(settings: Settings, wh: Warehouse, period: Period,
-            now: datetime | None = None) -> tuple[Digest, DigestReport]:
+def produce(settings: Settings, wh: Warehouse, period: Period, now: datetime | None = None,
+            *, http: HttpClient | None = None) -> tuple[Digest, DigestReport]:
     """Select, store and render one period; writes every configured format. Safe to rerun.
+    Entries' figures are fetched first (`http`: the client to use, else one of its own).
     The archive page and the feed list closed weeks only (a week still running is not news)."""
     cfg = settings.config.digest
     digest, items = build_digest(settings, wh, period)
@@ -180,6 +184,8 @@ def produce(settings: Settings, wh: Warehouse, period: Period,
     root = settings.digest_dir
     folder = root / period.id
     folder.mkdir(parents=True, exist_ok=True)
+    report.notes += attach_figures(settings, wh, digest, folder,
+                                   http=http).notes(settings.figures_dir)
     stem = file_stem(period.id)
     report.markdown = render_markdown(digest, env)
     outputs: dict[str, Path] = {}
@@ -252,9 +258,13 @@ def deliver_channel(settings: Settings, channel: str, digest: Digest, report: Di
         subject = (f"{digest.title} {digest.digest_id}：新增 {digest.new_count} 条，"
                    f"更新 {digest.updated_count} 条")
         files = [Path(report.files[f]) for f in ("pdf", "docx", "md") if f in report.files]
+        images = {"chart": digest.chart_png} if digest.chart_png else {}
+        folder = settings.digest_dir / digest.digest_id
+        images |= {e.figure_cid: (folder / e.figure).read_bytes() for e in digest.entries
+                   if e.figure and (folder / e.figure).is_file()}
         msg = build_message(d.email, subject=subject, text=render_text(digest, env),
                             html=render_html(digest, env, for_email=True), attachments=files,
-                            images={"chart": digest.chart_png} if digest.chart_png else {})
+                            images=images)
         send_email(d.email, settings.secret(d.email.password_env), msg)
     elif channel.startswith("webhook:"):
         from digests.webhooks import WebhookError, build_payload, post_webhook
@@ -316,7 +326,8 @@ def _deliver(settings: Settings, wh: Warehouse, digest: Digest, report: DigestRe
 
 def run_digest(settings: Settings, wh: Warehouse, *, period: str | None = None,
                run_id: str | None = None, deliver: bool = True,
-               now: datetime | None = None, resend: bool = False) -> DigestReport:
+               now: datetime | None = None, resend: bool = False,
+               http: HttpClient | None = None) -> DigestReport:
     """Render the digest of `period` (default: last complete ISO week) in every configured
     format and deliver it to every configured channel that has not received it yet.
 
@@ -328,7 +339,7 @@ def run_digest(settings: Settings, wh: Warehouse, *, period: str | None = None,
     tz = settings.config.digest.timezone
     p = parse_period(period, tz) if period else current_period(tz, now)
     wh.ensure_schema()
-    digest, report = produce(settings, wh, p, now)
+    digest, report = produce(settings, wh, p, now, http=http)
     if not deliver:
         return report
     configured = channels(settings)
@@ -343,7 +354,7 @@ def run_digest(settings: Settings, wh: Warehouse, *, period: str | None = None,
     for old_id, channel in store.failed_deliveries(wh):
         if old_id == p.id or channel not in configured:
             continue
-        old_digest, old_report = produce(settings, wh, parse_period(old_id, tz), now)
+        old_digest, old_report = produce(settings, wh, parse_period(old_id, tz), now, http=http)
         _deliver(settings, wh, old_digest, old_report, [channel], run_id)
         report.deliveries[f"{channel} ({old_id})"] = old_report.deliveries.get(channel, "?")
         report.errors.extend(old_report.errors)

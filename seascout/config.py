@@ -278,6 +278,8 @@ class DigestConfig(_Strict):
     timezone: Timezone = "Asia/Shanghai"
     site_url: HttpUrl = ""  # where the static archive is published, for links in feeds and webhooks
     title: str = "海洋与遥感大模型文献周报"
+    figures: bool = True  # a figure per entry (arXiv HTML's first figure, else the page's lead image)
+    arxiv_html_url: HttpUrl = "https://arxiv.org/html/"  # where arXiv's HTML papers are, id appended
 
 
 class EmailConfig(_Strict):
@@ -359,6 +361,11 @@ class Settings:
     @property
     def digest_dir(self) -> Path:
         return self._resolve(self.config.digest.output_dir, self.home)
+
+    @property
+    def figures_dir(self) -> Path:
+        """The entries' figures, one file per work, fetched once (`figures` table)."""
+        return self.home / "figures"
 
     @property
     def cache_dir(self) -> Path:
