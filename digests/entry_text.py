@@ -82,7 +82,7 @@ _SYMBOLS = {
 _STYLE = ("textbf", "textit", "emph", "texttt", "textsc", "textrm", "textsf", "textup",
           "underline", "text", "mathrm", "mathbf", "mathit", "mathsf", "mathtt", "boldsymbol",
           "mbox", "textnormal")
-_STYLE_RE = re.compile(r"\\(?:%s)\s*\{([^{}]*)\}" % "|".join(_STYLE))
+_STYLE_RE = re.compile(r"\\(?:" + "|".join(_STYLE) + r")\s*\{([^{}]*)\}")
 _COLOUR_RE = re.compile(r"\\(?:textcolor|color)\s*\{[^{}]*\}\{([^{}]*)\}")
 _OLD_STYLE_RE = re.compile(r"\{\\(?:em|it|bf|tt|sc|rm|sf)\s+([^{}]*)\}")
 _HREF_RE = re.compile(r"\\href\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
