@@ -33,11 +33,11 @@ def _rows(records: list[DigestRecord]) -> list[ArchiveRow]:
 
 
 def write_archive_index(records: list[DigestRecord], root: Path, env: jinja2.Environment, *,
-                        title: str, chart_svg: str = "") -> Path:
+                        title: str, chart_svg: str = "", font_url: str = "") -> Path:
     path = root / "index.html"
     root.mkdir(parents=True, exist_ok=True)
     html = env.get_template("archive_index.html.j2").render(
-        title=title, digests=_rows(records), chart_svg=chart_svg)
+        title=title, digests=_rows(records), chart_svg=chart_svg, font_url=font_url)
     path.write_text(html, encoding="utf-8")
     return path
 

@@ -19,7 +19,9 @@ from digests.entry_text import (
     short_name,
     unsupported_facts,
 )
+from digests.figures import FOLDER as FIGURES_FOLDER
 from digests.figures import attach_figures
+from digests.pdf import WEB_FONT, install_web_font
 from digests.period import Period, current_period, parse_period, today
 from digests.publish import write_archive_index, write_atom
 from digests.render import make_environment, render_html, render_markdown, render_text
@@ -191,9 +193,10 @@ def produce(settings: Settings, wh: Warehouse, period: Period, now: datetime | N
     outputs: dict[str, Path] = {}
     if "md" in cfg.formats:
         outputs["md"] = _write(folder / f"{stem}.md", report.markdown)
-    html = render_html(digest, env, archive=True)
     if "html" in cfg.formats:
-        outputs["html"] = _write(folder / "index.html", html)
+        font = install_web_font(root / "fonts")
+        outputs["html"] = _write(folder / "index.html", render_html(
+            digest, env, archive=True, font_url=f"../fonts/{font.name}"))
     if "pdf" in cfg.formats:
         from digests.pdf import fonts_ready, write_pdf
 
@@ -217,7 +220,8 @@ def produce(settings: Settings, wh: Warehouse, period: Period, now: datetime | N
     records = [r for r in store.list_digests(wh) if r.period_end <= last_day]
     if "html" in cfg.formats:
         report.files["archive"] = str(write_archive_index(
-            records, root, env, title=cfg.title, chart_svg=digest.chart_svg))
+            records, root, env, title=cfg.title, chart_svg=digest.chart_svg,
+            font_url=f"fonts/{WEB_FONT}"))
     if "atom" in cfg.formats:
         report.files["atom"] = str(write_atom(records, root, title=cfg.title,
                                               site_url=cfg.site_url, timezone=cfg.timezone))
@@ -282,6 +286,9 @@ def deliver_channel(settings: Settings, channel: str, digest: Digest, report: Di
         for fmt, path in report.files.items():
             if fmt in ("md", "html", "pdf", "docx"):
                 shutil.copy2(path, target / Path(path).name)
+        figures = settings.digest_dir / digest.digest_id / FIGURES_FOLDER
+        if figures.is_dir():  # the Markdown's `./figures/…` images, beside it
+            shutil.copytree(figures, target / FIGURES_FOLDER, dirs_exist_ok=True)
     else:
         raise ValueError(f"unknown channel {channel!r}")
 

@@ -163,6 +163,11 @@ def test_html_markdown_and_feed_escape_once_and_name_fonts_and_zone(tmp_path: Pa
     assert "Ships &amp; Wakes &lt;SAR&gt;" in html and "&amp;amp;" not in html
     assert "&amp;lt;" not in html
     assert "'Noto Sans SC'" in html and "'Noto Sans CJK SC'" in html  # CJK fallback
+    # ... and the packaged font beside the archive, so Chinese reads offline without any
+    font = re.search(r"url\('(\.\./fonts/[^']+)'\) format\('truetype'\)", html)
+    assert font and "'Seascout CJK',sans-serif" in html
+    assert (Path(report.files["html"]).parent / font.group(1)).stat().st_size > 10_000_000
+    assert (s.digest_dir / "fonts" / "OFL.txt").is_file()
     assert "（Asia/Shanghai）</p>" in html or "（Asia/Shanghai）" in html.split("由 seascout")[1]
     assert '<a href="https://ar5iv.labs.arxiv.org/html/2611.00009">' in html  # live links
     atom = Path(report.files["atom"]).read_text(encoding="utf-8")
