@@ -92,14 +92,17 @@ _FOOTNOTE_RE = re.compile(r"\\footnote\s*\{([^{}]*)\}")
 _MATH_RE = re.compile(r"(?<!\\)\$([^$]{1,80})(?<!\\)\$")
 _COMMAND_RE = re.compile(r"\\([A-Za-z]+|[%&_#${},;! ])")
 _BRACED_COMMAND_RE = re.compile(r"\{\\([A-Za-z]+)\}")
+_MANGLED_URL_RE = re.compile(r"(?<![A-Za-z])url(?=https?://)")
 
 
 def tex_to_text(text: str) -> str:
     """An abstract with its TeX markup said in plain text (pure; text without TeX is returned
     unchanged): `\\url{https://x}` → `https://x`, `\\textbf{Ours}` → `Ours`, `19\\%` → `19%`,
     `$\\sim$10` → `∼10`, `$^\\circ$` → `°`, `$O(N)$` → `O(N)`, `(i)~precisely` → `(i) precisely`."""
-    if "\\" not in text and "$" not in text and "~" not in text and "``" not in text:
+    if "\\" not in text and "$" not in text and "~" not in text and "``" not in text \
+            and "urlhttp" not in text:
         return text
+    text = _MANGLED_URL_RE.sub("", text)  # `\\url{https://…}` with its backslash and braces lost
     previous = None
     while previous != text:  # nested commands, inside out
         previous = text

@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from digests.chart import chart_png, section_chart, section_colours
+from digests.chart import chart_png, chart_with_legend, section_chart, section_colours
 from digests.document import Digest, DigestEntry, DigestSection, ExportFile
 from digests.entry_text import (
     SUMMARY_LABEL,
@@ -21,7 +21,7 @@ from digests.entry_text import (
 )
 from digests.figures import FOLDER as FIGURES_FOLDER
 from digests.figures import attach_figures
-from digests.pdf import WEB_FONT, install_web_font
+from digests.pdf import WEB_FONT, cjk_font_path, install_web_font
 from digests.period import Period, current_period, parse_period, today
 from digests.publish import write_archive_index, write_atom
 from digests.render import make_environment, render_html, render_markdown, render_text
@@ -211,8 +211,14 @@ def produce(settings: Settings, wh: Warehouse, period: Period, now: datetime | N
     if "docx" in cfg.formats:
         from digests.word import write_docx
 
+        chart = None
+        if digest.chart_svg:
+            chart = f"{stem}-chart.png"
+            (folder / chart).write_bytes(chart_with_legend(
+                chart_png(section_chart(weekly, taxonomy, legend=False)),
+                section_colours(taxonomy), cjk_font_path()))
         outputs["docx"] = write_docx(report.markdown, folder / f"{stem}.docx",
-                                     title=f"{digest.title} {digest.digest_id}")
+                                     title=f"{digest.title} {digest.digest_id}", chart=chart)
     report.files = {k: str(v) for k, v in outputs.items()}
     record.files = report.files
     store.save_digest(wh, record, items)

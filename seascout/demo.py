@@ -131,20 +131,21 @@ def demo_figure(arxiv_id: str) -> bytes:
     real figure of these papers is recorded)."""
     import io
 
-    from PIL import Image, ImageDraw
+    from PIL import Image, ImageDraw, ImageFont
 
     im = Image.new("RGB", (900, 300), "white")
     draw = ImageDraw.Draw(im)
+    font, small = ImageFont.load_default(size=26), ImageFont.load_default(size=18)
     for i, (label, colour) in enumerate((("input", "#1f6feb"), ("encoder", "#2da44e"),
                                          ("heads", "#d29922"))):
         x = 40 + i * 300
         draw.rounded_rectangle((x, 80, x + 200, 180), radius=12, outline=colour, width=4)
-        draw.text((x + 70, 122), label, fill=colour)
+        draw.text((x + 100, 130), label, fill=colour, font=font, anchor="mm")
         if i < 2:
             draw.line((x + 205, 130, x + 295, 130), fill="#57606a", width=3)
             draw.polygon([(x + 295, 122), (x + 295, 138), (x + 300, 130)], fill="#57606a")
     draw.text((40, 240), f"seascout demo: a drawn stand-in for the first figure of arXiv:{arxiv_id}",
-              fill="#57606a")
+              fill="#57606a", font=small)
     out = io.BytesIO()
     im.save(out, "PNG")
     return out.getvalue()

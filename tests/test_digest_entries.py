@@ -226,6 +226,11 @@ def test_tex_in_real_arxiv_abstracts_becomes_the_text_it_stands_for() -> None:
     assert "achieves 100% ownership" in shown["2601.08189"]
     assert "available at https://github.com/Xuzhenhua55/ForgetMark" in shown["2601.08189"]
     assert "∼" in shown["2503.23547"] and "°" in shown["2503.13896"]
+    demo = Path(__file__).resolve().parent / "fixtures" / "demo" / "arxiv_week.jsonl"
+    agrifm = next(r["abstract"] for r in map(json.loads, demo.read_text(
+        encoding="utf-8").splitlines()) if r["arxiv_id"] == "2505.21357")
+    assert "urlhttps" in agrifm  # the corpus's scraper lost `\url{…}`'s backslash and braces
+    assert "available at https://github.com/flyakon/AgriFM." in abstract_summary(agrifm)
     # what is not TeX stays as written; a formula without a plain spelling stays TeX
     assert tex_to_text("see https://x.org/~user, p<0.05") == "see https://x.org/~user, p<0.05"
     assert tex_to_text(r"rate $\frac{a}{b}$, (i)~first, 8.2{\deg}, $10^{-3}$") == \
