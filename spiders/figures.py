@@ -93,8 +93,10 @@ def validate_image(data: bytes, *, max_bytes: int = MAX_IMAGE_BYTES) -> Image:
     if kind is None:
         raise FigureError(f"not a PNG, JPEG, GIF or WebP image (starts {data[:8]!r})")
     from PIL import Image as PILImage
-    from PIL import UnidentifiedImageError
+    from PIL import ImageFile, UnidentifiedImageError
 
+    lenient = ImageFile.LOAD_TRUNCATED_IMAGES  # a library may have set it for its own images
+    ImageFile.LOAD_TRUNCATED_IMAGES = False  # a cut-off image is refused, not padded grey
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", PILImage.DecompressionBombWarning)
@@ -109,6 +111,8 @@ def validate_image(data: bytes, *, max_bytes: int = MAX_IMAGE_BYTES) -> Image:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
             PILImage.DecompressionBombError, PILImage.DecompressionBombWarning) as e:
         raise FigureError(f"{kind} image cannot be decoded ({type(e).__name__})") from None
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = lenient
     if min(width, height) < MIN_SIDE:
         raise FigureError(f"image of {width}×{height} pixels is an icon, not a figure")
     if kind in ("png", "jpeg") and width <= MAX_WIDTH:
