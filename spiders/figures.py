@@ -131,6 +131,20 @@ def validate_image(data: bytes, *, max_bytes: int = MAX_IMAGE_BYTES) -> Image:
     return Image(out.getvalue(), ext, im.width, im.height)
 
 
+def _private(url: str) -> bool:
+    """Whether a URL names this machine or a private network by address (or `localhost`)."""
+    import ipaddress
+
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_private or address.is_loopback or address.is_link_local
+
+
 def _document(html: str | bytes) -> etree._Element | None:
     try:
         return lxml.html.document_fromstring(html or "<html></html>")
@@ -157,7 +171,7 @@ class FigureFetcher:
         url, body = page
         base = url if url.endswith("/") else url + "/"  # LaTeXML's images sit beside the page
         src = first_figure(body, base)
-        return Figure(self.image(src, gate=gate), src, url) if src else None
+        return Figure(self.image(src, gate=gate, page=url), src, url) if src else None
 
     def lead_figure(self, page_url: str) -> Figure | None:
         """The lead image of a news or project page; None when it has none."""
@@ -165,9 +179,14 @@ class FigureFetcher:
         assert page is not None
         url, body = page
         src = lead_image(body, url)
-        return Figure(self.image(src), src, url) if src else None
+        return Figure(self.image(src, page=url), src, url) if src else None
 
-    def image(self, url: str, *, gate: str | None = None) -> Image:
+    def image(self, url: str, *, gate: str | None = None, page: str = "") -> Image:
+        """The validated image at `url`; one that a public `page` points at a private,
+        loopback or link-local address (`http://127.0.0.1/…`, `http://169.254.169.254/…`) is
+        refused, never fetched."""
+        if page and _private(url) and not _private(page):
+            raise FigureError(f"image on a private address refused: {url}")
         return validate_image(self._get(url, gate=gate).content)
 
     def _page(self, url: str, *, gate: str | None = None,

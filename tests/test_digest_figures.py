@@ -94,6 +94,21 @@ def test_validate_image_accepts_figures_and_refuses_the_rest() -> None:
             validate_image(bad, **({"max_bytes": 100} if why == "limit" else {}))
 
 
+def test_a_public_page_cannot_point_the_fetcher_at_this_machine() -> None:
+    from spiders.figures import FigureFetcher
+    from spiders.http import HttpClient
+
+    class NoNetwork(HttpClient):
+        def get(self, *args: object, **kwargs: object):  # type: ignore[no-untyped-def, override]
+            raise AssertionError("nothing may be fetched")
+
+    fetcher = FigureFetcher(NoNetwork(user_agent="t"), "t")
+    for target in ("http://127.0.0.1:8080/admin.png", "http://169.254.169.254/latest/x.png",
+                   "http://10.0.0.7/a.png", "http://localhost/a.png"):
+        with pytest.raises(FigureError, match="private address"):
+            fetcher.image(target, page="https://news.example.cn/a.html")
+
+
 # -- end to end ----------------------------------------------------------------------------
 def make_settings(tmp_path: Path, base: str, *, email_port: int | None = None,
                   formats: list[str] | None = None) -> Settings:
