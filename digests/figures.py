@@ -26,6 +26,7 @@ from warehouse.db import Warehouse
 from warehouse.figures_store import FigureRecord, get_figures, save_figures
 
 FOLDER = "figures"  # beside the digest's files
+SHOWN = 5  # failures named in the run report's line; the figures table has them all
 
 
 @dataclass
@@ -45,7 +46,9 @@ class FigureOutcome:
             parts.append(f"{len(self.none)} entr{'y' if len(self.none) == 1 else 'ies'} "
                          "without one (no arXiv HTML figure or lead image)")
         if self.failed:
-            parts.append(f"{len(self.failed)} skipped: {'; '.join(self.failed)}")
+            shown = "; ".join(self.failed[:SHOWN])
+            more = f"; … and {len(self.failed) - SHOWN} more" if len(self.failed) > SHOWN else ""
+            parts.append(f"{len(self.failed)} skipped: {shown}{more}")
         if self.later:
             parts.append(f"{len(self.later)} not fetched ({'; '.join(dict.fromkeys(self.later))})"
                          ", tried again next run")
@@ -135,9 +138,9 @@ def _fetch_all(settings: Settings, works: list[Work], store: Path, outcome: Figu
                 continue
             if figure is None:
                 outcome.none.append(label)
-                records.append(FigureRecord(wid, "none", page_url=pages[-1][0] if pages else None,
-                                            note="no figure on its pages" if pages
-                                            else "no arXiv id, project or news page"))
+                if pages:  # without any page, nothing is asked: a later arXiv id is tried
+                    records.append(FigureRecord(wid, "none", page_url=pages[-1][0],
+                                                note="no figure on its pages"))
                 continue
             name = f"{file_key(wid)}.{figure.image.ext}"
             store.mkdir(parents=True, exist_ok=True)
