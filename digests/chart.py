@@ -45,7 +45,8 @@ def section_chart(counts: Sequence[tuple[str, int | None, int]], sections: list[
     bar = max(6.0, slot * 0.6)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
              f'viewBox="0 0 {width} {height}" role="img" aria-label="每周各章节条目数" '
-             'style="font-family:\'Noto Sans SC\',\'Noto Sans CJK SC\',\'Seascout CJK\',sans-serif;font-size:10px">',
+             "style=\"font-family:'Noto Sans SC','Noto Sans CJK SC','Seascout CJK',sans-serif;"
+             'font-size:10px">',
              f'<line x1="{left}" y1="{10 + plot_h}" x2="{width - 10}" y2="{10 + plot_h}" '
              'stroke="#999"/>',
              f'<text x="{left - 4}" y="14" text-anchor="end">{top}</text>',
