@@ -182,8 +182,7 @@ def _find(fetcher: FigureFetcher, pages: list[tuple[str, str]]) -> Figure | None
     error: FigureError | None = None
     for url, kind in pages:
         try:
-            figure = (fetcher.arxiv_figure(url, gate="arxiv") if kind == "arxiv"
-                      else fetcher.lead_figure(url))
+            figure = fetcher.arxiv_figure(url) if kind == "arxiv" else fetcher.lead_figure(url)
         except FigureError as e:
             error = error or e
             continue

@@ -7,7 +7,8 @@ image, as the news extractor finds it). An image is accepted only when its bytes
 JPEG, GIF or WebP that Pillow decodes, within size limits; it is stored as PNG or JPEG (what
 WeasyPrint, pandoc, Word and mail clients all show), at most `MAX_WIDTH` pixels wide.
 
-robots.txt is obeyed per host (read once per run; an absent or unreachable one allows).
+robots.txt is obeyed per host, its Crawl-delay too (read once per run; an absent or
+unreachable one allows).
 """
 
 from __future__ import annotations
@@ -229,6 +230,10 @@ class FigureFetcher:
             elif r is not None and r.status == 200:
                 parser = RobotFileParser()
                 parser.parse(r.content.decode("utf-8", "replace").splitlines())
+                delay = parser.crawl_delay(self.user_agent)
+                if delay:  # arxiv.org asks for 15 s between requests
+                    polite = self.http.gate(gate or parts.netloc)
+                    polite.interval = max(polite.interval, float(delay))
             self._robots[origin] = parser
         parser = self._robots[origin]
         return parser is None or parser.can_fetch(self.user_agent, url)

@@ -109,6 +109,23 @@ def test_a_public_page_cannot_point_the_fetcher_at_this_machine() -> None:
             fetcher.image(target, page="https://news.example.cn/a.html")
 
 
+def test_robots_crawl_delay_spaces_the_requests() -> None:
+    from spiders.figures import FigureFetcher
+    from spiders.http import HttpClient
+
+    with ReplayServer() as srv:
+        srv.add("/robots.txt", Reply.text("User-agent: *\nCrawl-delay: 1\nAllow: /html\n"))
+        srv.add("/html/2611.00001", Reply.file(LATEXML, "text/html; charset=utf-8"))
+        srv.add("/html/2611.00001v1/x1.png", Reply.raw(png(), "image/png"))
+        with HttpClient(user_agent="seascout-test") as http:
+            figure = FigureFetcher(http, "seascout-test").arxiv_figure(
+                srv.url("/html/2611.00001"))
+    assert figure is not None and figure.image.width == 640
+    assert [h.path for h in srv.hits()] == ["/robots.txt", "/html/2611.00001",
+                                            "/html/2611.00001v1/x1.png"]
+    assert min(srv.gaps()) >= 0.9  # robots.txt, page, image: a second apart
+
+
 # -- end to end ----------------------------------------------------------------------------
 def make_settings(tmp_path: Path, base: str, *, email_port: int | None = None,
                   formats: list[str] | None = None) -> Settings:
