@@ -27,6 +27,7 @@ from warehouse.figures_store import FigureRecord, get_figures, save_figures
 
 FOLDER = "figures"  # beside the digest's files
 SHOWN = 5  # failures named in the run report's line; the figures table has them all
+MAIL_WIDTH = 640  # pixels: the e-mail's text column
 
 
 @dataclass
@@ -191,6 +192,26 @@ def _find(fetcher: FigureFetcher, pages: list[tuple[str, str]]) -> Figure | None
     if error:
         raise error
     return None
+
+
+def mail_size(data: bytes, width: int = MAIL_WIDTH) -> bytes:
+    """A stored figure at most `width` pixels wide (the e-mail's column), in its own format:
+    thirty full-size figures would push a digest mail past what mail servers accept."""
+    import io
+
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as im:
+        if im.width <= width:
+            return data
+        kind = im.format or "PNG"
+        im.thumbnail((width, width * im.height // im.width + 1))
+        out = io.BytesIO()
+        if kind == "JPEG":
+            im.save(out, "JPEG", quality=85)
+        else:
+            im.save(out, "PNG")
+        return out.getvalue()
 
 
 def file_key(work_id: str) -> str:

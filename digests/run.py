@@ -20,7 +20,7 @@ from digests.entry_text import (
     unsupported_facts,
 )
 from digests.figures import FOLDER as FIGURES_FOLDER
-from digests.figures import attach_figures
+from digests.figures import attach_figures, mail_size
 from digests.pdf import WEB_FONT, cjk_font_path, install_web_font
 from digests.period import Period, current_period, parse_period, today
 from digests.publish import write_archive_index, write_atom
@@ -270,8 +270,8 @@ def deliver_channel(settings: Settings, channel: str, digest: Digest, report: Di
         files = [Path(report.files[f]) for f in ("pdf", "docx", "md") if f in report.files]
         images = {"chart": digest.chart_png} if digest.chart_png else {}
         folder = settings.digest_dir / digest.digest_id
-        images |= {e.figure_cid: (folder / e.figure).read_bytes() for e in digest.entries
-                   if e.figure and (folder / e.figure).is_file()}
+        images |= {e.figure_cid: mail_size((folder / e.figure).read_bytes())
+                   for e in digest.entries if e.figure and (folder / e.figure).is_file()}
         msg = build_message(d.email, subject=subject, text=render_text(digest, env),
                             html=render_html(digest, env, for_email=True), attachments=files,
                             images=images)

@@ -178,7 +178,7 @@ def seed(wh: Warehouse, base: str) -> None:
 def serve(srv: ReplayServer, *, project_image: Reply | None = None) -> None:
     srv.add("/robots.txt", Reply.text("User-agent: *\nDisallow: /private/\n"))
     srv.add("/html/2611.00001", Reply.file(LATEXML, "text/html; charset=utf-8"))
-    srv.add("/html/2611.00001v1/x1.png", Reply.raw(png(), "image/png"))
+    srv.add("/html/2611.00001v1/x1.png", Reply.raw(png(1100, 500), "image/png"))
     srv.add("/html/2611.00002", Reply.text("No HTML for this paper", status=404))
     srv.add("/project/", Reply.raw(
         b'<html><head><meta property="og:image" content="/private/lead.png"></head>'
@@ -231,7 +231,7 @@ def test_figures_are_fetched_once_stored_and_shown_in_every_format(tmp_path: Pat
     assert all((folder / s).is_file() for s in srcs)  # copied beside the page: self-contained
     pdf = PdfReader(report.files["pdf"])
     sizes = {im.image.size for page in pdf.pages for im in page.images}
-    assert sizes == {(400, 300), (640, 360)}  # both figures printed (each once per use)
+    assert sizes == {(400, 300), (1100, 500)}  # both figures printed (each once per use)
     docx = Document(report.files["docx"])
     assert len(docx.inline_shapes) >= 2
 
@@ -304,5 +304,8 @@ def test_email_carries_the_figures_inline(tmp_path: Path, warehouse: Warehouse) 
     html = msg.get_body(("html",)).get_content()
     assert 'src="cid:fig-1-2"' in html and 'src="cid:fig-5-1"' in html  # 1.2: SeaWave-FM
     assert "./figures/" not in html
-    related = {p["Content-ID"]: p.get_content_type() for p in msg.walk() if p["Content-ID"]}
-    assert related.get("<fig-1-2>") == "image/png" and related.get("<fig-5-1>") == "image/jpeg"
+    related = {p["Content-ID"]: p for p in msg.walk() if p["Content-ID"]}
+    assert related["<fig-1-2>"].get_content_type() == "image/png"
+    assert related["<fig-5-1>"].get_content_type() == "image/jpeg"
+    # sized for the mail's column (the digest folder keeps the stored 1100 px figure)
+    assert Image.open(io.BytesIO(related["<fig-1-2>"].get_content())).size == (640, 291)
