@@ -118,6 +118,8 @@ def _fetch_all(settings: Settings, works: list[Work], store: Path, outcome: Figu
             wid = work.work_id or ""
             label = work.key("arxiv") or wid
             pages = candidate_pages(work, arxiv_base)
+            if not pages:  # a journal paper without arXiv id or project page: nothing to ask
+                continue
             blocked = next((unreachable[h] for h in (_host(u) for u, _ in pages)
                             if h in unreachable), None)
             if blocked:
@@ -139,9 +141,8 @@ def _fetch_all(settings: Settings, works: list[Work], store: Path, outcome: Figu
                 continue
             if figure is None:
                 outcome.none.append(label)
-                if pages:  # without any page, nothing is asked: a later arXiv id is tried
-                    records.append(FigureRecord(wid, "none", page_url=pages[-1][0],
-                                                note="no figure on its pages"))
+                records.append(FigureRecord(wid, "none", page_url=pages[-1][0],
+                                            note="no figure on its pages"))
                 continue
             name = f"{file_key(wid)}.{figure.image.ext}"
             store.mkdir(parents=True, exist_ok=True)

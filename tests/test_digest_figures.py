@@ -161,6 +161,8 @@ def seed(wh: Warehouse, base: str) -> None:
         Work(ids=["arxiv:2611.00002"], title="NoHtml-Net: ocean model without an HTML version",
              kind=Kind.PREPRINT, abstract="No HTML version exists.",
              links=[Link(LinkKind.PROJECT, f"{base}/project/")]),
+        Work(ids=["doi:10.3390/rs99999999"], title="ShipNet: a journal paper, no preprint",
+             kind=Kind.PAPER, abstract="Published in a journal only."),  # nothing to ask
         Work(ids=[f"url:{base}/news/t1.html"], title="海洋大模型研讨会召开", kind=Kind.NEWS,
              language="zh", abstract="第一段：海洋大模型研讨会召开。\n\n第二段：会议讨论了遥感大模型。",
              links=[Link(LinkKind.NEWS, f"{base}/news/t1.html")]),
