@@ -1,7 +1,8 @@
 """Digest benchmark: one 30-entry digest in every format (Markdown, HTML, PDF, DOCX, Atom,
-archive), after the CJK font is prepared once.
+archive), each entry with its figure, after the CJK font is prepared and the figures are
+fetched once (the first run; a loopback stand-in serves arXiv-HTML-shaped pages and images).
 
-    .venv/bin/python bench/bench_digest.py [--entries 30]
+    .venv/bin/python bench/bench_digest.py [--entries 30] [--profile]
 
 The entries are the demo's real arXiv records (tests/fixtures/demo/, see PROVENANCE.md),
 repeated under new ids to the wanted count, spread over the survey's sections.
@@ -18,8 +19,10 @@ from pathlib import Path
 
 from digests import run_digest
 from digests.period import parse_period
-from seascout.config import Config, DigestConfig, Settings
+from seascout.config import Config, DigestConfig, Settings, SourcesConfig
+from seascout.demo import demo_figure
 from seascout.model import Author, Kind, Work
+from seascout.replay import Recorded, ReplayServer, Reply
 from seascout.survey import parse_survey
 from warehouse.db import Warehouse
 from warehouse.seeds import store_survey
@@ -33,6 +36,7 @@ PERIOD = "2026-W48"
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--entries", type=int, default=30)
+    ap.add_argument("--profile", action="store_true", help="cProfile the second run")
     args = ap.parse_args()
     rows = [json.loads(line) for line in (ROOT / "tests" / "fixtures" / "demo" /
                                           "arxiv_week.jsonl").read_text().splitlines() if line]
@@ -56,22 +60,50 @@ def main() -> None:
             con.executemany("INSERT INTO classifications (work_id, label, confidence, method, "
                             "classified_at) VALUES (?, ?, 0.9, 'offline', now())",
                             [[w.ids[0], LABELS[i % len(LABELS)]] for i, w in enumerate(works)])
-        settings = Settings(config=Config(digest=DigestConfig(
-            formats=["md", "html", "pdf", "docx", "atom"])), home=home, root=home,
-            config_path=None)
+        with ReplayServer() as srv:
+            serve_figures(srv)
+            settings = Settings(config=Config(
+                sources=SourcesConfig.model_validate({"arxiv": {"min_interval_seconds": 0}}),
+                digest=DigestConfig(formats=["md", "html", "pdf", "docx", "atom"],
+                                    arxiv_html_url=f"{srv.base_url}/html/")),
+                home=home, root=home, config_path=None)
+            started = time.perf_counter()
+            first = run_digest(settings, wh, period=PERIOD, deliver=False)
+            cold = time.perf_counter() - started
+            fetched = len(srv.hits())
         started = time.perf_counter()
-        first = run_digest(settings, wh, period=PERIOD, deliver=False)
-        cold = time.perf_counter() - started
-        started = time.perf_counter()
-        again = run_digest(settings, wh, period=PERIOD, deliver=False)
+        if args.profile:
+            import cProfile
+            import pstats
+
+            with cProfile.Profile() as prof:
+                again = run_digest(settings, wh, period=PERIOD, deliver=False)
+            pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
+        else:
+            again = run_digest(settings, wh, period=PERIOD, deliver=False)
         warm = time.perf_counter() - started
+        shown = Path(again.files["md"]).read_text(encoding="utf-8").count("![](./figures/")
         sizes = {f: Path(p).stat().st_size // 1024 for f, p in again.files.items()
                  if f in ("md", "html", "pdf", "docx")}
-        print(f"digest of {again.items} entries in every format: {warm:.1f} s "
-              f"(first run {cold:.1f} s, font preparation included if it was not cached; "
-              f"sizes KiB {sizes})")
+        print(f"digest of {again.items} entries ({shown} figures) in every format: {warm:.1f} s "
+              f"(first run {cold:.1f} s with {fetched} requests for figures, font preparation "
+              f"included if it was not cached; sizes KiB {sizes})")
         for note in first.notes:
             print(f"  · {note}")
+
+
+def serve_figures(srv: ReplayServer) -> None:
+    """arXiv-HTML-shaped pages (tests/fixtures/figures/) whose first figure is a drawn PNG."""
+    page = (ROOT / "tests" / "fixtures" / "figures" / "arxiv_html_latexml_shape.html").read_bytes()
+    image = demo_figure("2611.00001")
+
+    def html(req: Recorded) -> Reply:
+        if req.path.endswith(".png"):
+            return Reply.raw(image, "image/png")
+        arxiv_id = req.path.rsplit("/", 1)[-1]
+        return Reply.raw(page.replace(b"2611.00001", arxiv_id.encode()), "text/html")
+
+    srv.add("/html/*", handler=html)
 
 
 if __name__ == "__main__":

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 from collections.abc import Sequence
 from html import escape
+from pathlib import Path
 
 PALETTE = ("#1f6feb", "#2da44e", "#d29922", "#8250df", "#cf222e", "#57606a", "#0a7d8c")
 
@@ -42,7 +45,8 @@ def section_chart(counts: Sequence[tuple[str, int | None, int]], sections: list[
     bar = max(6.0, slot * 0.6)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
              f'viewBox="0 0 {width} {height}" role="img" aria-label="每周各章节条目数" '
-             'style="font-family:sans-serif;font-size:10px">',
+             "style=\"font-family:'Noto Sans SC','Noto Sans CJK SC','Seascout CJK',sans-serif;"
+             'font-size:10px">',
              f'<line x1="{left}" y1="{10 + plot_h}" x2="{width - 10}" y2="{10 + plot_h}" '
              'stroke="#999"/>',
              f'<text x="{left - 4}" y="14" text-anchor="end">{top}</text>',
@@ -70,3 +74,33 @@ def section_chart(counts: Sequence[tuple[str, int | None, int]], sections: list[
                      f'{num}. {escape(title)}</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def chart_with_legend(png: bytes, legend: list[tuple[str, str]], font: Path) -> bytes:
+    """The chart PNG (drawn without its legend) with the legend drawn beneath it in `font`
+    (the packaged CJK font, so section names print whatever fonts the system has) — for the
+    DOCX, which has no HTML to put the legend in."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    drawn = Image.open(io.BytesIO(png)).convert("RGBA")
+    chart = Image.new("RGBA", drawn.size, "white")
+    chart.alpha_composite(drawn)  # the SVG's background is transparent
+    scale = chart.width / 640
+    face = ImageFont.truetype(str(font), round(12 * scale))
+    with contextlib.suppress(OSError):  # a variable font: its Regular weight, not Thin
+        face.set_variation_by_axes([400])
+    row = round(20 * scale)
+    out = Image.new("RGB", (chart.width, chart.height + row * ((len(legend) + 2) // 3)
+                            + round(8 * scale)), "white")
+    out.paste(chart, (0, 0))
+    draw = ImageDraw.Draw(out)
+    column = (chart.width - 32 * scale) / 3
+    for i, (colour, label) in enumerate(legend):
+        x = round(32 * scale + (i % 3) * column)
+        y = chart.height + row * (i // 3) + round(4 * scale)
+        draw.rectangle((x, y + round(3 * scale), x + round(10 * scale), y + round(13 * scale)),
+                       fill=colour)
+        draw.text((x + round(14 * scale), y), label, font=face, fill="#1f2328")
+    buffer = io.BytesIO()
+    out.save(buffer, "PNG")
+    return buffer.getvalue()

@@ -44,6 +44,20 @@ class DigestEntry:
     change_note: str | None = None  # 'published', 'new version v3'
     content_hash: str = ""
     quote: list[QuoteLine] | None = None  # a survey entry's own blockquote, kept as written
+    from_survey: bool = False  # a survey entry: its text carries its own images
+    figure: str | None = None  # its figure, relative to the digest's folder (`figures/…`)
+
+    @property
+    def summary_parts(self) -> tuple[str, str]:
+        """The summary split where the survey puts an entry's figure: after its first
+        paragraph (the abstract), before the rest."""
+        first, _, rest = self.summary.strip().partition("\n\n")
+        return first, rest.strip()
+
+    @property
+    def figure_cid(self) -> str:
+        """The figure's content id in the e-mail (`<img src="cid:…">`)."""
+        return "fig-" + self.number.replace(".", "-")
 
     @property
     def quote_lines(self) -> list[QuoteLine]:
@@ -233,5 +247,6 @@ def digest_from_survey(sections: list[Section], entries: list[SeedEntry], *, dig
         sec = by_number.get(e.section)
         if sec is None:
             continue
-        sec.entries.append(DigestEntry(e.number, e.heading, e.work, e.body, quote=e.quote))
+        sec.entries.append(DigestEntry(e.number, e.heading, e.work, e.body, quote=e.quote,
+                                       from_survey=True))
     return Digest(digest_id, title, digest_id, out, generated_at)

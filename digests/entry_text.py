@@ -59,9 +59,100 @@ def _fold(text: str) -> str:
 
 
 def abstract_summary(abstract: str | None) -> str:
-    """The whole abstract under the survey's label for an untranslated abstract."""
-    text = _fold(abstract or "")
+    """The whole abstract under the survey's label for an untranslated abstract, with the
+    TeX that arXiv abstracts carry turned into the text it stands for."""
+    text = _fold(tex_to_text(abstract or ""))
     return f"{ABSTRACT_LABEL}{text}" if text else ""
+
+
+# -- TeX in arXiv abstracts ------------------------------------------------------------------
+# What authors type into arXiv's abstract field: `\textbf{…}`, `\url{…}`, `\href{…}{…}`,
+# `19\%`, `$\sim$10`, `{\em …}`, `(i)~…`. Commands we know become their text; a formula we
+# cannot say in plain text (`$\frac{a}{b}$`) stays as the author wrote it.
+_SYMBOLS = {
+    "sim": "∼", "approx": "≈", "times": "×", "pm": "±", "mp": "∓", "leq": "≤", "le": "≤",
+    "geq": "≥", "ge": "≥", "neq": "≠", "ne": "≠", "ll": "≪", "gg": "≫", "cdot": "·",
+    "circ": "∘", "deg": "°", "degree": "°", "rightarrow": "→", "to": "→", "leftarrow": "←",
+    "uparrow": "↑", "downarrow": "↓", "infty": "∞", "propto": "∝", "in": "∈",
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "varepsilon": "ε",
+    "lambda": "λ", "mu": "μ", "sigma": "σ", "tau": "τ", "theta": "θ", "phi": "φ", "pi": "π",
+    "rho": "ρ", "omega": "ω", "Delta": "Δ", "Sigma": "Σ", "Omega": "Ω", "%": "%", "&": "&",
+    "_": "_", "#": "#", "$": "$", "{": "{", "}": "}", ",": " ", ";": " ", "!": "", " ": " ",
+}
+_STYLE = ("textbf", "textit", "emph", "texttt", "textsc", "textrm", "textsf", "textup",
+          "underline", "text", "mathrm", "mathbf", "mathit", "mathsf", "mathtt", "boldsymbol",
+          "mbox", "textnormal")
+_STYLE_RE = re.compile(r"\\(?:" + "|".join(_STYLE) + r")\s*\{([^{}]*)\}")
+_COLOUR_RE = re.compile(r"\\(?:textcolor|color)\s*\{[^{}]*\}\{([^{}]*)\}")
+_OLD_STYLE_RE = re.compile(r"\{\\(?:em|it|bf|tt|sc|rm|sf)\s+([^{}]*)\}")
+_HREF_RE = re.compile(r"\\href\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
+_URL_RE = re.compile(r"\\(?:url|nolinkurl)\s*\{([^{}]*)\}")
+_DROP_RE = re.compile(r"~?\\(?:cite|citep|citet|ref|eqref|label)\s*\{[^{}]*\}")
+_FOOTNOTE_RE = re.compile(r"\\footnote\s*\{([^{}]*)\}")
+_MATH_RE = re.compile(r"(?<!\\)\$([^$]{1,80})(?<!\\)\$")
+_COMMAND_RE = re.compile(r"\\([A-Za-z]+|[%&_#${},;! ])")
+_BRACED_COMMAND_RE = re.compile(r"\{\\([A-Za-z]+)\}")
+_MANGLED_URL_RE = re.compile(r"(?<![A-Za-z])url(?=https?://)")
+
+
+def tex_to_text(text: str) -> str:
+    """An abstract with its TeX markup said in plain text (pure; text without TeX is returned
+    unchanged): `\\url{https://x}` → `https://x`, `\\textbf{Ours}` → `Ours`, `19\\%` → `19%`,
+    `$\\sim$10` → `∼10`, `$^\\circ$` → `°`, `$O(N)$` → `O(N)`, `(i)~precisely` → `(i) precisely`."""
+    if "\\" not in text and "$" not in text and "~" not in text and "``" not in text \
+            and "urlhttp" not in text:
+        return text
+    text = _MANGLED_URL_RE.sub("", text)  # `\\url{https://…}` with its backslash and braces lost
+    previous = None
+    while previous != text:  # nested commands, inside out
+        previous = text
+        text = _STYLE_RE.sub(r"\1", text)
+        text = _COLOUR_RE.sub(r"\1", text)
+        text = _OLD_STYLE_RE.sub(r"\1", text)
+    text = _HREF_RE.sub(_href, text)
+    text = _URL_RE.sub(r"\1", text)
+    text = _DROP_RE.sub("", text)
+    text = _FOOTNOTE_RE.sub(r" (\1)", text)
+    text = _MATH_RE.sub(_math, text)
+    text = _BRACED_COMMAND_RE.sub(lambda m: _SYMBOLS.get(m.group(1), m.group(0)), text)
+    text = re.sub(r"\\(eg|ie|etal)\b\.?", lambda m: {"eg": "e.g.", "ie": "i.e.",
+                                                    "etal": "et al."}[m.group(1)], text)
+    text = re.sub(r"\\([%&_#$])", r"\1", text)
+    text = re.sub(r"(?<![/:~\s])~(?=\S)", " ", text)  # a tie, not a URL's `~user`
+    return text.replace("``", "“").replace("''", "”")
+
+
+def _href(m: re.Match[str]) -> str:
+    url, label = m.group(1).strip(), m.group(2).strip()
+    bare = url.split("://", 1)[-1].rstrip("/")
+    if not label or label.rstrip("/") in (url.rstrip("/"), bare) or label.lower() in (
+            "here", "link", "this url", "this link", "github", "code", "project page"):
+        return url
+    return f"{label} ({url})"
+
+
+def _math(m: re.Match[str]) -> str:
+    """A short formula in plain text when every command in it has a symbol, else as written."""
+    inner = m.group(1)
+    said = _COMMAND_RE.sub(lambda c: _SYMBOLS.get(c.group(1), "\0" + c.group(1)), inner)
+    if "\0" in said:
+        return m.group(0)
+    said = re.sub(r"\^\{([^{}]*)\}|\^(\S)", lambda s: _superscript(s.group(1) or s.group(2)),
+                  said)
+    said = re.sub(r"_\{([^{}]*)\}", r"_\1", said).replace("{", "").replace("}", "")
+    return said.strip() if said.strip() else m.group(0)
+
+
+_SUPERSCRIPTS = str.maketrans("0123456789+-−()n", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁽⁾ⁿ")
+
+
+def _superscript(value: str) -> str:
+    value = value.strip()
+    if value in ("°", "∘"):
+        return "°"
+    if all(c in "0123456789+-−()n" for c in value):
+        return value.translate(_SUPERSCRIPTS)
+    return f"^{value}"
 
 
 def _same(a: str, b: str) -> bool:

@@ -28,6 +28,28 @@ def cjk_font_path() -> Path:
     return Path(str(fonts[0]))
 
 
+WEB_FONT = "NotoSansSC-Variable.ttf"
+
+
+def install_web_font(folder: Path) -> Path:
+    """The packaged CJK font (variable: every weight in one file) and its licence (SIL OFL) in
+    `folder`, for the HTML pages' `@font-face`: they read Chinese on a machine without CJK
+    fonts, offline. Copied once (a copy of the same size is left alone)."""
+    import shutil
+
+    source = cjk_font_path()
+    target = folder / WEB_FONT
+    if not (target.is_file() and target.stat().st_size == source.stat().st_size):
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".tmp")
+        shutil.copyfile(source, tmp)
+        tmp.replace(target)
+        licence = source.parent / "OFL.txt"
+        if licence.is_file():
+            shutil.copyfile(licence, folder / "OFL.txt")
+    return target
+
+
 def fonts_ready(cache_dir: Path) -> bool:
     """Whether the static instances the PDF uses are already made."""
     return all((cache_dir / f"NotoSansSC-{n}.ttf").exists() for n in ("Regular", "Bold"))
@@ -85,7 +107,8 @@ def write_pdf(html: str, path: Path, *, font_cache: Path | None = None) -> Path:
     font = regular_font(font_cache)
     bold = regular_font(font_cache, 700) if font_cache is not None else None
     path.parent.mkdir(parents=True, exist_ok=True)
-    logging.getLogger("weasyprint").setLevel(logging.ERROR)  # a missing figure is not news
+    # A missing image is said by the run report, once; WeasyPrint would log it at ERROR.
+    logging.getLogger("weasyprint").setLevel(logging.CRITICAL)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     local_only = URLFetcher(allowed_protocols=("file", "data"))  # never the network
     fonts = FontConfiguration()  # where the @font-face of the packaged CJK font is loaded

@@ -35,13 +35,14 @@ def _rows(records: list[DigestRecord]) -> list[ArchiveRow]:
 
 
 def write_archive_index(records: list[DigestRecord], root: Path, env: jinja2.Environment, *,
-                        title: str, chart_svg: str = "",
+                        title: str, chart_svg: str = "", font_url: str = "",
                         quality: Sequence[QualityRow] = ()) -> Path:
     """The archive's index page; `quality`: the precision/抽查 trend, oldest first."""
     path = root / "index.html"
     root.mkdir(parents=True, exist_ok=True)
     html = env.get_template("archive_index.html.j2").render(
-        title=title, digests=_rows(records), chart_svg=chart_svg, quality=list(quality))
+        title=title, digests=_rows(records), chart_svg=chart_svg, font_url=font_url,
+        quality=list(quality))
     path.write_text(html, encoding="utf-8")
     return path
 

@@ -124,12 +124,14 @@ def render_markdown(digest: Digest, env: jinja2.Environment) -> str:
 
 
 def render_html(digest: Digest, env: jinja2.Environment, *, archive: bool = False,
-                for_print: bool = False, for_email: bool = False) -> str:
+                for_print: bool = False, for_email: bool = False, font_url: str = "") -> str:
     """The HTML page (`archive`: with the link back to the archive); `for_print`: the same
     content without the e-mail layout tables, for the PDF; `for_email`: the chart as the
-    attached PNG (`cid:chart`) and exports without a web address named as attachments."""
+    attached PNG (`cid:chart`) and exports without a web address named as attachments;
+    `font_url`: the CJK font its `@font-face` falls back to (`../fonts/…`)."""
     return env.get_template("digest.html.j2").render(digest=digest, archive=archive,
-                                                     for_print=for_print, for_email=for_email)
+                                                     for_print=for_print, for_email=for_email,
+                                                     font_url=font_url)
 
 
 def render_text(digest: Digest, env: jinja2.Environment) -> str:

@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from digests.chart import chart_png, section_chart, section_colours
+from digests.chart import chart_png, chart_with_legend, section_chart, section_colours
 from digests.document import Digest, DigestEntry, DigestSection, ExportFile
 from digests.entry_text import (
     SUMMARY_LABEL,
@@ -19,12 +19,16 @@ from digests.entry_text import (
     short_name,
     unsupported_facts,
 )
+from digests.figures import FOLDER as FIGURES_FOLDER
+from digests.figures import attach_figures, mail_size
+from digests.pdf import WEB_FONT, cjk_font_path, install_web_font
 from digests.period import Period, current_period, parse_period, today
 from digests.publish import write_archive_index, write_atom
 from digests.quality import QualityRow, SpotCheckBlock, SpotCheckEntry, spot_check_sample
 from digests.render import make_environment, render_html, render_markdown, render_text
 from seascout.config import Settings
 from seascout.model import Kind, Work
+from spiders.http import HttpClient
 from warehouse import digest_store as store
 from warehouse.db import Warehouse
 from warehouse.decisions_store import decisions
@@ -106,7 +110,8 @@ def place_entries(wh: Warehouse, selected: list[store.SelectedItem],
         if work is None or sec is None:
             continue
         entry = DigestEntry("", entry_heading(item, work), work, entry_summary(item, work),
-                            item.status, item.change_note, item.content_hash)
+                            item.status, item.change_note, item.content_hash,
+                            from_survey=item.heading is not None)
         sec.entries.append(entry)
         entries[item.work_id] = entry
     return entries
@@ -170,9 +175,10 @@ def by_number_of(entry: DigestEntry) -> int:
     return int(entry.number.split(".")[0])
 
 
-def produce(settings: Settings, wh: Warehouse, period: Period,
-            now: datetime | None = None) -> tuple[Digest, DigestReport]:
+def produce(settings: Settings, wh: Warehouse, period: Period, now: datetime | None = None,
+            *, http: HttpClient | None = None) -> tuple[Digest, DigestReport]:
     """Select, store and render one period; writes every configured format. Safe to rerun.
+    Entries' figures are fetched first (`http`: the client to use, else one of its own).
     The archive page and the feed list closed weeks only (a week still running is not news)."""
     cfg = settings.config.digest
     digest, items = build_digest(settings, wh, period)
@@ -194,14 +200,17 @@ def produce(settings: Settings, wh: Warehouse, period: Period,
     root = settings.digest_dir
     folder = root / period.id
     folder.mkdir(parents=True, exist_ok=True)
+    report.notes += attach_figures(settings, wh, digest, folder,
+                                   http=http).notes(settings.figures_dir)
     stem = file_stem(period.id)
     report.markdown = render_markdown(digest, env)
     outputs: dict[str, Path] = {}
     if "md" in cfg.formats:
         outputs["md"] = _write(folder / f"{stem}.md", report.markdown)
-    html = render_html(digest, env, archive=True)
     if "html" in cfg.formats:
-        outputs["html"] = _write(folder / "index.html", html)
+        font = install_web_font(root / "fonts")
+        outputs["html"] = _write(folder / "index.html", render_html(
+            digest, env, archive=True, font_url=f"../fonts/{font.name}"))
     if "pdf" in cfg.formats:
         from digests.pdf import fonts_ready, write_pdf
 
@@ -216,8 +225,14 @@ def produce(settings: Settings, wh: Warehouse, period: Period,
     if "docx" in cfg.formats:
         from digests.word import write_docx
 
+        chart = None
+        if digest.chart_svg:
+            chart = f"{stem}-chart.png"
+            (folder / chart).write_bytes(chart_with_legend(
+                chart_png(section_chart(weekly, taxonomy, legend=False)),
+                section_colours(taxonomy), cjk_font_path()))
         outputs["docx"] = write_docx(report.markdown, folder / f"{stem}.docx",
-                                     title=f"{digest.title} {digest.digest_id}")
+                                     title=f"{digest.title} {digest.digest_id}", chart=chart)
     report.files = {k: str(v) for k, v in outputs.items()}
     record.files = report.files
     store.save_digest(wh, record, items)
@@ -226,6 +241,7 @@ def produce(settings: Settings, wh: Warehouse, period: Period,
     if "html" in cfg.formats:
         report.files["archive"] = str(write_archive_index(
             records, root, env, title=cfg.title, chart_svg=digest.chart_svg,
+            font_url=f"fonts/{WEB_FONT}",
             quality=quality_trend(wh, upto=records[0].digest_id, weeks=len(records))
             if records else []))
     if "atom" in cfg.formats:
@@ -307,9 +323,13 @@ def deliver_channel(settings: Settings, channel: str, digest: Digest, report: Di
         subject = (f"{digest.title} {digest.digest_id}：新增 {digest.new_count} 条，"
                    f"更新 {digest.updated_count} 条")
         files = [Path(report.files[f]) for f in ("pdf", "docx", "md") if f in report.files]
+        images = {"chart": digest.chart_png} if digest.chart_png else {}
+        folder = settings.digest_dir / digest.digest_id
+        images |= {e.figure_cid: mail_size((folder / e.figure).read_bytes())
+                   for e in digest.entries if e.figure and (folder / e.figure).is_file()}
         msg = build_message(d.email, subject=subject, text=render_text(digest, env),
                             html=render_html(digest, env, for_email=True), attachments=files,
-                            images={"chart": digest.chart_png} if digest.chart_png else {})
+                            images=images)
         send_email(d.email, settings.secret(d.email.password_env), msg)
     elif channel.startswith("webhook:"):
         from digests.webhooks import WebhookError, build_payload, post_webhook
@@ -327,6 +347,9 @@ def deliver_channel(settings: Settings, channel: str, digest: Digest, report: Di
         for fmt, path in report.files.items():
             if fmt in ("md", "html", "pdf", "docx"):
                 shutil.copy2(path, target / Path(path).name)
+        figures = settings.digest_dir / digest.digest_id / FIGURES_FOLDER
+        if figures.is_dir():  # the Markdown's `./figures/…` images, beside it
+            shutil.copytree(figures, target / FIGURES_FOLDER, dirs_exist_ok=True)
     else:
         raise ValueError(f"unknown channel {channel!r}")
 
@@ -371,7 +394,8 @@ def _deliver(settings: Settings, wh: Warehouse, digest: Digest, report: DigestRe
 
 def run_digest(settings: Settings, wh: Warehouse, *, period: str | None = None,
                run_id: str | None = None, deliver: bool = True,
-               now: datetime | None = None, resend: bool = False) -> DigestReport:
+               now: datetime | None = None, resend: bool = False,
+               http: HttpClient | None = None) -> DigestReport:
     """Render the digest of `period` (default: last complete ISO week) in every configured
     format and deliver it to every configured channel that has not received it yet.
 
@@ -383,7 +407,7 @@ def run_digest(settings: Settings, wh: Warehouse, *, period: str | None = None,
     tz = settings.config.digest.timezone
     p = parse_period(period, tz) if period else current_period(tz, now)
     wh.ensure_schema()
-    digest, report = produce(settings, wh, p, now)
+    digest, report = produce(settings, wh, p, now, http=http)
     if not deliver:
         return report
     configured = channels(settings)
@@ -407,7 +431,7 @@ def run_digest(settings: Settings, wh: Warehouse, *, period: str | None = None,
     for old_id, channel in store.failed_deliveries(wh):
         if old_id == p.id or channel not in configured:
             continue
-        old_digest, old_report = produce(settings, wh, parse_period(old_id, tz), now)
+        old_digest, old_report = produce(settings, wh, parse_period(old_id, tz), now, http=http)
         _deliver(settings, wh, old_digest, old_report, [channel], run_id)
         report.deliveries[f"{channel} ({old_id})"] = old_report.deliveries.get(channel, "?")
         report.errors.extend(old_report.errors)

@@ -25,7 +25,7 @@ class EmailError(RuntimeError):
 def build_message(cfg: EmailConfig, *, subject: str, text: str, html: str,
                   attachments: Sequence[Path] = (),
                   images: Mapping[str, bytes] | None = None) -> EmailMessage:
-    """Text + HTML alternatives; `images` (PNG bytes by content id) are related to the HTML
+    """Text + HTML alternatives; `images` (PNG or JPEG bytes by content id) are related to the HTML
     (`<img src="cid:chart">`); `attachments` (the PDF, DOCX, Markdown) are attached."""
     msg = EmailMessage()
     # one_line: a CR or LF in a title can never start a new header.
@@ -40,9 +40,11 @@ def build_message(cfg: EmailConfig, *, subject: str, text: str, html: str,
     if images:
         html_part = msg.get_body(("html",))
         assert isinstance(html_part, EmailMessage)
-        for cid, png in images.items():
-            html_part.add_related(png, "image", "png", cid=f"<{cid}>",
-                                  filename=f"{cid}.png", disposition="inline")
+        for cid, data in images.items():
+            ext = "jpeg" if data.startswith(b"\xff\xd8") else "png"
+            html_part.add_related(data, "image", ext, cid=f"<{cid}>",
+                                  filename=f"{cid}.{'jpg' if ext == 'jpeg' else 'png'}",
+                                  disposition="inline")
     for path in attachments:
         maintype, subtype = _TYPES.get(path.suffix.lower(), ("application", "octet-stream"))
         msg.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype,

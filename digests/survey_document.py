@@ -16,6 +16,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from digests.document import Digest, DigestEntry, ExportFile, digest_from_survey
+from digests.figures import attach_figures
+from digests.pdf import install_web_font, write_pdf
 from digests.render import make_environment, render_html, render_markdown
 from digests.run import _templates_dir, continue_numbers, place_entries
 from seascout.config import Settings
@@ -104,7 +106,8 @@ def _number_after_survey(doc: Digest, added: dict[str, DigestEntry], taken: stor
 def write_survey(settings: Settings, wh: Warehouse, out: Path | None = None, *,
                  now: datetime | None = None, only_if_changed: bool = False) -> SurveyReport:
     """Render the whole survey into `out` (default: `survey/` under SEASCOUT_HOME) in
-    Markdown, HTML, PDF and DOCX; the survey's own images are copied beside it.
+    Markdown, HTML, PDF and DOCX; the survey's own images are copied beside it, the kept
+    entries' figures (fetched once, as for a digest) into `figures/`.
     `only_if_changed` (the weekly run): no new version when the newest one in `out` already
     says the same; the report then names that one and has no files."""
     tz = ZoneInfo(settings.config.digest.timezone)
@@ -123,6 +126,7 @@ def write_survey(settings: Settings, wh: Warehouse, out: Path | None = None, *,
                             "`seascout decide`); kept, they join the survey")
     env = make_environment(_templates_dir(settings))
     stem = out / f"exported-{version}"
+    report.notes += attach_figures(settings, wh, doc, out).notes(settings.figures_dir)
     markdown = render_markdown(doc, env)
     latest = _latest(out)
     if only_if_changed and latest and (
@@ -133,8 +137,9 @@ def write_survey(settings: Settings, wh: Warehouse, out: Path | None = None, *,
         return report
     files = {"md": stem.with_suffix(".md"), "html": stem.with_suffix(".html")}
     files["md"].write_text(markdown, encoding="utf-8")
-    files["html"].write_text(render_html(doc, env), encoding="utf-8")
-    from digests.pdf import write_pdf
+    font = install_web_font(out / "fonts")
+    files["html"].write_text(render_html(doc, env, font_url=f"fonts/{font.name}"),
+                             encoding="utf-8")
     from digests.word import write_docx
 
     files["pdf"] = write_pdf(render_html(doc, env, for_print=True), stem.with_suffix(".pdf"),

@@ -33,11 +33,16 @@ def _local_images(markdown: str, folder: Path) -> str:
     return _IMAGE_RE.sub(keep, markdown)
 
 
-def write_docx(markdown: str, path: Path, *, title: str) -> Path:
+def write_docx(markdown: str, path: Path, *, title: str, chart: str | None = None) -> Path:
+    """`chart`: an image file beside `path` (the items-per-week chart), placed before the
+    first section, after the summary tables, as the HTML and PDF show it."""
     import pypandoc
 
     path.parent.mkdir(parents=True, exist_ok=True)
     text = re.sub(r"^\[TOC\]\s*$", "", markdown, flags=re.M)
+    if chart:
+        text = re.sub(r"^(# 1\. )", lambda m: f"![每周各章节条目数]({chart})\n\n{m.group(1)}",
+                      text, count=1, flags=re.M)
     text = _local_images(text, path.parent)
     pypandoc.convert_text(text, "docx", format=PANDOC_FORMAT, outputfile=str(path),
                           extra_args=[f"--resource-path={path.parent}",

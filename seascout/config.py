@@ -279,6 +279,8 @@ class DigestConfig(_Strict):
     site_url: HttpUrl = ""  # where the static archive is published, for links in feeds and webhooks
     title: str = "海洋与遥感大模型文献周报"
     spot_check_size: int = Field(5, ge=0, le=200)  # 抽查: rejected works sampled per digest (0: none)
+    figures: bool = True  # a figure per entry (arXiv HTML's first figure, else the page's lead image)
+    arxiv_html_url: HttpUrl = "https://arxiv.org/html/"  # where arXiv's HTML papers are, id appended
 
 
 class EmailConfig(_Strict):
@@ -360,6 +362,11 @@ class Settings:
     @property
     def digest_dir(self) -> Path:
         return self._resolve(self.config.digest.output_dir, self.home)
+
+    @property
+    def figures_dir(self) -> Path:
+        """The entries' figures, one file per work, fetched once (`figures` table)."""
+        return self.home / "figures"
 
     @property
     def cache_dir(self) -> Path:

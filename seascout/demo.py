@@ -37,6 +37,8 @@ _NEWS_PAGES = {
     "2019-06-15-people.html": "news/people_com_cn_culture_2019.html",
 }
 
+_HTML_PAPERS = ("2601.07392", "2508.02384")  # demo entries served with an arXiv HTML figure
+
 
 class DemoError(RuntimeError):
     """The demo cannot run here (no recordings, no free port)."""
@@ -113,6 +115,40 @@ def replay_site(srv: ReplayServer) -> None:
                                 "text/html; charset=utf-8"))
     for name, path in _NEWS_PAGES.items():
         srv.add(f"/news/{name}", Reply.file(RECORDINGS / path, "text/html; charset=utf-8"))
+    # arXiv's HTML papers: a LaTeXML-shaped page with a figure for some entries (the shape
+    # of arxiv.org/html pages, written by us: tests/fixtures/figures/PROVENANCE.md); every
+    # other paper has no HTML version (404), as many have not.
+    page = (RECORDINGS / "figures" / "arxiv_html_latexml_shape.html").read_bytes()
+    srv.add("/html/*", Reply.text("No HTML for this paper", status=404))
+    for arxiv_id in _HTML_PAPERS:
+        srv.add(f"/html/{arxiv_id}", Reply.raw(page.replace(b"2611.00001", arxiv_id.encode()),
+                                               "text/html; charset=utf-8"))
+        srv.add(f"/html/{arxiv_id}v1/x1.png", Reply.raw(demo_figure(arxiv_id), "image/png"))
+
+
+def demo_figure(arxiv_id: str) -> bytes:
+    """A PNG the demo serves as a paper's first figure: a drawn stand-in that says so (no
+    real figure of these papers is recorded)."""
+    import io
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    im = Image.new("RGB", (900, 300), "white")
+    draw = ImageDraw.Draw(im)
+    font, small = ImageFont.load_default(size=26), ImageFont.load_default(size=18)
+    for i, (label, colour) in enumerate((("input", "#1f6feb"), ("encoder", "#2da44e"),
+                                         ("heads", "#d29922"))):
+        x = 40 + i * 300
+        draw.rounded_rectangle((x, 80, x + 200, 180), radius=12, outline=colour, width=4)
+        draw.text((x + 100, 130), label, fill=colour, font=font, anchor="mm")
+        if i < 2:
+            draw.line((x + 205, 130, x + 295, 130), fill="#57606a", width=3)
+            draw.polygon([(x + 295, 122), (x + 295, 138), (x + 300, 130)], fill="#57606a")
+    draw.text((40, 240), f"seascout demo: a drawn stand-in for the first figure of arXiv:{arxiv_id}",
+              fill="#57606a", font=small)
+    out = io.BytesIO()
+    im.save(out, "PNG")
+    return out.getvalue()
 
 
 def demo_week(now: datetime | None = None) -> list[SimRecord]:
@@ -150,6 +186,9 @@ enabled = false   # no recorded DataCite response is available
 [sources.openalex]
 base_url = "{base}"
 api_key_env = "{DEMO_SECRET_ENV}"
+
+[digest]
+arxiv_html_url = "{base}/html/"
 
 [sources.news]
 disabled_sites = ["cas", "qdio", "soed", "ccf", "science_china", "cnii"]

@@ -172,6 +172,9 @@ def test_outputs_all_formats_and_every_entry(tmp_path: Path, warehouse: Warehous
     assert "[seascout-2026-W48.pdf](https://example.org/d/2026-W48/seascout-2026-W48.pdf)" in md
     pdf_text = "".join(p.extract_text() for p in PdfReader(report.files["pdf"]).pages)
     docx_text = "\n".join(p.text for p in Document(report.files["docx"]).paragraphs)
+    # the chart, legend drawn in, sits in the DOCX as in the HTML and the PDF
+    assert len(Document(report.files["docx"]).inline_shapes) == 1
+    assert (Path(report.files["docx"]).parent / "seascout-2026-W48-chart.png").is_file()
     for text in (pdf_text, docx_text):
         for needle in ("海洋基础模型 OceanNet", "ShipDet", "海洋大模型研讨会召开"):
             assert needle in text.replace("\n", "")

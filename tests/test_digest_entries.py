@@ -163,6 +163,11 @@ def test_html_markdown_and_feed_escape_once_and_name_fonts_and_zone(tmp_path: Pa
     assert "Ships &amp; Wakes &lt;SAR&gt;" in html and "&amp;amp;" not in html
     assert "&amp;lt;" not in html
     assert "'Noto Sans SC'" in html and "'Noto Sans CJK SC'" in html  # CJK fallback
+    # ... and the packaged font beside the archive, so Chinese reads offline without any
+    font = re.search(r"url\('(\.\./fonts/[^']+)'\) format\('truetype'\)", html)
+    assert font and "'Seascout CJK',sans-serif" in html
+    assert (Path(report.files["html"]).parent / font.group(1)).stat().st_size > 10_000_000
+    assert (s.digest_dir / "fonts" / "OFL.txt").is_file()
     assert "（Asia/Shanghai）</p>" in html or "（Asia/Shanghai）" in html.split("由 seascout")[1]
     assert '<a href="https://ar5iv.labs.arxiv.org/html/2611.00009">' in html  # live links
     atom = Path(report.files["atom"]).read_text(encoding="utf-8")
@@ -204,3 +209,31 @@ def test_llm_summary_is_labelled_and_its_facts_checked(tmp_path: Path,
     assert "\n论文摘要：OceanCast 用" in cast and "论文摘要：论文摘要" not in md
     assert "**待核对**：摘要原文中未见 GPT-4、2300 万、98.2。" in cast
     assert unsupported_facts("训练样本 2150 万", ABSTRACT) == []  # 21.5 million, in Chinese
+
+
+def test_tex_in_real_arxiv_abstracts_becomes_the_text_it_stands_for() -> None:
+    import json
+
+    from digests.entry_text import abstract_summary, tex_to_text
+
+    path = Path(__file__).resolve().parent / "fixtures" / "tex" / "arxiv_abstracts_with_tex.jsonl"
+    records = {r["arxiv_id"]: r["abstract"] for r in map(json.loads, path.read_text(
+        encoding="utf-8").splitlines())}
+    shown = {aid: abstract_summary(text) for aid, text in records.items()}
+    for aid, text in shown.items():
+        assert not re.search(r"\\(url|href|textbf|textsc|emph)\b|\\%|\$\\sim\$|urlhttp", text), aid
+    assert "in our repository: https://github.com/rd20karim/MB-ORES." in shown["2503.24219"]
+    assert "achieves 100% ownership" in shown["2601.08189"]
+    assert "available at https://github.com/Xuzhenhua55/ForgetMark" in shown["2601.08189"]
+    assert "∼" in shown["2503.23547"] and "°" in shown["2503.13896"]
+    demo = Path(__file__).resolve().parent / "fixtures" / "demo" / "arxiv_week.jsonl"
+    agrifm = next(r["abstract"] for r in map(json.loads, demo.read_text(
+        encoding="utf-8").splitlines()) if r["arxiv_id"] == "2505.21357")
+    assert "urlhttps" in agrifm  # the corpus's scraper lost `\url{…}`'s backslash and braces
+    assert "available at https://github.com/flyakon/AgriFM." in abstract_summary(agrifm)
+    # what is not TeX stays as written; a formula without a plain spelling stays TeX
+    assert tex_to_text("see https://x.org/~user, p<0.05") == "see https://x.org/~user, p<0.05"
+    assert tex_to_text(r"rate $\frac{a}{b}$, (i)~first, 8.2{\deg}, $10^{-3}$") == \
+        r"rate $\frac{a}{b}$, (i) first, 8.2°, 10⁻³"
+    assert tex_to_text(r"code \href{https://github.com/x/y}{here}; \href{https://p.io}{the page}") \
+        == "code https://github.com/x/y; the page (https://p.io)"

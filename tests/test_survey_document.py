@@ -3,14 +3,18 @@ entries after them, a new 导出 row — and the result re-seeds without duplica
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
+import zipfile
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from lab_world import NEAR, NOISE, OCEAN, SHIPS, build
+from PIL import Image as PILImage
 from typer.testing import CliRunner
 
 from digests.survey_document import next_version, write_survey
@@ -20,6 +24,7 @@ from seascout.survey import ExportRow, parse_seed_dir
 from warehouse import digest_store as store
 from warehouse.db import Warehouse
 from warehouse.decisions_store import decide
+from warehouse.figures_store import FigureRecord, save_figures
 from warehouse.seeds import store_survey
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,8 +43,8 @@ def lab(tmp_path: Path) -> tuple[Settings, Warehouse]:
     FONT_CACHE.mkdir(parents=True, exist_ok=True)
     (tmp_path / "cache").mkdir()
     (tmp_path / "cache" / "fonts").symlink_to(FONT_CACHE)
-    settings = Settings(config=Config(seeds_dir=str(seeds)), home=tmp_path, root=ROOT,
-                        config_path=None)
+    settings = Settings(config=Config(seeds_dir=str(seeds), digest={"figures": False}),
+                        home=tmp_path, root=ROOT, config_path=None)
     wh = Warehouse(tmp_path / "seascout.duckdb", lock_wait=5)
     wh.ensure_schema()
     build(wh)
@@ -183,3 +188,30 @@ def test_the_weekly_regeneration_writes_a_version_only_when_something_changed(la
     decide(wh, OCEAN, action="keep", by="lin")
     changed = write_survey(settings, wh, out, now=NOW, only_if_changed=True)
     assert changed.version == "20261202-02" and changed.kept == {1: 1}
+
+
+def test_a_kept_entry_shows_its_figure_in_every_format(lab) -> None:  # type: ignore[no-untyped-def]
+    settings, wh = lab
+    settings = replace(settings, config=settings.config.model_copy(
+        update={"digest": settings.config.digest.model_copy(update={"figures": True})}))
+    png = io.BytesIO()
+    PILImage.new("RGB", (320, 200), (30, 90, 160)).save(png, "PNG")
+    settings.figures_dir.mkdir(parents=True)
+    (settings.figures_dir / "oceannet.png").write_bytes(png.getvalue())
+    save_figures(wh, [FigureRecord(OCEAN, "stored", "oceannet.png", "https://arxiv.org/html/x1.png",
+                                   "https://arxiv.org/html/2611.00001", 320, 200, 1),
+                      FigureRecord(NEAR, "none", note="no figure on its pages")])
+    decide(wh, OCEAN, action="keep", by="lin")
+    decide(wh, NEAR, action="move", section=4, by="lin")
+    out = settings.home / "out"
+
+    report = write_survey(settings, wh, out, now=NOW)  # nothing fetched: both are known
+
+    md = Path(report.files["md"]).read_text(encoding="utf-8")
+    block = md.split("## 1.6 ", 1)[1].split("\n## ", 1)[0]
+    assert "![](./figures/oceannet.png)" in block
+    assert (out / "figures" / "oceannet.png").read_bytes() == png.getvalue()
+    html = Path(report.files["html"]).read_text(encoding="utf-8")
+    assert 'src="./figures/oceannet.png"' in html and "fonts/" in html
+    with zipfile.ZipFile(report.files["docx"]) as docx:
+        assert any(n.startswith("word/media/") for n in docx.namelist())

@@ -371,7 +371,7 @@ def _match_titles(con: duckdb.DuckDBPyConnection, works: Sequence[Work],
 def _absorb(con: duckdb.DuckDBPyConnection, other: str, survivor: str) -> None:
     """Fold work `other` into `survivor` (a new record proved them one work)."""
     for table in ("provenance", "links", "delivered_items", "digest_items", "classifications",
-                  "summaries", "seed_entries", "decisions"):
+                  "summaries", "seed_entries", "decisions", "figures"):
         con.execute(
             f"INSERT INTO {table} BY NAME SELECT * REPLACE (? AS work_id) FROM {table} "
             f"WHERE work_id = ? ON CONFLICT DO NOTHING", [survivor, other])
