@@ -8,7 +8,7 @@ is a uniform random sample of the works triage rejected in the period, and the s
 keeps among the decided ones, times the undecided rejections, estimates the relevant works
 among them. The interval is the 95 % Wilson score interval on that share (it stays inside
 [0, 1] and is sensible at 0 of 5, unlike the normal approximation), scaled the same way.
-`warehouse/migrations/120_found_misses.sql` computes the same in the `digest_quality` view.
+`warehouse/migrations/110_digest_quality.sql` computes the same in the `digest_quality` view.
 """
 
 from __future__ import annotations
