@@ -119,14 +119,9 @@ def write_survey(settings: Settings, wh: Warehouse, out: Path | None = None, *,
     version = next_version(survey.exports, out, now.date())
     doc, counts = build_survey(settings, wh, survey, version=version, now=now)
     report = SurveyReport(version, source.name, len(survey.entries), counts)
-    report.notes += _copy_images(survey, source.parent, out)
-    waiting = store.undecided_count(wh)
-    if waiting:
-        report.notes.append(f"not yet decided: {waiting} digest entries (`seascout review` or "
-                            "`seascout decide`); kept, they join the survey")
     env = make_environment(_templates_dir(settings))
     stem = out / f"exported-{version}"
-    report.notes += attach_figures(settings, wh, doc, out).notes(settings.figures_dir)
+    figures = attach_figures(settings, wh, doc, out).notes(settings.figures_dir)
     markdown = render_markdown(doc, env)
     latest = _latest(out)
     if only_if_changed and latest and (
@@ -135,6 +130,11 @@ def write_survey(settings: Settings, wh: Warehouse, out: Path | None = None, *,
         report.version = latest.stem.removeprefix("exported-")
         report.notes.append(f"unchanged since {latest.name}: no new version written")
         return report
+    report.notes += figures + _copy_images(survey, source.parent, out)
+    waiting = store.undecided_count(wh)
+    if waiting:
+        report.notes.append(f"not yet decided: {waiting} digest entries (`seascout review` or "
+                            "`seascout decide`); kept, they join the survey")
     files = {"md": stem.with_suffix(".md"), "html": stem.with_suffix(".html")}
     files["md"].write_text(markdown, encoding="utf-8")
     font = install_web_font(out / "fonts")
