@@ -25,8 +25,6 @@ from seascout.survey import ExportRow, Survey, parse_survey, read_document, surv
 from warehouse import digest_store as store
 from warehouse.db import Warehouse
 
-FORMATS = ("md", "html", "pdf", "docx")
-
 
 @dataclass
 class SurveyReport:
@@ -95,12 +93,12 @@ def _number_after_survey(doc: Digest, added: dict[str, DigestEntry], taken: stor
         last[e.section] = max(last.get(e.section, 0), int(e.number.rsplit(".", 1)[1]))
     taken = store.EntryNumbers(last, {w: n for w, n in taken.earlier.items()
                                       if n not in seed}, {})
+    own = {s.number: [e for e in s.entries if e.from_survey] for s in doc.sections}
     for s in doc.sections:
-        own = [e for e in s.entries if e.quote is not None]
-        s.entries = [e for e in s.entries if e.quote is None]
-        mine = {id(e) for e in s.entries}
-        continue_numbers([s], {w: e for w, e in added.items() if id(e) in mine}, taken)
-        s.entries = own + s.entries
+        s.entries = [e for e in s.entries if not e.from_survey]
+    continue_numbers(doc.sections, added, taken)
+    for s in doc.sections:
+        s.entries = own[s.number] + s.entries
 
 
 def write_survey(settings: Settings, wh: Warehouse, out: Path | None = None, *,
