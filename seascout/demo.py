@@ -273,6 +273,8 @@ def describe(env: DemoEnvironment, result: dict[str, Any], seconds: float) -> li
     rows: list[tuple[str, str]] = [("warehouse", str(env.home / "seascout.duckdb")),
                                    ("config", str(env.config_path))]
     rows += [(f"digest {fmt}", str(path)) for fmt, path in digest_files.items()]
+    survey = (result.get("counts") or {}).get("survey") or {}
+    rows += [(f"survey {fmt}", str(path)) for fmt, path in (survey.get("files") or {}).items()]
     rows += [("e-mail", f"{len(env.mailbox.messages)} message(s) in {env.mailbox.folder}")]
     rows += [("", f"“{s}”") for s in env.mailbox.subjects()]
     rows += [("try", f"SEASCOUT_HOME={env.home} seascout sql "

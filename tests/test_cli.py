@@ -186,8 +186,11 @@ def test_the_demo_lists_its_files_in_aligned_columns(tmp_path: Path) -> None:
 
     env = DemoEnvironment(tmp_path, tmp_path / "seascout.toml", None, Mailbox(tmp_path / "outbox"))  # type: ignore[arg-type]
     result = {"run_id": "r", "status": "ok",
-              "digest": {"md": "/d/x.md", "archive": "/d/index.html", "atom": "/d/atom.xml"}}
+              "digest": {"md": "/d/x.md", "archive": "/d/index.html", "atom": "/d/atom.xml"},
+              "counts": {"survey": {"files": {"md": "/s/exported-20261202-01.md"}}}}
     lines = describe(env, result, 1.0)
     assert "  digest archive  /d/index.html" in lines and "  digest md       /d/x.md" in lines
-    column = {line.index("/") for line in lines[1:] if line.lstrip()[:3] in ("war", "con", "dig")}
+    assert "  survey md       /s/exported-20261202-01.md" in lines
+    column = {line.index("/") for line in lines[1:]
+              if line.lstrip()[:3] in ("war", "con", "dig", "sur")}
     assert len(column) == 1, lines  # every path starts in the same column
