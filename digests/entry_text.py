@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from seascout.text import untex
+
 # "XiHe-2", "AI-GOMS", "S-DETR", "CRTransSar", "RSGPT", "Scale-MAE", "GeoChat", "SatMAE++":
 # one token (or two, one of them such a name) before the colon, carrying a capital after its
 # first letter or a digit — not a plain phrase like "Remote sensing foundation models: …".
@@ -102,7 +104,8 @@ def tex_to_text(text: str) -> str:
     if "\\" not in text and "$" not in text and "~" not in text and "``" not in text \
             and "urlhttp" not in text:
         return text
-    text = _MANGLED_URL_RE.sub("", text)  # `\\url{https://…}` with its backslash and braces lost
+    text = untex(_MANGLED_URL_RE.sub("", text))  # accents first: `Ni\\~no` is not a tie
+    # (and `urlhttps://…` is `\\url{https://…}` with its backslash and braces lost)
     previous = None
     while previous != text:  # nested commands, inside out
         previous = text

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 
 # Block elements end a paragraph; `<br>` ends a line.
 _BLOCK_TAGS = frozenset({
@@ -106,3 +107,15 @@ def has_markup(text: str) -> bool:
     if _ENTITY_RE.search(text):
         return True
     return any(m.group(2) or m.group(3).lower() in _KNOWN_TAGS for m in _TAG_RE.finditer(text))
+
+
+# TeX accents as arXiv abstracts carry them ("El Ni\\~no", "M\\"uller"), read as the letters.
+_TEX_ACCENT = re.compile(r"""\\([~'`"^])\{?([A-Za-z])\}?""")
+_COMBINING = {"~": "\u0303", "'": "\u0301", "`": "\u0300", '"': "\u0308", "^": "\u0302"}
+
+
+def untex(text: str) -> str:
+    """Replace TeX accent commands by the accented letters (`Ni\\~no` → `Niño`)."""
+    if "\\" not in text:
+        return text
+    return unicodedata.normalize("NFC", _TEX_ACCENT.sub(lambda m: m.group(2) + _COMBINING[m.group(1)], text))

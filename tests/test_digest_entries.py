@@ -237,3 +237,11 @@ def test_tex_in_real_arxiv_abstracts_becomes_the_text_it_stands_for() -> None:
         r"rate $\frac{a}{b}$, (i) first, 8.2°, 10⁻³"
     assert tex_to_text(r"code \href{https://github.com/x/y}{here}; \href{https://p.io}{the page}") \
         == "code https://github.com/x/y; the page (https://p.io)"
+
+
+def test_tex_accents_in_abstracts_read_as_letters_not_ties() -> None:
+    from digests.entry_text import tex_to_text
+
+    # As arXiv abstracts write them (e.g. ENSO papers: "El Ni\~no"); the tilde is an accent here.
+    assert tex_to_text(r"La Ni\~na and El Ni\~no, after M\"uller~[3]") == \
+        "La Niña and El Niño, after Müller [3]"

@@ -4,24 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 
 from seascout.model import Kind, Work
+from seascout.text import untex
 
 _SPACE = re.compile(r"\s+")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-# TeX accents as arXiv abstracts carry them ("El Ni\\~no", "M\\"uller"), read as the letters.
-_TEX_ACCENT = re.compile(r"""\\([~'`"^])\{?([A-Za-z])\}?""")
-_COMBINING = {"~": "\u0303", "'": "\u0301", "`": "\u0300", '"': "\u0308", "^": "\u0302"}
-
-
-def untex(text: str) -> str:
-    """Replace TeX accent commands by the accented letters (`Ni\\~no` → `Niño`)."""
-    if "\\" not in text:
-        return text
-    return unicodedata.normalize("NFC", _TEX_ACCENT.sub(lambda m: m.group(2) + _COMBINING[m.group(1)], text))
 
 
 def work_text(work: Work) -> str:
