@@ -22,6 +22,11 @@ NOISE = "arxiv:2611.00003"
 NEAR = "arxiv:2611.00004"
 
 
+def seeded(wh: Warehouse) -> None:
+    """The project's survey seeded (as of 2026-01-01), nothing else."""
+    store_survey(wh, parse_seed_dir(ROOT / "seeds"), now=datetime(2026, 1, 1))
+
+
 def build(wh: Warehouse) -> None:
     store_survey(wh, parse_seed_dir(ROOT / "seeds"), now=datetime(2026, 11, 1, 9, 0))
     works = [

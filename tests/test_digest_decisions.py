@@ -10,16 +10,15 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from lab_world import seeded
 
 from digests import run_digest
 from digests.period import parse_period
 from digests.quality import MissedEstimate, missed_estimate, spot_check_sample, wilson_interval
 from seascout.config import Config, DeliveryConfig, DigestConfig, FilesConfig, Settings
 from seascout.model import Author, Kind, Work
-from seascout.survey import parse_survey
 from warehouse.db import Warehouse
 from warehouse.decisions_store import decide, review_candidates
-from warehouse.seeds import store_survey
 from warehouse.works import upsert_works
 
 SURVEY = Path(__file__).resolve().parents[1] / "seeds" / "000_8bc26054f90ad24c.md"
@@ -34,11 +33,6 @@ def settings(tmp_path: Path, *, formats: list[str] | None = None, deliver_to: Pa
     digest = DigestConfig(formats=formats or ["md"], spot_check_size=spot)  # type: ignore[arg-type]
     return Settings(config=Config(digest=digest, delivery=delivery), home=tmp_path,
                     root=tmp_path, config_path=None)
-
-
-def seeded(wh: Warehouse) -> None:
-    survey = parse_survey(SURVEY.read_text(encoding="utf-8"), SURVEY.name)
-    store_survey(wh, [survey], now=datetime(2026, 1, 1))
 
 
 def crawl(wh: Warehouse, period: str, works: list[tuple[str, str, str]]) -> None:

@@ -7,15 +7,15 @@ import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from lab_world import seeded
+
 from digests import run_digest
 from digests.entry_text import news_body, short_name
 from digests.period import parse_period
 from seascout.config import Config, DigestConfig, Settings
 from seascout.model import Author, Kind, Work
-from seascout.survey import parse_survey
 from triage.summarise import lead_sentences
 from warehouse.db import Warehouse
-from warehouse.seeds import store_survey
 from warehouse.works import upsert_works
 
 SURVEY = Path(__file__).resolve().parents[1] / "seeds" / "000_8bc26054f90ad24c.md"
@@ -28,11 +28,6 @@ ABSTRACT = ("We build XiHe-2, a global ocean forecasting system at 1/12° resolu
 def settings(tmp_path: Path) -> Settings:
     return Settings(config=Config(digest=DigestConfig(formats=["md"])), home=tmp_path,
                     root=tmp_path, config_path=None)
-
-
-def seeded(wh: Warehouse) -> None:
-    survey = parse_survey(SURVEY.read_text(encoding="utf-8"), SURVEY.name)
-    store_survey(wh, [survey], now=datetime(2026, 1, 1))
 
 
 def crawl(wh: Warehouse, period: str, works: list[tuple[str, str, str]]) -> None:
