@@ -32,14 +32,13 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from digests.quality import missed_estimate, spot_check_sample
+from seascout.core.model import Label
+from triage.classifier import Doc, OfflineClassifier
+from triage.evaluate import LabelledItem, load_labelled
+from triage.trained import trained_classifier
 
-from digests.quality import missed_estimate, spot_check_sample  # noqa: E402
-from seascout.model import Label  # noqa: E402
-from triage.classifier import Doc, OfflineClassifier  # noqa: E402
-from triage.evaluate import LabelledItem, load_labelled  # noqa: E402
-from triage.trained import trained_classifier  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _day(path: Path) -> list[str]:

@@ -18,12 +18,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from digests import run_digest
-from digests.period import parse_period
-from seascout.config import Config, DigestConfig, Settings, SourcesConfig
-from seascout.demo import demo_figure
-from seascout.model import Author, Kind, Work
-from seascout.replay import Recorded, ReplayServer, Reply
-from seascout.survey import parse_survey
+from seascout.core.config import Config, DigestConfig, Settings, SourcesConfig
+from seascout.core.model import Author, Kind, Work
+from seascout.core.period import parse_period
+from seascout.core.survey import parse_survey
+from testing.demo import demo_figure
+from testing.replay import Recorded, ReplayServer, Reply
 from warehouse.db import Warehouse
 from warehouse.seeds import store_survey
 from warehouse.works import upsert_works

@@ -29,9 +29,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from seascout.model import Author, Kind, Provenance, Venue, Work
+from seascout.core.model import Author, Kind, Provenance, Venue, Work
 from warehouse.db import Warehouse
 from warehouse.merge import normalise, rank
 from warehouse.works import _record_batch, _Row, upsert_works

@@ -19,20 +19,18 @@ import argparse
 import json
 import math
 import resource
-import sys
 import tempfile
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from seascout.core.config import Config, Settings
+from spiders.crawl import make_http_client, run_crawl
+from testing.replay import ArxivSimulator, ReplayServer, SimRecord
+from triage.run import build_classifier, run_triage
+from warehouse.db import Warehouse
 
-from seascout.config import Config, Settings  # noqa: E402
-from spiders.crawl import make_http_client, run_crawl  # noqa: E402
-from tests.replay import ArxivSimulator, ReplayServer, SimRecord  # noqa: E402
-from triage.run import build_classifier, run_triage  # noqa: E402
-from warehouse.db import Warehouse  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "arxiv_stream.jsonl"
 CATEGORIES = ["physics.ao-ph", "cs.CV", "eess.IV", "cs.LG", "cs.CL"]

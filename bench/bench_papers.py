@@ -17,21 +17,19 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 import tempfile
 import time
 from datetime import date, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from seascout.core.config import Config, Settings
+from spiders import arxiv_api, arxiv_rss, crossref, openalex
+from spiders.crawl import make_http_client, run_crawl
+from spiders.http import RetryPolicy
+from testing.replay import ArxivSimulator, ReplayServer, Reply, arxiv_feed
+from warehouse.db import Warehouse
 
-from seascout.config import Config, Settings  # noqa: E402
-from spiders import arxiv_api, arxiv_rss, crossref, openalex  # noqa: E402
-from spiders.crawl import make_http_client, run_crawl  # noqa: E402
-from spiders.http import RetryPolicy  # noqa: E402
-from tests.replay import ArxivSimulator, ReplayServer, Reply, arxiv_feed  # noqa: E402
-from warehouse.db import Warehouse  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 PAPERS = ROOT / "tests" / "fixtures" / "papers"
 

@@ -7,16 +7,13 @@ a weekly run with nothing new (requests per source).
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 import time
 from collections import Counter
 from datetime import date
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from seascout.runtime import prepare_environment
+from seascout.app.runtime import prepare_environment
 
 
 def main() -> None:
@@ -26,7 +23,7 @@ def main() -> None:
         os.environ.setdefault("SEASCOUT_DEMO_OPENALEX_KEY", "bench")
         prepare_environment(Path(tmp))
         from flows.weekly import weekly_flow
-        from seascout.demo import demo_environment
+        from testing.demo import demo_environment
 
         year, week, _ = date.today().isocalendar()
         period = f"{year}-W{week:02d}"

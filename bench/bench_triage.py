@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from seascout.core.model import Kind, Work
+from triage.classifier import OfflineClassifier
+from triage.eval_run import run_eval
 
-from seascout.model import Kind, Work  # noqa: E402
-from triage.classifier import OfflineClassifier  # noqa: E402
-from triage.eval_run import run_eval  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 SHARED = ROOT.parent / "shared"
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from seascout.model import Author, Kind, Work
+from seascout.core.model import Author, Kind, Work
 
 MONTHS = ("Jan.", "Feb.", "Mar.", "Apr.", "May", "Jun.", "Jul.", "Aug.", "Sep.", "Oct.",
           "Nov.", "Dec.")

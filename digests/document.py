@@ -11,8 +11,8 @@ from datetime import datetime
 
 from digests.citation import citation_plain, display_doi, format_citation, is_paper
 from digests.quality import QualityRow, SpotCheckBlock
-from seascout.ids import InvalidIdError, url_key
-from seascout.model import Kind, Link, LinkKind, QuoteLine, Section, SeedEntry, Work
+from seascout.core.ids import InvalidIdError, url_key
+from seascout.core.model import Kind, Link, LinkKind, QuoteLine, Section, SeedEntry, Work
 
 # The survey's own labels for typed links.
 LINK_LABELS: dict[LinkKind, str] = {

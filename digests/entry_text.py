@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from seascout.text import untex
+from seascout.core.text import untex
 
 # "XiHe-2", "AI-GOMS", "S-DETR", "CRTransSar", "RSGPT", "Scale-MAE", "GeoChat", "SatMAE++":
 # one token (or two, one of them such a name) before the colon, carrying a capital after its

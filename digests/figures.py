@@ -18,8 +18,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from digests.document import Digest, DigestEntry, page_url
-from seascout.config import Settings
-from seascout.model import Kind, LinkKind, Work
+from seascout.core.config import Settings
+from seascout.core.model import Kind, LinkKind, Work
 from spiders.figures import Figure, FigureError, FigureFetcher
 from spiders.http import FetchError, HttpClient, OfflineError, RetryPolicy
 from warehouse.db import Warehouse

@@ -18,7 +18,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from seascout.model import Work
+from seascout.core.model import Work
 
 Z95 = 1.959963984540054  # the standard normal's 97.5 % quantile
 

@@ -22,12 +22,12 @@ from digests.entry_text import (
 from digests.figures import FOLDER as FIGURES_FOLDER
 from digests.figures import attach_figures, mail_size
 from digests.pdf import WEB_FONT, cjk_font_path, install_web_font
-from digests.period import Period, current_period, parse_period, today
 from digests.publish import write_archive_index, write_atom
 from digests.quality import QualityRow, SpotCheckBlock, SpotCheckEntry, spot_check_sample
 from digests.render import make_environment, render_html, render_markdown, render_text
-from seascout.config import Settings
-from seascout.model import Kind, Work
+from seascout.core.config import Settings
+from seascout.core.model import Kind, Work
+from seascout.core.period import Period, current_period, parse_period, today
 from spiders.http import HttpClient
 from warehouse import digest_store as store
 from warehouse.db import Warehouse

@@ -11,7 +11,7 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 
 from digests.render import one_line
-from seascout.config import EmailConfig
+from seascout.core.config import EmailConfig
 
 _TYPES = {".pdf": ("application", "pdf"), ".md": ("text", "markdown"),
           ".docx": ("application",

@@ -20,8 +20,8 @@ from digests.figures import attach_figures
 from digests.pdf import install_web_font, write_pdf
 from digests.render import make_environment, render_html, render_markdown
 from digests.run import _templates_dir, continue_numbers, place_entries
-from seascout.config import Settings
-from seascout.survey import ExportRow, Survey, parse_survey, read_document, survey_files
+from seascout.core.config import Settings
+from seascout.core.survey import ExportRow, Survey, parse_survey, read_document, survey_files
 from warehouse import digest_store as store
 from warehouse.db import Warehouse
 

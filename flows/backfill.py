@@ -22,7 +22,7 @@ from prefect.cache_policies import NO_CACHE
 from flows.crawl import crawl_all
 from flows.runlog import StageLog, final_state, record, summary_markdown
 from flows.weekly import digest_stage, triage_stage
-from seascout.config import Settings, load_settings
+from seascout.core.config import Settings, load_settings
 from warehouse.db import Warehouse
 from warehouse.run_lock import exclusive_run
 from warehouse.state import get_cursor, set_cursor, start_run

@@ -16,8 +16,8 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.runlog import IN_SUMMARY, StageLog, final_state, record
-from seascout.config import Settings, load_settings
-from seascout.model import SourceReport
+from seascout.core.config import Settings, load_settings
+from seascout.core.model import SourceReport
 from spiders.crawl import default_registry, make_http_client, run_crawl
 from spiders.http import HttpClient
 from warehouse.db import Warehouse

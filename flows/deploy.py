@@ -16,7 +16,7 @@ from prefect.schedules import Cron
 
 from flows.backfill import backfill_flow
 from flows.weekly import weekly_flow
-from seascout.config import Settings
+from seascout.core.config import Settings
 
 
 def deployments(settings: Settings) -> list[RunnerDeployment]:

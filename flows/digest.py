@@ -6,7 +6,7 @@ from prefect import flow, get_run_logger, task
 
 from digests import DigestReport, run_digest
 from flows.runlog import publish_artifact
-from seascout.config import load_settings
+from seascout.core.config import load_settings
 from warehouse.db import Warehouse
 
 

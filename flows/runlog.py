@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from prefect.artifacts import create_markdown_artifact
 from prefect.states import Completed, Failed, State
 
-from seascout.model import SourceReport
+from seascout.core.model import SourceReport
 from warehouse.db import Warehouse
 from warehouse.state import finish_run, log_error
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from prefect import flow, get_run_logger, task
 
-from seascout.config import load_settings
-from seascout.survey import parse_seed_dir
+from seascout.core.config import load_settings
+from seascout.core.survey import parse_seed_dir
 from warehouse.db import Warehouse
 from warehouse.seeds import SeedReport, store_survey
 

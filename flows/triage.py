@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prefect import flow, get_run_logger
 
-from seascout.config import load_settings
+from seascout.core.config import load_settings
 from triage.run import run_triage
 from warehouse.db import Warehouse
 

@@ -19,8 +19,8 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.crawl import crawl_all
 from flows.runlog import StageLog, final_state, publish_artifact, record, summary_markdown
-from seascout.config import Settings, load_settings
-from seascout.survey import survey_files
+from seascout.core.config import Settings, load_settings
+from seascout.core.survey import survey_files
 from warehouse.db import Warehouse
 from warehouse.run_lock import exclusive_run
 from warehouse.seeds import seed_if_changed

@@ -32,10 +32,10 @@ from datetime import date, datetime
 
 from lxml import etree
 
-from seascout.config import ArxivConfig, Config
-from seascout.ids import InvalidIdError, arxiv_key, doi_key, split_arxiv_version
-from seascout.model import Author, Kind, Label, Link, LinkKind, Provenance, Work
-from seascout.text import clean_text
+from seascout.core.config import ArxivConfig, Config
+from seascout.core.ids import InvalidIdError, arxiv_key, doi_key, split_arxiv_version
+from seascout.core.model import Author, Kind, Label, Link, LinkKind, Provenance, Work
+from seascout.core.text import clean_text
 from spiders.http import HttpClient
 from spiders.news.links import text_links
 from spiders.source import CrawlContext, SourceError, each_query

@@ -23,9 +23,9 @@ from datetime import date, datetime
 
 import feedparser
 
-from seascout.ids import InvalidIdError, arxiv_key, doi_key, split_arxiv_version
-from seascout.model import Author, Kind, Link, LinkKind, Provenance, Work
-from seascout.text import clean_text
+from seascout.core.ids import InvalidIdError, arxiv_key, doi_key, split_arxiv_version
+from seascout.core.model import Author, Kind, Link, LinkKind, Provenance, Work
+from seascout.core.text import clean_text
 from spiders.arxiv_api import ARXIV_GATE
 from spiders.news.links import text_links
 from spiders.source import CrawlContext, SourceError, UnusableRecord, keep_usable

@@ -17,8 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from seascout.config import Settings
-from seascout.model import SourceReport
+from seascout.core.config import Settings
+from seascout.core.model import SourceReport
 from spiders.http import FetchError, HttpClient, OfflineError
 from spiders.source import CrawlContext, CrawlSourceReport, SourceError, SourceSkipped
 from warehouse.db import Warehouse

@@ -21,9 +21,9 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
-from seascout.ids import InvalidIdError, doi_as_written, doi_key, normalise_doi
-from seascout.model import Author, Kind, Link, LinkKind, Provenance, Venue, Work
-from seascout.text import clean_text
+from seascout.core.ids import InvalidIdError, doi_as_written, doi_key, normalise_doi
+from seascout.core.model import Author, Kind, Link, LinkKind, Provenance, Venue, Work
+from seascout.core.text import clean_text
 from spiders.http import HttpClient, HttpStatusError, OfflineError, Response
 from spiders.source import CrawlContext, SourceError, UnusableRecord, each_query, keep_usable
 

@@ -12,9 +12,9 @@ import re
 from datetime import date, datetime
 from typing import Any
 
-from seascout.ids import InvalidIdError, arxiv_key, doi_key
-from seascout.model import Author, Kind, Link, LinkKind, Provenance, Work
-from seascout.text import clean_text
+from seascout.core.ids import InvalidIdError, arxiv_key, doi_key
+from seascout.core.model import Author, Kind, Link, LinkKind, Provenance, Work
+from seascout.core.text import clean_text
 from spiders.http import HttpStatusError
 from spiders.source import CrawlContext, SourceError, UnusableRecord, keep_usable
 

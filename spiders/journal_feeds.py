@@ -17,10 +17,10 @@ from typing import Any
 
 import feedparser
 
-from seascout.config import FeedConfig
-from seascout.ids import InvalidIdError, doi_key, find_dois, url_key
-from seascout.model import Author, Kind, Link, LinkKind, Provenance, Venue, Work
-from seascout.text import clean_text
+from seascout.core.config import FeedConfig
+from seascout.core.ids import InvalidIdError, doi_key, find_dois, url_key
+from seascout.core.model import Author, Kind, Link, LinkKind, Provenance, Venue, Work
+from seascout.core.text import clean_text
 from spiders.arxiv_rss import cut_off
 from spiders.source import (
     CrawlContext,

@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from seascout.config import FeedConfig, NewsConfig, NewsSiteConfig, Settings
-from seascout.ids import InvalidIdError
-from seascout.model import SourceReport, Work
+from seascout.core.config import FeedConfig, NewsConfig, NewsSiteConfig, Settings
+from seascout.core.ids import InvalidIdError
+from seascout.core.model import SourceReport, Work
 from spiders.news.feeds import FeedError, fetch_feed, parse_feed
 from spiders.news.records import CrawlOutput, article_to_work, read_items
 from spiders.news.sites import builtin_sites, configured_sites

@@ -21,7 +21,7 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from seascout.ids import (
+from seascout.core.ids import (
     InvalidIdError,
     arxiv_key,
     doi_key,
@@ -29,8 +29,8 @@ from seascout.ids import (
     normalise_doi,
     url_key,
 )
-from seascout.model import Author, Kind, Link, LinkKind, Provenance, Venue, WatchItem, Work
-from seascout.text import clean_text
+from seascout.core.model import Author, Kind, Link, LinkKind, Provenance, Venue, WatchItem, Work
+from seascout.core.text import clean_text
 from spiders.http import HttpStatusError
 from spiders.source import (
     CrawlContext,

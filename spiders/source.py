@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TypeVar
 
-from seascout.config import Settings
-from seascout.model import SourceReport, Work
+from seascout.core.config import Settings
+from seascout.core.model import SourceReport, Work
 from spiders.http import HttpClient, OfflineError
 from warehouse.db import Warehouse
 from warehouse.state import get_cursor, set_cursor

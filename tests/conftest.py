@@ -72,7 +72,7 @@ def warehouse(tmp_path: Path):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def settings(tmp_path: Path):  # type: ignore[no-untyped-def]
     """Default settings with all state under this test's folder and seeds from the project."""
-    from seascout.config import Config, Settings
+    from seascout.core.config import Config, Settings
 
     return Settings(config=Config(), home=tmp_path, root=ROOT, config_path=None)
 

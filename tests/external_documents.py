@@ -22,8 +22,8 @@ from urllib.parse import unquote, urljoin
 
 from lxml import etree
 
-from seascout.model import Work
-from seascout.text import has_markup
+from seascout.core.model import Work
+from seascout.core.text import has_markup
 from spiders import arxiv_api, arxiv_rss, crossref, datacite, journal_feeds, openalex
 from spiders.news.charset import decode_html
 from spiders.news.extract import extract_article, parse_html
@@ -107,7 +107,7 @@ def _cut_dois(works: list[Work], body: bytes) -> list[str]:
 
 
 def _opens_group(text: str, i: int) -> bool:
-    """A bracket that would continue a DOI (seascout.ids: `<` only before a digit)."""
+    """A bracket that would continue a DOI (seascout.core.ids: `<` only before a digit)."""
     nxt = text[i:i + 2]
     return nxt[:1] in ("(", "[") or (nxt[:1] == "<" and nxt[1:].isdigit())
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
-from seascout.model import Author, Classification, Kind, Label, Summary, Venue, Work
-from seascout.survey import parse_seed_dir
+from seascout.core.model import Author, Classification, Kind, Label, Summary, Venue, Work
+from seascout.core.survey import parse_seed_dir
 from warehouse.db import Warehouse
 from warehouse.seeds import store_survey
 from warehouse.triage_store import save_results

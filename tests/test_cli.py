@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from seascout.cli import app
+from seascout.app.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -110,7 +110,7 @@ def test_demo_refuses_a_folder_it_did_not_make(tmp_path: Path) -> None:
 
 
 def test_demo_empties_only_its_own_folder(tmp_path: Path) -> None:
-    from seascout.demo import DEMO_MARKER, claim_home
+    from testing.demo import DEMO_MARKER, claim_home
 
     home = tmp_path / "demo"
     claim_home(home)  # new: created, marked
@@ -153,7 +153,7 @@ def test_weekly_with_an_empty_seeds_folder_says_there_is_no_survey(
 
 
 def test_seed_if_changed_never_calls_a_missing_survey_unchanged(warehouse, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from seascout.survey import SurveyError
+    from seascout.core.survey import SurveyError
     from warehouse.seeds import seed_if_changed
 
     with pytest.raises(SurveyError, match="seeds folder not found"):
@@ -176,13 +176,13 @@ def test_help_shows_no_value_after_a_flag(name: str) -> None:
 
 
 def test_a_lowercase_period_is_the_same_week() -> None:
-    from digests.period import parse_period
+    from seascout.core.period import parse_period
 
     assert parse_period("2026-w48", "Asia/Shanghai").id == "2026-W48"
 
 
 def test_the_demo_lists_its_files_in_aligned_columns(tmp_path: Path) -> None:
-    from seascout.demo import DemoEnvironment, Mailbox, describe
+    from testing.demo import DemoEnvironment, Mailbox, describe
 
     env = DemoEnvironment(tmp_path, tmp_path / "seascout.toml", None, Mailbox(tmp_path / "outbox"))  # type: ignore[arg-type]
     result = {"run_id": "r", "status": "ok",

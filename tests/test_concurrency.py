@@ -17,12 +17,10 @@ import sys
 import time
 from pathlib import Path
 
+from testing import crash_trials as ct
+from testing.demo import demo_environment
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "bench"))
-
-import crash_trials as ct  # noqa: E402
-
-from seascout.demo import demo_environment  # noqa: E402
 
 BACKFILL = ["--since", "2024-01-01", "--until", "2024-02-29", "--source", "arxiv_api",
             "--source", "crossref"]
@@ -30,7 +28,7 @@ LOCK_MESSAGE = re.compile(r"held by process \d+")
 
 
 def backfill_args(config: Path) -> list[str]:
-    return [sys.executable, "-m", "seascout.cli", "backfill", *BACKFILL, "--config", str(config)]
+    return [sys.executable, "-m", "seascout.app.cli", "backfill", *BACKFILL, "--config", str(config)]
 
 
 def finished_ok(run: ct.Watched, rc: int, what: str) -> None:
@@ -45,7 +43,7 @@ def sql_count(home: Path, prefect_home: Path, config: Path) -> tuple[int | None,
     the warehouse is busy or not there yet. Anything else fails the test."""
     env = ct.child_env(home, prefect_home)
     env["SEASCOUT_LOCK_WAIT"] = "2"  # short, so the lock message path is exercised too
-    proc = subprocess.run([sys.executable, "-m", "seascout.cli", "sql", "--format", "csv",
+    proc = subprocess.run([sys.executable, "-m", "seascout.app.cli", "sql", "--format", "csv",
                            "SELECT count(*) AS n FROM works", "--config", str(config)],
                           capture_output=True, text=True, timeout=60, env=env, cwd=ROOT,
                           check=False)

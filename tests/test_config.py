@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from seascout.config import ConfigError, load_settings, parse_config
+from seascout.core.config import ConfigError, load_settings, parse_config
 
 
 def test_defaults_are_valid_and_cover_the_field() -> None:
@@ -48,7 +48,7 @@ def test_example_config_lists_every_key_with_its_default() -> None:
     """seascout.example.toml documents the defaults; it must not drift from the code."""
     from pathlib import Path
 
-    from seascout.config import Config
+    from seascout.core.config import Config
 
     text = (Path(__file__).resolve().parents[1] / "seascout.example.toml").read_text(encoding="utf-8")
     assert parse_config(text, "seascout.example.toml") == Config()
@@ -103,7 +103,7 @@ def test_good_schedules_and_mail_are_accepted() -> None:
 def test_a_bad_timezone_stops_the_digest_at_load_in_one_line(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from seascout.cli import app
+    from seascout.app.cli import app
 
     cfg = tmp_path / "seascout.toml"
     cfg.write_text('[digest]\ntimezone = "Asia/Shangai"\n', encoding="utf-8")

@@ -2,7 +2,7 @@
 crawl, triage, digest and delivery; rerun; the warehouse must equal a clean run's and the
 SMTP sink must hold exactly one message for the period.
 
-The machinery is `bench/crash_trials.py` (which also prints the trial table). The normal
+The machinery is `testing/crash_trials.py` (`bench/crash_trials.py` prints the trial table). The normal
 suite kills one run during the crawl, then its rerun while the sink is receiving the mail
 (the send-then-record race); the full suite (`pytest -m slow`) runs 20 kill points.
 """
@@ -10,19 +10,16 @@ suite kills one run during the crawl, then its rerun while the sink is receiving
 from __future__ import annotations
 
 import random
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from testing import crash_trials as ct
+from testing.demo import demo_environment
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "bench"))
-
-import crash_trials as ct  # noqa: E402
-
-from seascout.demo import demo_environment  # noqa: E402
 
 FULL_TRIALS = 20
 

@@ -10,8 +10,8 @@ import pytest
 from lab_world import NEAR, NOISE, OCEAN, SEEN, SHIPS, build
 from typer.testing import CliRunner
 
-from seascout.cli import app
-from seascout.model import Classification, Label, Work
+from seascout.app.cli import app
+from seascout.core.model import Classification, Label, Work
 from warehouse.db import Warehouse
 from warehouse.decisions_store import DecisionError, decide, decisions
 from warehouse.triage_store import save_results

@@ -8,9 +8,9 @@ import pytest
 from lab_world import NEAR, NOISE, OCEAN, SHIPS, build
 from typer.testing import CliRunner
 
-from seascout.cli import app
-from seascout.config import Settings
-from seascout.model import Label
+from seascout.app.cli import app
+from seascout.core.config import Settings
+from seascout.core.model import Label
 from triage.classifier import Doc
 from triage.run import build_classifier, decision_items, training_extra
 from warehouse.db import Warehouse

@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from seascout.demo import DEMO_SECRET_ENV, demo_environment
+from testing.demo import DEMO_SECRET_ENV, demo_environment
 from warehouse.db import Warehouse
 from warehouse.query import run_query
 
@@ -100,7 +100,7 @@ def test_served_backfill_deployment_runs_with_parameters(tmp_path: Path) -> None
                   120, server, tmp_path / "server.log")
         timings["server"] = time.monotonic() - started
 
-        serve_cmd = [sys.executable, "-m", "seascout.cli", "serve", "--config", str(demo.config_path)]
+        serve_cmd = [sys.executable, "-m", "seascout.app.cli", "serve", "--config", str(demo.config_path)]
         with _process(serve_cmd, env, tmp_path / "serve.log") as serve:
             def registered() -> set[str]:
                 r = httpx.post(f"{api}/deployments/filter", json={}, timeout=5)

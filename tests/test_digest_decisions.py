@@ -13,10 +13,10 @@ import pytest
 from lab_world import seeded
 
 from digests import run_digest
-from digests.period import parse_period
 from digests.quality import MissedEstimate, missed_estimate, spot_check_sample, wilson_interval
-from seascout.config import Config, DeliveryConfig, DigestConfig, FilesConfig, Settings
-from seascout.model import Author, Kind, Work
+from seascout.core.config import Config, DeliveryConfig, DigestConfig, FilesConfig, Settings
+from seascout.core.model import Author, Kind, Work
+from seascout.core.period import parse_period
 from warehouse.db import Warehouse
 from warehouse.decisions_store import decide, review_candidates
 from warehouse.works import upsert_works

@@ -17,8 +17,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from digests import run_digest
-from digests.period import parse_period
-from seascout.config import (
+from seascout.core.config import (
     Config,
     DeliveryConfig,
     DigestConfig,
@@ -27,7 +26,8 @@ from seascout.config import (
     Settings,
     WebhookConfig,
 )
-from seascout.model import Author, Kind, Link, LinkKind, Venue, Work
+from seascout.core.model import Author, Kind, Link, LinkKind, Venue, Work
+from seascout.core.period import parse_period
 from warehouse.db import Warehouse
 from warehouse.works import upsert_works
 

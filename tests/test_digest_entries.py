@@ -11,9 +11,9 @@ from lab_world import seeded
 
 from digests import run_digest
 from digests.entry_text import news_body, short_name
-from digests.period import parse_period
-from seascout.config import Config, DigestConfig, Settings
-from seascout.model import Author, Kind, Work
+from seascout.core.config import Config, DigestConfig, Settings
+from seascout.core.model import Author, Kind, Work
+from seascout.core.period import parse_period
 from triage.summarise import lead_sentences
 from warehouse.db import Warehouse
 from warehouse.works import upsert_works

@@ -13,7 +13,7 @@ from digests.document import Digest, ExportFile, digest_from_survey
 from digests.pdf import write_pdf
 from digests.render import make_environment, render_html, render_markdown
 from digests.word import write_docx
-from seascout.survey import parse_survey
+from seascout.core.survey import parse_survey
 
 SURVEY = Path(__file__).resolve().parents[1] / "seeds" / "000_8bc26054f90ad24c.md"
 FONT_CACHE = Path.home() / ".cache" / "seascout" / "fonts"  # as the CLI's default cache_dir

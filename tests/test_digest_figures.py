@@ -12,8 +12,7 @@ import pytest
 from PIL import Image
 
 from digests import run_digest
-from digests.period import parse_period
-from seascout.config import (
+from seascout.core.config import (
     Config,
     DeliveryConfig,
     DigestConfig,
@@ -22,10 +21,11 @@ from seascout.config import (
     Settings,
     SourcesConfig,
 )
-from seascout.ids import url_key
-from seascout.model import Kind, Link, LinkKind, Work
+from seascout.core.ids import url_key
+from seascout.core.model import Kind, Link, LinkKind, Work
+from seascout.core.period import parse_period
 from spiders.figures import MAX_WIDTH, FigureError, first_figure, lead_image, validate_image
-from tests.replay import ReplayServer, Reply
+from testing.replay import ReplayServer, Reply
 from warehouse.db import Warehouse
 from warehouse.works import upsert_works
 

@@ -17,7 +17,7 @@ def config_file(tmp_path: Path, monkeypatch) -> Path:  # type: ignore[no-untyped
 
 
 def test_cli_digest_writes_outputs(config_file: Path, tmp_path: Path) -> None:
-    from seascout.cli import app
+    from seascout.app.cli import app
     from warehouse.db import Warehouse
 
     Warehouse(tmp_path / "home" / "seascout.duckdb").ensure_schema()  # digest needs a warehouse

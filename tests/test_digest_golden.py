@@ -11,8 +11,8 @@ import pytest
 from digests.citation import format_citation, ieee_name, initials
 from digests.document import ExportFile, digest_from_survey
 from digests.render import make_environment, render_markdown
-from seascout.model import Author, Kind, Venue, Work
-from seascout.survey import parse_survey
+from seascout.core.model import Author, Kind, Venue, Work
+from seascout.core.survey import parse_survey
 
 SURVEY = Path(__file__).resolve().parents[1] / "seeds" / "000_8bc26054f90ad24c.md"  # the golden file
 DOI_RE = re.compile(r"doi: \[([^\]]+)\]\(https://doi\.org/([^)]+)\)")

@@ -11,7 +11,7 @@ import pytest
 import typer.main
 from typer.testing import CliRunner
 
-from seascout.cli import app
+from seascout.app.cli import app
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 _ROW = re.compile(r"^\| `seascout ([a-z][\w-]*)(.*?)` \|")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from seascout.model import Kind, Link, LinkKind, Provenance, Venue, Work
-from seascout.survey import parse_seed_dir
+from seascout.core.model import Kind, Link, LinkKind, Provenance, Venue, Work
+from seascout.core.survey import parse_seed_dir
 from warehouse.db import Warehouse
 from warehouse.query import run_query
 from warehouse.seeds import store_survey

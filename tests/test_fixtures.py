@@ -20,6 +20,6 @@ def test_every_fixture_folder_states_its_provenance() -> None:
 
 def test_no_recorded_fixture_is_unused() -> None:
     users = "\n".join(p.read_text(encoding="utf-8") for p in [
-        *ROOT.glob("tests/*.py"), ROOT / "seascout" / "demo.py", *ROOT.glob("bench/*.py")])
+        *ROOT.glob("tests/*.py"), *ROOT.glob("testing/*.py"), *ROOT.glob("bench/*.py")])
     unused = [str(p.relative_to(FIXTURES)) for p in _recordings() if p.name not in users]
     assert not unused, f"unused fixtures (delete them or use them): {unused}"

@@ -1,6 +1,6 @@
 import pytest
 
-from seascout.ids import (
+from seascout.core.ids import (
     InvalidIdError,
     arxiv_key,
     doi_key,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from seascout.config import Config, NewsConfig, NewsSiteConfig, Settings, SourcesConfig
+from seascout.core.config import Config, NewsConfig, NewsSiteConfig, Settings, SourcesConfig
 from spiders.news_runner import run_news
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "news"
@@ -204,7 +204,7 @@ def test_generic_sites_undated_page_and_zero_articles(tmp_path, warehouse, loopb
 def test_cli_add_fetches_extracts_and_stores(tmp_path, loopback, monkeypatch) -> None:
     from typer.testing import CliRunner
 
-    from seascout.cli import app
+    from seascout.app.cli import app
     from warehouse.db import Warehouse
 
     monkeypatch.setenv("SEASCOUT_HOME", str(tmp_path))

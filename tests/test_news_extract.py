@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from scrapy.http import HtmlResponse, Request
 
-from seascout.model import Kind, LinkKind
+from seascout.core.model import Kind, LinkKind
 from spiders.news.charset import decode_html
 from spiders.news.dates import date_from_url, labelled_date, parse_date
 from spiders.news.extract import extract_article
@@ -160,7 +160,7 @@ def test_listing_callback_follows_only_newer_in_domain_articles() -> None:
 
 
 def test_sites_config_and_item_reading() -> None:
-    from seascout.config import NewsConfig, NewsSiteConfig
+    from seascout.core.config import NewsConfig, NewsSiteConfig
 
     names = [s.name for s in builtin_sites()]
     assert names == ["cas", "qdio", "soed", "ccf", "science_china", "cnii"]

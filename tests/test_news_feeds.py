@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from seascout.config import Config, FeedConfig, NewsConfig, Settings, SourcesConfig
-from seascout.model import Kind, LinkKind
+from seascout.core.config import Config, FeedConfig, NewsConfig, Settings, SourcesConfig
+from seascout.core.model import Kind, LinkKind
 from spiders.news.feeds import FeedError, parse_feed
 from spiders.news_runner import run_news
 

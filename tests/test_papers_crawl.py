@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from seascout.config import Config, Settings
+from seascout.core.config import Config, Settings
 from spiders import arxiv_api
 from spiders.crawl import crawl_status, make_http_client, run_crawl
 from spiders.http import RetryPolicy
-from tests.replay import ANY, ArxivSimulator, ReplayServer, Reply, SimRecord, arxiv_feed
+from testing.replay import ANY, ArxivSimulator, ReplayServer, Reply, SimRecord, arxiv_feed
 from warehouse.db import Warehouse
 from warehouse.state import get_cursor, start_run
 from warehouse.works import upsert_works

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.replay import ReplayServer, Reply, arxiv_feed
+from testing.replay import ReplayServer, Reply, arxiv_feed
 
 PAPERS = Path(__file__).parent / "fixtures" / "papers"
 
@@ -65,7 +65,7 @@ enabled = false
 
 def test_cli_crawl_prints_table_errors_and_summary(srv: ReplayServer, tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    from seascout.cli import app
+    from seascout.app.cli import app
 
     monkeypatch.setenv("SEASCOUT_HOME", str(tmp_path / "home"))
     fast_client(monkeypatch)

@@ -17,7 +17,7 @@ from spiders.http import (
     parse_retry_after,
     redact,
 )
-from tests.replay import ReplayServer, Reply
+from testing.replay import ReplayServer, Reply
 
 FAST = RetryPolicy(max_attempts=4, backoff_base=0.01, backoff_max=0.05, retry_after_max=2.0)
 

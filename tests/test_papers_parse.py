@@ -80,7 +80,7 @@ def test_arxiv_malformed_bodies_raise(body: bytes) -> None:
 
 
 def test_topic_queries_are_extras_outside_the_harvested_categories() -> None:
-    from seascout.config import Config
+    from seascout.core.config import Config
 
     queries = arxiv_api.topic_queries(Config())
     assert set(queries) == {"ocean_models", "rs_foundation_models", "ship_detection", "datasets"}
@@ -90,7 +90,7 @@ def test_topic_queries_are_extras_outside_the_harvested_categories() -> None:
 
 
 def test_a_run_harvests_every_category_whole_and_topic_queries_only_on_request() -> None:
-    from seascout.config import Config
+    from seascout.core.config import Config
 
     config = Config()
     assert arxiv_api.harvest_queries(config) == {

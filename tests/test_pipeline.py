@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from seascout.demo import DEMO_SECRET_ENV, deliver_as_ended, demo_environment, entries_by_section
-from seascout.replay import Reply
+from testing.demo import DEMO_SECRET_ENV, deliver_as_ended, demo_environment, entries_by_section
+from testing.replay import Reply
 from warehouse.db import Warehouse
 from warehouse.query import run_query
 
@@ -43,7 +43,7 @@ def test_demo_command_runs_the_whole_pipeline(tmp_path: Path) -> None:
     home = tmp_path / "demo"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
     env.update(PREFECT_HOME=str(tmp_path / "prefect"), COLUMNS="200")
-    proc = subprocess.run([sys.executable, "-m", "seascout.cli", "demo", "--home", str(home)],
+    proc = subprocess.run([sys.executable, "-m", "seascout.app.cli", "demo", "--home", str(home)],
                           capture_output=True, text=True, timeout=300, env=env, cwd=ROOT, check=False)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out

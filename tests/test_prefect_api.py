@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from seascout.runtime import ServerWatch, prefect_api_for_runs
+from seascout.app.runtime import ServerWatch, prefect_api_for_runs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,7 +38,7 @@ def _env(tmp_path: Path, api_url: str) -> dict[str, str]:
 @pytest.mark.parametrize("configured", ["dead", "unset"])
 def test_serve_without_a_server_says_so_in_one_line(tmp_path: Path, configured: str) -> None:
     url = _dead_url() if configured == "dead" else ""
-    proc = subprocess.run([sys.executable, "-m", "seascout.cli", "serve"], cwd=tmp_path,
+    proc = subprocess.run([sys.executable, "-m", "seascout.app.cli", "serve"], cwd=tmp_path,
                           env=_env(tmp_path, url), capture_output=True, text=True, timeout=120,
                           check=False)
     lines = (proc.stdout + proc.stderr).strip().splitlines()
@@ -111,7 +111,7 @@ def test_weekly_runs_whatever_the_profile_says(tmp_path: Path) -> None:
                    'enabled = false\n[delivery.files]\nenabled = false\n[digest]\nformats = ["md"]\n',
                    encoding="utf-8")
     url = _dead_url()
-    proc = subprocess.run([sys.executable, "-m", "seascout.cli", "weekly", "--config", str(cfg)],
+    proc = subprocess.run([sys.executable, "-m", "seascout.app.cli", "weekly", "--config", str(cfg)],
                           cwd=tmp_path, env=_env(tmp_path, url), capture_output=True, text=True,
                           timeout=300, check=False)
     out = proc.stdout + proc.stderr
@@ -121,7 +121,7 @@ def test_weekly_runs_whatever_the_profile_says(tmp_path: Path) -> None:
 
 
 def test_ctrl_c_during_a_run_ends_it_even_when_swallowed() -> None:
-    from seascout.runtime import interruptible
+    from seascout.app.runtime import interruptible
 
     lines: list[str] = []
     codes: list[int] = []
@@ -139,7 +139,7 @@ def test_ctrl_c_during_a_run_ends_it_even_when_swallowed() -> None:
 
 
 def test_a_second_ctrl_c_stops_at_once() -> None:
-    from seascout.runtime import interruptible
+    from seascout.app.runtime import interruptible
 
     lines: list[str] = []
     codes: list[int] = []

@@ -12,9 +12,9 @@ from lab_world import OCEAN, SHIPS, build
 from pybtex.database import parse_string
 from typer.testing import CliRunner
 
-from seascout.cli import app
-from seascout.model import Author, Work
-from seascout.references import cite_keys, to_bibtex
+from seascout.app.cli import app
+from seascout.app.references import cite_keys, to_bibtex
+from seascout.core.model import Author, Work
 from warehouse.db import Warehouse
 from warehouse.decisions_store import decide
 

@@ -12,8 +12,8 @@ import httpx
 import pytest
 from lab_world import NEAR, NOISE, OCEAN, SHIPS, WEEK, build
 
-from digests.period import parse_period
-from seascout.review import ReviewApp, serve_in_thread
+from seascout.app.review import ReviewApp, serve_in_thread
+from seascout.core.period import parse_period
 from warehouse.db import Warehouse
 from warehouse.decisions_store import decisions
 

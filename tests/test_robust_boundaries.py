@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from seascout.replay import ReplayServer, Reply
 from spiders.http import BodyTooLargeError, HttpClient, RetryPolicy
+from testing.replay import ReplayServer, Reply
 
 FAST = RetryPolicy(max_attempts=3, backoff_base=0.001, backoff_max=0.002)
 
@@ -53,8 +53,8 @@ def test_a_truncated_gzip_body_is_retried() -> None:
 
 def test_an_oversized_source_answer_is_that_sources_error_and_the_others_go_on(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bench import fault_matrix as fm
     from spiders.crawl import make_http_client, run_crawl
+    from testing import fault_matrix as fm
     from warehouse.state import get_cursor
 
     with ReplayServer() as srv, fm.environment():

@@ -1,11 +1,11 @@
 """HTTP fault matrix: every HTTP paper source × every fault on the loopback replay server.
 
-The cases live in `bench/fault_matrix.py` (which prints the same matrix); here they run once per
-session, in two threads, and each cell is asserted on its own: the source survived (retries)
-or recorded the failure as its own error without moving its cursor, the other sources were
-unaffected, and a clean rerun left `works` / `work_ids` / `links` identical to an undisturbed
-run on a fresh warehouse. Persistent faults run for one representative of each retry path
-(the bench runs all of them).
+The cases live in `testing/fault_matrix.py` (`bench/fault_matrix.py` prints the same matrix);
+here they run once per session, in two threads, and each cell is asserted on its own: the
+source survived (retries) or recorded the failure as its own error without moving its cursor,
+the other sources were unaffected, and a clean rerun left `works` / `work_ids` / `links`
+identical to an undisturbed run on a fresh warehouse. Persistent faults run for one
+representative of each retry path (the bench runs all of them).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import fault_matrix as fm
+from testing import fault_matrix as fm
 
 ALWAYS = ["429+Retry-After", "503", "reset", "timeout", "truncated", "spurious-empty"]
 CELLS = [(s, fault, mode) for fault, mode, sources in fm.groups(always=ALWAYS) for s in sources]
@@ -60,7 +60,7 @@ def test_fault_case(matrix: dict[tuple[str, str, str], fm.Case], source: str, fa
 def test_a_fault_that_is_not_caught_fails_the_case(tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """The harness can fail: a crawl that stores a wrong title after a fault is caught."""
-    from seascout.replay import ReplayServer
+    from testing.replay import ReplayServer
 
     with ReplayServer() as srv, fm.environment():
         matrix = fm.Matrix(tmp_path, srv)

@@ -66,7 +66,7 @@ def survey_texts() -> st.SearchStrategy[str]:
 @FUZZ
 @given(text=survey_texts())
 def test_survey_parser_returns_a_survey_or_a_survey_error_naming_the_file(text: str) -> None:
-    from seascout.survey import Survey, SurveyError, parse_survey
+    from seascout.core.survey import Survey, SurveyError, parse_survey
 
     try:
         survey = parse_survey(text, "hostile.md")
@@ -92,7 +92,7 @@ def _tables(wh) -> dict[str, list[tuple]]:  # type: ignore[no-untyped-def]
 def test_a_broken_survey_edit_stores_nothing(warehouse, tmp_path, data) -> None:  # type: ignore[no-untyped-def]
     """Seed the real survey, then break it: seeding again raises and changes no table; a
     damaged document that still parses is stored whole (no crash inside the store)."""
-    from seascout.survey import SurveyError
+    from seascout.core.survey import SurveyError
     from warehouse.seeds import seed_if_changed
 
     folder = tmp_path / "seeds"
@@ -127,7 +127,7 @@ OPENALEX_ONE = fixture("openalex/single_work_W2162348455.body.json")
 
 
 def _check_parser(parse, errors: tuple[type[Exception], ...], body: bytes) -> None:  # type: ignore[no-untyped-def]
-    from seascout.model import Work
+    from seascout.core.model import Work
 
     try:
         works = parse(body)
@@ -267,7 +267,7 @@ def replies() -> st.SearchStrategy[str]:
 def test_llm_reply_parser_validates_or_refuses(text: str) -> None:
     from pydantic import ValidationError
 
-    from seascout.model import Kind, Label, Work
+    from seascout.core.model import Kind, Label, Work
     from triage.llm import LLMReply, parse_reply
 
     work = Work(ids=["arxiv:2601.00001"], title="Ocean model", kind=Kind.PREPRINT,
@@ -283,7 +283,7 @@ def test_llm_reply_parser_validates_or_refuses(text: str) -> None:
 
 def test_llm_reply_parser_accepts_the_good_reply() -> None:
     """The property above is not vacuous: a well-formed reply does validate."""
-    from seascout.model import Kind, Work
+    from seascout.core.model import Kind, Work
     from triage.llm import parse_reply
 
     work = Work(ids=["arxiv:2601.00001"], title="t", kind=Kind.PREPRINT, abstract="x")
@@ -302,9 +302,9 @@ def test_xss_in_titles_abstracts_summaries_and_links_is_escaped_everywhere(
     from lxml import etree
 
     from digests import run_digest
-    from digests.period import parse_period
-    from seascout.config import Config, DeliveryConfig, DigestConfig, FilesConfig, Settings
-    from seascout.model import Author, Kind, Link, LinkKind, Work
+    from seascout.core.config import Config, DeliveryConfig, DigestConfig, FilesConfig, Settings
+    from seascout.core.model import Author, Kind, Link, LinkKind, Work
+    from seascout.core.period import parse_period
     from warehouse.works import upsert_works
 
     lo, _ = parse_period(PERIOD, "Asia/Shanghai").bounds()
@@ -356,7 +356,7 @@ def test_crlf_in_a_title_cannot_add_email_headers() -> None:
     import email.policy
 
     from digests.smtp import build_message
-    from seascout.config import EmailConfig
+    from seascout.core.config import EmailConfig
 
     cfg = EmailConfig(enabled=True, host="localhost", sender="seascout@example.org",
                       recipients=["lab@example.org"])
@@ -378,7 +378,7 @@ def test_line_breaks_of_every_kind_stay_in_the_subject(subject: str) -> None:
     import email.policy
 
     from digests.smtp import build_message
-    from seascout.config import EmailConfig
+    from seascout.core.config import EmailConfig
 
     cfg = EmailConfig(enabled=True, host="localhost", sender="s@example.org", recipients=["lab@example.org"])
     msg = build_message(cfg, subject=subject, text="t", html="<p>t</p>")

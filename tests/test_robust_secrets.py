@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from bench import fault_matrix as fm
-from seascout.replay import ReplayServer, Reply
+from testing import fault_matrix as fm
+from testing.replay import ReplayServer, Reply
 
 SECRETS = {
     "OPENALEX_API_KEY": "oa-SECRET-5b1f0c9e2d",
@@ -96,7 +96,7 @@ def smtp_sink() -> Iterator[tuple[list[bytes], list[str], int]]:
 
 
 def _settings(home: Path, base: str, smtp_port: int):  # type: ignore[no-untyped-def]
-    from seascout.config import Config, Settings
+    from seascout.core.config import Config, Settings
 
     data = fm.make_settings(home, base).config.model_dump()
     data["triage"] = {"model": "openai/test-model", "api_key_env": "SEASCOUT_TEST_LLM_KEY",
@@ -117,7 +117,7 @@ def test_no_secret_appears_in_logs_warehouse_or_files(tmp_path: Path, monkeypatc
                                                       capsys, webhooks, smtp_sink) -> None:
     from digests import run_digest
     from spiders.crawl import make_http_client, run_crawl
-    from triage.fake_model import FakeModel
+    from testing.fake_model import FakeModel
     from triage.run import run_triage
     from warehouse.state import start_run
 

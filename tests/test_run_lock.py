@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from seascout.cli import app
+from seascout.app.cli import app
 from warehouse.run_lock import RunLockedError, exclusive_run
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from flows.runlog import StageLog, digest_preview, final_state, summary_markdown
-from seascout.demo import demo_environment
-from seascout.model import SourceReport
-from seascout.replay import Reply
+from seascout.core.model import SourceReport
+from testing.demo import demo_environment
+from testing.replay import Reply
 from warehouse.db import Warehouse
 from warehouse.query import run_query
 
@@ -131,7 +131,7 @@ def test_the_terminal_prints_a_failure_once(monkeypatch: pytest.MonkeyPatch) -> 
     import logging
 
     import flows.crawl
-    from seascout import cli
+    from seascout.app import cli
 
     seen: list[str] = []
 

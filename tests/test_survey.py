@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from seascout.model import Kind, Label, LinkKind
-from seascout.survey import SurveyError, parse_seed_dir, parse_survey
+from seascout.core.model import Kind, Label, LinkKind
+from seascout.core.survey import SurveyError, parse_seed_dir, parse_survey
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 

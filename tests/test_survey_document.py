@@ -18,9 +18,9 @@ from PIL import Image as PILImage
 from typer.testing import CliRunner
 
 from digests.survey_document import next_version, write_survey
-from seascout.cli import app
-from seascout.config import Config, Settings
-from seascout.survey import ExportRow, parse_seed_dir
+from seascout.app.cli import app
+from seascout.core.config import Config, Settings
+from seascout.core.survey import ExportRow, parse_seed_dir
 from warehouse import digest_store as store
 from warehouse.db import Warehouse
 from warehouse.decisions_store import decide

@@ -1,10 +1,10 @@
-"""The one text cleaner every source uses (seascout.text), on strings taken from real records."""
+"""The one text cleaner every source uses (seascout.core.text), on strings taken from real records."""
 
 from __future__ import annotations
 
 import pytest
 
-from seascout.text import clean_text, has_markup
+from seascout.core.text import clean_text, has_markup
 
 
 @pytest.mark.parametrize(("raw", "plain"), [

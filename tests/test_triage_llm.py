@@ -7,11 +7,11 @@ import re
 
 import pytest
 
-from seascout.config import Config, Settings
-from seascout.model import Label
-from tests.openai_stub import openai_stub
+from seascout.core.config import Config, Settings
+from seascout.core.model import Label
+from testing.fake_model import FakeModel
+from testing.openai_stub import openai_stub
 from tests.test_triage_offline import NOW, WORKS
-from triage.fake_model import FakeModel
 from triage.llm import Budget, LLMTriage, build_messages, parse_reply
 from triage.run import run_triage
 from triage.text import content_hash

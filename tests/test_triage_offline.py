@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-from seascout.model import Kind, Label, Provenance, Work
+from seascout.core.model import Kind, Label, Provenance, Work
 from triage.classifier import OUT_OF_FIELDS, Doc, OfflineClassifier
 from triage.eval_run import run_eval
 from triage.evaluate import cross_validate, evaluate, load_labelled, stream_figures
@@ -84,7 +84,7 @@ def test_run_triage_offline_labels_everything_once(warehouse, settings) -> None:
 
 
 def test_seed_classifications_are_never_replaced(warehouse, settings) -> None:  # type: ignore[no-untyped-def]
-    from seascout.model import Classification
+    from seascout.core.model import Classification
 
     upsert_works(warehouse, WORKS[3:4], now=NOW)
     save_results(warehouse, [Classification("arxiv:2601.00004", Label.OCEAN_MODELS, 1.0, "seed")], [])

@@ -7,7 +7,7 @@ from datetime import date, datetime
 import duckdb
 import pytest
 
-from seascout.model import Author, Kind, Link, LinkKind, Provenance, Venue, Work
+from seascout.core.model import Author, Kind, Link, LinkKind, Provenance, Venue, Work
 from warehouse.db import Warehouse, WarehouseLockedError, migration_files
 from warehouse.query import QueryError, run_query
 from warehouse.works import get_works, resolve_key, upsert_works

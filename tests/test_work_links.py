@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from seascout.model import LinkKind
+from seascout.core.model import LinkKind
 from spiders.arxiv_rss import parse as parse_rss
 from spiders.news.links import text_links
 

@@ -16,8 +16,8 @@ import pytest
 from lab_world import NEAR, OCEAN, SHIPS, build
 from typer.testing import CliRunner
 
-from seascout.cli import app
-from seascout.zotero import ZoteroClient, ZoteroError, push, zotero_item
+from seascout.app.cli import app
+from seascout.app.zotero import ZoteroClient, ZoteroError, push, zotero_item
 from warehouse.db import Warehouse
 from warehouse.decisions_store import decide
 from warehouse.query import survey_works

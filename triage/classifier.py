@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seascout.model import Kind, Label, Work
+from seascout.core.model import Kind, Label, Work
 from triage.examples import Example, builtin_examples, corpus_examples
 from triage.rules import Hits, hits, in_fields, rule_features, rule_vote
 from triage.text import work_text

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from seascout.model import Label, Work
+from seascout.core.model import Label, Work
 from triage.classifier import Doc, OfflineClassifier, Prediction
 from triage.evaluate import (
     LabelledItem,

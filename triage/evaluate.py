@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from seascout.model import Kind, Label, Work
+from seascout.core.model import Kind, Label, Work
 
 LABELS: tuple[Label, ...] = tuple(Label)
 

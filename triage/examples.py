@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from seascout.model import Label
+from seascout.core.model import Label
 from triage.text import untex
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from seascout.model import Label, Work
+from seascout.core.model import Label, Work
 
 PROMPT_VERSION = "triage-v1"
 Completion = Callable[..., Any]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from seascout.model import Label
+from seascout.core.model import Label
 
 
 def _rx(*terms: str) -> re.Pattern[str]:

@@ -16,8 +16,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from seascout.config import Settings
-from seascout.model import Classification, Label, Summary, Work
+from seascout.core.config import Settings
+from seascout.core.model import Classification, Label, Summary, Work
 from triage.classifier import Doc, OfflineClassifier, Prediction
 from triage.evaluate import LabelledItem
 from triage.llm import (

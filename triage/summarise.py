@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from seascout.model import Summary, Work
+from seascout.core.model import Summary, Work
 from triage.text import is_chinese
 
 # A sentence ends at 。！？, or at .!? followed by a space ("21.5" and "97.1%" go on).

@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import re
 
-from seascout.model import Kind, Work
-from seascout.text import untex
+from seascout.core.model import Kind, Work
+from seascout.core.text import untex
 
 _SPACE = re.compile(r"\s+")
 _CJK = re.compile(r"[\u4e00-\u9fff]")

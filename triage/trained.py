@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
-from seascout.model import Label
+from seascout.core.model import Label
 from triage import classifier as _classifier
 from triage.classifier import Doc, OfflineClassifier
 from triage.examples import builtin_examples, corpus_examples

@@ -12,7 +12,7 @@ from typing import Any
 
 import duckdb
 
-from seascout.model import Decision, Label
+from seascout.core.model import Decision, Label
 from warehouse.db import Warehouse
 
 ACTIONS = ("keep", "drop", "move")

@@ -5,7 +5,7 @@ DOI *is* its arXiv id, and arXiv's own `arxiv:doi` already sits in the record's 
 when a preprint-only record and a journal-only record have titles with a rapidfuzz
 token-set ratio ≥ 90 and years at most one apart (likewise two news items with URL keys
 only). Bibliographic fields come from the most trusted source that has them
-(`seascout.model.SOURCE_PRIORITY`).
+(`seascout.core.model.SOURCE_PRIORITY`).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from collections.abc import Iterable, Sequence
 
 from rapidfuzz import fuzz
 
-from seascout.ids import normalise_key, title_key
-from seascout.model import Kind, Work, source_priority
+from seascout.core.ids import normalise_key, title_key
+from seascout.core.model import Kind, Work, source_priority
 
 FUZZY_THRESHOLD = 90.0
 _CANONICAL_KEY = re.compile(r"doi:10\.[^A-Z\s]+|url:https://\S+|arxiv:(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})")
@@ -27,7 +27,7 @@ def normalise(work: Work) -> Work:
     """Canonical keys (deduplicated, DOI first), folded whitespace in title and abstract."""
     keys: list[str] = []
     for k in work.ids:
-        # Keys built by seascout.ids are already canonical; re-normalise the rest.
+        # Keys built by seascout.core.ids are already canonical; re-normalise the rest.
         key = k if _CANONICAL_KEY.fullmatch(k) and not k.startswith("doi:10.48550/") else normalise_key(k)
         if key not in keys:
             keys.append(key)

@@ -7,7 +7,7 @@ from typing import Any
 
 import duckdb
 
-from seascout.model import Work
+from seascout.core.model import Work
 from warehouse.db import Warehouse
 
 

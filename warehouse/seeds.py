@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from seascout.model import Section
-from seascout.survey import Survey
+from seascout.core.model import Section
+from seascout.core.survey import Survey
 from warehouse.db import Warehouse, registered
 from warehouse.works import upsert_works_in
 
@@ -120,7 +120,7 @@ def _insert(con, table: str, columns: dict[str, list[object]], *, replace: bool 
 def seed_if_changed(wh: Warehouse, folder: Path) -> SeedReport | None:
     """Seed when a survey document is new or edited since the last seed (by content hash);
     None when nothing changed. A malformed document raises SurveyError and stores nothing."""
-    from seascout.survey import parse_seed_dir, survey_files
+    from seascout.core.survey import parse_seed_dir, survey_files
 
     files = survey_files(folder)  # no survey is an error, never "unchanged"
     digests = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in files}

@@ -9,7 +9,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from seascout.model import Classification, Summary
+from seascout.core.model import Classification, Summary
 from warehouse.db import Warehouse, registered
 
 

@@ -5,7 +5,7 @@ Read-only helpers for the paper sources (only `warehouse/` opens DuckDB).
 
 from __future__ import annotations
 
-from seascout.model import WatchItem
+from seascout.core.model import WatchItem
 from warehouse.db import Warehouse
 
 

@@ -23,8 +23,8 @@ from typing import NamedTuple
 import duckdb
 import pyarrow as pa
 
-from seascout.ids import title_key
-from seascout.model import Author, Kind, Link, LinkKind, Venue, Work
+from seascout.core.ids import title_key
+from seascout.core.model import Author, Kind, Link, LinkKind, Venue, Work
 from warehouse.db import ROW_GROUP_SIZE, Warehouse, registered
 from warehouse.merge import (
     Partition,

@@ -19,8 +19,8 @@ import lxml.html
 import trafilatura
 from lxml import etree
 
-from seascout.model import Link
-from seascout.text import clean_text
+from seascout.core.model import Link
+from seascout.core.text import clean_text
 from spiders.news.boilerplate import cut_at_list_heading, drop_boilerplate, is_navigation
 from spiders.news.charset import decode_html
 from spiders.news.dates import date_from_url, labelled_date, parse_date

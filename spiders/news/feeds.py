@@ -12,9 +12,9 @@ from typing import Any
 import feedparser
 import lxml.html
 
-from seascout.ids import InvalidIdError, url_key
-from seascout.model import Author, Kind, Provenance, Work
-from seascout.text import clean_text
+from seascout.core.ids import InvalidIdError, url_key
+from seascout.core.model import Author, Kind, Provenance, Work
+from seascout.core.text import clean_text
 from spiders.news.links import body_links
 
 FEED_TIMEOUT_SECONDS = 30.0

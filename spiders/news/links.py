@@ -11,8 +11,8 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from seascout.ids import InvalidIdError, find_arxiv_ids, find_dois, normalise_doi
-from seascout.model import Link, LinkKind
+from seascout.core.ids import InvalidIdError, find_arxiv_ids, find_dois, normalise_doi
+from seascout.core.model import Link, LinkKind
 
 _ARXIV_IN_TEXT = re.compile(r"arXiv\s*[:：]?\s*(\d{4}\.\d{4,5})(?:v\d+)?", re.IGNORECASE)
 _HF_RESERVED = {"docs", "blog", "papers", "login", "join", "pricing", "learn", "tasks", "models"}

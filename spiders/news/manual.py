@@ -14,8 +14,8 @@ from urllib.robotparser import RobotFileParser
 
 import httpx
 
-from seascout.config import Settings
-from seascout.model import Work
+from seascout.core.config import Settings
+from seascout.core.model import Work
 from spiders.news.extract import Article, extract_article
 from spiders.news.records import article_to_work
 from warehouse.db import Warehouse

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from seascout.ids import InvalidIdError, url_key
-from seascout.model import Kind, Link, LinkKind, Provenance, Venue, Work
+from seascout.core.ids import InvalidIdError, url_key
+from seascout.core.model import Kind, Link, LinkKind, Provenance, Venue, Work
 
 
 @dataclass

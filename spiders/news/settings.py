@@ -13,7 +13,7 @@ from __future__ import annotations
 def _user_agent() -> str:
     """The configured User-Agent (with `contact_email`), or a contact-less default."""
     try:
-        from seascout.config import load_settings
+        from seascout.core.config import load_settings
 
         return load_settings().user_agent
     except Exception:  # a broken config must not break `scrapy list`; the runner passes -s

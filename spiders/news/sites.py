@@ -8,7 +8,7 @@ Override any of it in `seascout.toml` under `[[sources.news.sites]]` with the sa
 
 from __future__ import annotations
 
-from seascout.config import NewsConfig, NewsSiteConfig
+from seascout.core.config import NewsConfig, NewsSiteConfig
 
 # TRS CMS article URLs (cas.cn, qdio.cas.cn, cnii.com.cn …): /202306/t20230630_4940123.shtml
 TRS_ARTICLE = r"/\d{6}/t\d{8}_\d+\.s?html?$"

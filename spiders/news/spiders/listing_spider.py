@@ -29,7 +29,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
 
-from seascout.config import NewsSiteConfig, load_settings
+from seascout.core.config import NewsSiteConfig, load_settings
 from spiders.news.dates import date_from_url
 from spiders.news.extract import ExtractionError, extract_article
 from spiders.news.listing import listing_links

@@ -18,8 +18,8 @@ from typing import Any
 
 import httpx
 
-from seascout.model import Kind, Work
-from seascout.references import split_name
+from seascout.app.references import split_name
+from seascout.core.model import Kind, Work
 
 API_BASE = "https://api.zotero.org"
 BATCH = 50

@@ -3,7 +3,7 @@
 Every paper source takes a configurable base URL, so tests, the bench and the offline demo
 point the real clients at this server instead of the internet.
 
-    from seascout.replay import Reply, ReplayServer
+    from testing.replay import Reply, ReplayServer
 
     with ReplayServer() as srv:                      # 127.0.0.1, a free port, own thread
         srv.add("/api/query", Reply.file("tests/fixtures/papers/arxiv_api/x.xml"))

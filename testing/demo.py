@@ -24,7 +24,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from seascout.replay import ANY, ArxivSimulator, ReplayServer, Reply, SimRecord
+from testing.replay import ANY, ArxivSimulator, ReplayServer, Reply, SimRecord
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RECORDINGS = PROJECT_ROOT / "tests" / "fixtures"
@@ -241,9 +241,9 @@ def demo_environment(home: Path) -> Iterator[DemoEnvironment]:
 def deliver_as_ended(env: DemoEnvironment, period: str) -> str:
     """Deliver the demo's week as if it had ended: a real run delivers a week only once it is
     over, and the demo's week is the current one. Returns the delivery line to print."""
-    from digests.period import parse_period
     from digests.run import run_digest
-    from seascout.config import load_settings
+    from seascout.core.config import load_settings
+    from seascout.core.period import parse_period
     from warehouse.db import Warehouse
 
     settings = load_settings(env.config_path)

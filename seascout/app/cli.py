@@ -14,8 +14,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from seascout.config import ConfigError, Settings, load_settings
-from seascout.runtime import prepare_environment
+from seascout.app.runtime import prepare_environment
+from seascout.core.config import ConfigError, Settings, load_settings
 from warehouse.run_lock import exclusive_run
 
 app = typer.Typer(
@@ -68,7 +68,7 @@ def _fail(what: str, error: object, code: int) -> typer.Exit:
 def _one_line_errors(command: F) -> F:
     """What a user can get wrong (no survey, no warehouse, a busy one, Ctrl-C) ends the command
     in one line naming the input and the fix, never in a traceback."""
-    from seascout.survey import SurveyError
+    from seascout.core.survey import SurveyError
     from warehouse.db import WarehouseLockedError, WarehouseMissingError
     from warehouse.run_lock import RunLockedError
 
@@ -93,7 +93,7 @@ def _one_line_errors(command: F) -> F:
 @_one_line_errors
 def seed(config: ConfigOpt = None) -> None:
     """Parse the survey documents in seeds/ and store taxonomy, entries and watch list."""
-    from seascout.survey import parse_seed_dir
+    from seascout.core.survey import parse_seed_dir
     from warehouse.seeds import store_survey
 
     settings = _settings(config)
@@ -348,7 +348,7 @@ def digest(
 ) -> None:
     """Render the weekly digest (Markdown, HTML, PDF, DOCX, Atom, archive) and deliver it."""
     from digests import run_digest
-    from digests.period import PeriodError
+    from seascout.core.period import PeriodError
 
     settings = _settings(config)
     try:
@@ -387,7 +387,7 @@ def weekly(
     config: ConfigOpt = None,
 ) -> None:
     """Run the weekly pipeline once, now: seed → crawl → triage → digest → deliver."""
-    from seascout.survey import survey_files
+    from seascout.core.survey import survey_files
 
     settings = _settings(config)
     survey_files(settings.seeds_dir)  # no survey: say so before anything starts or is created
@@ -435,7 +435,7 @@ def backfill(
 @_one_line_errors
 def serve(config: ConfigOpt = None) -> None:
     """Serve the weekly (cron) and backfill deployments from this process until Ctrl-C."""
-    from seascout.runtime import PrefectServerError, ServerWatch, prefect_api_for_serve
+    from seascout.app.runtime import PrefectServerError, ServerWatch, prefect_api_for_serve
 
     settings = _settings(config)
     try:
@@ -448,46 +448,6 @@ def serve(config: ConfigOpt = None) -> None:
         serve_all(settings)
 
 
-@app.command()
-@_one_line_errors
-def demo(
-    home: Annotated[Path | None, typer.Option(
-        help="Folder for the demo's state (default: data/demo): new, empty, or an earlier demo's.")] = None,
-) -> None:
-    """Run the weekly pipeline offline: recorded responses on loopback, a local mail sink."""
-    import time as clock
-
-    prepare_environment()
-    from seascout.demo import DEMO_SECRET_ENV, DemoError, claim_home, demo_environment, describe
-
-    target = (home or Path("data") / "demo").resolve()
-    started = clock.monotonic()
-    try:
-        claim_home(target)  # never deletes a folder the demo did not make
-        os.environ["SEASCOUT_HOME"] = str(target)
-        os.environ.setdefault(DEMO_SECRET_ENV, "demo-key-not-secret")
-        with demo_environment(target) as env:
-            from datetime import date
-
-            from flows.weekly import weekly_flow
-            from seascout.demo import deliver_as_ended
-
-            year, week, _ = date.today().isocalendar()  # this week: what the demo just crawled
-            result = _run_flow("demo: weekly pipeline against the replay server…", lambda: weekly_flow(
-                config_path=str(env.config_path), period=f"{year}-W{week:02d}", return_state=True))
-            delivered = deliver_as_ended(env, f"{year}-W{week:02d}")
-            _print_run(result)
-            console.print(delivered, highlight=False)
-            for line in describe(env, result, clock.monotonic() - started):
-                console.print(line, highlight=False)
-            if env.replay.unmatched:
-                missing = sorted({r.path for r in env.replay.unmatched})
-                err.print(f"[yellow]no recording for[/yellow] {', '.join(missing)}")
-    except DemoError as e:
-        err.print(f"[red]demo error[/red]: {e}")
-        raise typer.Exit(2) from None
-
-
 def _run_flow(status: str, run: Callable[[], Any]) -> dict[str, Any]:
     """A flow run in this process, on the configured Prefect server when it answers, else on
     a temporary one (said in one line): never a traceback for a server that is down. `run`
@@ -495,7 +455,7 @@ def _run_flow(status: str, run: Callable[[], Any]) -> dict[str, Any]:
     import logging
 
     from flows.runlog import HideSummarised
-    from seascout.runtime import interruptible, prefect_api_for_runs
+    from seascout.app.runtime import interruptible, prefect_api_for_runs
 
     hide = HideSummarised()  # what `_print_run` prints at the end is not logged here first
     handlers = logging.getLogger().handlers
@@ -635,8 +595,8 @@ def review(
     config: ConfigOpt = None,
 ) -> None:
     """Serve a local page to keep, drop, move and edit the week's entries and candidates."""
-    from digests.period import PeriodError, current_period, parse_period
-    from seascout.review import ReviewApp, make_server
+    from seascout.app.review import ReviewApp, make_server
+    from seascout.core.period import PeriodError, current_period, parse_period
 
     settings = _settings(config)
     tz = settings.config.digest.timezone
@@ -670,8 +630,8 @@ def review(
 def _export_references(settings: Settings, fmt: str | None, period: str | None, survey: bool,
                        out: Path | None, parquet: Path | None) -> None:
     """`seascout export --format …`: the survey's or a week's entries for a reference manager."""
-    from digests.period import PeriodError, current_period, parse_period
-    from seascout.references import FORMATS, render
+    from seascout.app.references import FORMATS, render
+    from seascout.core.period import PeriodError, current_period, parse_period
     from warehouse.db import WarehouseMissingError
     from warehouse.query import survey_works
 
@@ -719,8 +679,8 @@ def zotero(
     config: ConfigOpt = None,
 ) -> None:
     """Push the survey's entries to a Zotero library (key in ZOTERO_API_KEY); a rerun adds what is missing."""
-    from digests.period import PeriodError, parse_period
-    from seascout.zotero import API_BASE, ZoteroClient, ZoteroError, push
+    from seascout.app.zotero import API_BASE, ZoteroClient, ZoteroError, push
+    from seascout.core.period import PeriodError, parse_period
     from warehouse.db import WarehouseMissingError
     from warehouse.query import survey_works
 
@@ -756,5 +716,16 @@ def zotero(
         raise typer.Exit(1)
 
 
-if __name__ == "__main__":  # python -m seascout.cli
+def _add_plugin_commands() -> None:
+    """Commands that other installed packages contribute through the `seascout.commands`
+    entry point: `seascout demo` comes from `testing/` (the product never imports it)."""
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group="seascout.commands"):
+        app.command(name=ep.name)(_one_line_errors(ep.load()))
+
+
+_add_plugin_commands()
+
+if __name__ == "__main__":  # python -m seascout.app.cli
     app()

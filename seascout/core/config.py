@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from seascout.model import Label
+from seascout.core.model import Label
 
 DEFAULT_CONFIG_NAME = "seascout.toml"
 

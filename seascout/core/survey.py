@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from seascout.ids import (
+from seascout.core.ids import (
     InvalidIdError,
     doi_key,
     find_arxiv_ids,
@@ -23,7 +23,7 @@ from seascout.ids import (
     seed_key,
     url_key,
 )
-from seascout.model import (
+from seascout.core.model import (
     Author,
     Kind,
     Label,

@@ -22,6 +22,7 @@ def openai_stub(reply: Reply) -> Iterator[tuple[str, list[dict[str, Any]]]]:
             body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))) or b"{}")
             requests.append(body)
             status, content = reply(body)
+            payload: dict[str, Any]
             if status != 200:
                 payload = {"error": {"message": content, "type": "server_error", "code": status}}
             else:

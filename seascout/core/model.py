@@ -110,7 +110,7 @@ class Work:
     """A paper, preprint, news item or dataset page.
 
     `ids` holds keys such as ``doi:10.1126/sciadv.aba1482``, ``arxiv:2308.03152`` (no version)
-    and ``url:https://www.cas.cn/...`` (see `seascout.ids`). A work may carry several.
+    and ``url:https://www.cas.cn/...`` (see `seascout.core.ids`). A work may carry several.
     """
 
     ids: list[str]

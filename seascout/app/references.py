@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Sequence
 
-from seascout.model import Kind, Work
+from seascout.core.model import Kind, Work
 
 FORMATS = ("bibtex", "ris", "csljson")
 _WORD = re.compile(r"[A-Za-z0-9]+")
