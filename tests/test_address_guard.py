@@ -122,10 +122,10 @@ def test_a_redirect_hop_to_this_machine_is_refused(internal: ReplayServer) -> No
     with ReplayServer() as source:  # the configured source redirects into the machine
         source.add("/img.png", Reply.raw(b"", "text/plain", status=302,
                                          Location=internal.url("/internal-admin")))
-        with HttpClient(user_agent="t", retry=FAST,
-                        trusted=trusted_origins([source.base_url])) as http:
-            with pytest.raises(RefusedAddressError):
-                http.get(source.url("/img.png"))
+        trusted = trusted_origins([source.base_url])
+        with HttpClient(user_agent="t", retry=FAST, trusted=trusted) as http, \
+                pytest.raises(RefusedAddressError):
+            http.get(source.url("/img.png"))
         assert [h.path for h in source.hits()] == ["/img.png"]
     assert not internal.hits()
 
