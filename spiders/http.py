@@ -231,7 +231,9 @@ class HttpClient:
         """GET with politeness and retries. Statuses in `accept` are returned; any other
         status raises `HttpStatusError` (after retries for 429/5xx)."""
         try:
-            request_url = str(httpx.URL(url, params=dict(params or {})))
+            # The URL's own query stays (an eTOC feed's `?jc=…&type=etoc`); params add to it.
+            parsed = httpx.URL(url)
+            request_url = str(parsed.copy_merge_params(dict(params)) if params else parsed)
         except httpx.InvalidURL as e:
             raise FetchError(url, f"not a valid URL ({e})", "check the link") from None
         gate_name = gate or (urlsplit(url).netloc or "default")
