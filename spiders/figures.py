@@ -26,7 +26,7 @@ from urllib.robotparser import RobotFileParser
 import lxml.html
 from lxml import etree
 
-from spiders.http import FetchError, HttpClient, RefusedAddressError, Response
+from spiders.http import BodyTooLargeError, FetchError, HttpClient, RefusedAddressError, Response
 
 MAX_IMAGE_BYTES = 8_000_000
 MAX_WIDTH = 1200  # pixels; wider figures are scaled down
@@ -37,7 +37,8 @@ _MAGIC = ((b"\x89PNG\r\n\x1a\n", "png"), (b"\xff\xd8\xff", "jpeg"), (b"GIF87a", 
 
 
 class FigureError(ValueError):
-    """This entry gets no figure, for good (HTTP 4xx, not an image, robots.txt): the message
+    """This entry gets no figure, for good (HTTP 4xx, not an image, too large, robots.txt,
+    a private address): the message
     says why. Network trouble is not a FigureError: it raises `FetchError`, tried next run."""
 
 
@@ -203,6 +204,8 @@ class FigureFetcher:
             return self.http.get(url, gate=gate)
         except RefusedAddressError as e:  # a redirect hop to such a host
             raise FigureError(f"private address refused: {e.reason}") from None
+        except BodyTooLargeError as e:  # this image's fault, not its host's: final, for it alone
+            raise FigureError(f"too large: {e.reason}") from None
         except FetchError as e:
             if e.status is not None and 400 <= e.status < 500 and e.status != 429:
                 raise FigureError(f"HTTP {e.status} for {e.url}") from None

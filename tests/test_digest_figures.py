@@ -360,3 +360,29 @@ def test_a_crawled_link_to_this_machine_is_never_fetched_and_the_final_url_is_ke
         assert status == "failed" and "private address refused" in note, (wid, note)
     (note,) = [n for n in report.notes if n.startswith("figures:")]
     assert "not fetched" not in note  # final, per entry: the host's other figures unaffected
+
+
+def test_an_oversize_image_fails_its_entry_only_and_is_not_downloaded_again(
+        tmp_path: Path, warehouse: Warehouse) -> None:
+    """A 31 MB "PNG" on the arXiv HTML host (issue 23, finding 5) is a final failure of that
+    entry, recorded; the host's other figures are fetched; the next digest asks nothing."""
+    with ReplayServer() as srv:
+        serve(srv)
+        srv.add("/robots.txt", Reply.text("User-agent: *\nAllow: /\n"))
+        srv.add("/html/2611.00001v1/x1.png",
+                Reply.raw(b"\x89PNG\r\n\x1a\n" + bytes(31_000_000), "image/png"))
+        seed(warehouse, srv.base_url)
+        settings = make_settings(tmp_path, srv.base_url)
+        report = run_digest(settings, warehouse, period=PERIOD, deliver=False)
+        hits = len(srv.hits())
+        again = run_digest(settings, warehouse, period=PERIOD, deliver=False)
+        assert len(srv.hits()) == hits  # the big image is not downloaded again
+        base = srv.base_url
+    (note,) = [n for n in report.notes if n.startswith("figures:")]
+    assert "2 new" in note and "not fetched" not in note, note
+    assert "2611.00001: too large" in note, note
+    assert not [n for n in again.notes if n.startswith("figures:")]
+    with warehouse.read() as con:
+        rows = dict(con.execute("SELECT work_id, status FROM figures").fetchall())
+    assert rows == {"arxiv:2611.00001": "failed", "arxiv:2611.00002": "stored",
+                    url_key(f"{base}/news/t1.html"): "stored"}
