@@ -19,6 +19,7 @@ from datetime import date
 
 from seascout.core.config import Settings
 from seascout.core.model import SourceReport
+from spiders.address_guard import trusted_origins
 from spiders.http import FetchError, HttpClient, OfflineError
 from spiders.source import CrawlContext, CrawlSourceReport, SourceError, SourceSkipped
 from warehouse.db import Warehouse
@@ -64,6 +65,7 @@ def make_http_client(settings: Settings, **overrides: object) -> HttpClient:
     options: dict[str, object] = {
         "user_agent": settings.user_agent,
         "gate_intervals": {"arxiv": arxiv.min_interval_seconds},
+        "trusted": trusted_origins(settings.config.source_urls()),
     }
     options.update(overrides)
     return HttpClient(**options)  # type: ignore[arg-type]

@@ -9,6 +9,10 @@ WeasyPrint, pandoc, Word and mail clients all show), at most `MAX_WIDTH` pixels 
 
 robots.txt is obeyed per host, its Crawl-delay too (read once per run; an absent or
 unreachable one allows).
+
+Every page, robots.txt, image and redirect hop goes to a checked public address (the
+client's `spiders.address_guard`): a link to this machine or a private network is a final
+failure of that entry, never fetched. The figure keeps the image's final URL, after redirects.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from urllib.robotparser import RobotFileParser
 import lxml.html
 from lxml import etree
 
-from spiders.http import FetchError, HttpClient, Response
+from spiders.http import BodyTooLargeError, FetchError, HttpClient, RefusedAddressError, Response
 
 MAX_IMAGE_BYTES = 8_000_000
 MAX_WIDTH = 1200  # pixels; wider figures are scaled down
@@ -33,7 +37,8 @@ _MAGIC = ((b"\x89PNG\r\n\x1a\n", "png"), (b"\xff\xd8\xff", "jpeg"), (b"GIF87a", 
 
 
 class FigureError(ValueError):
-    """This entry gets no figure, for good (HTTP 4xx, not an image, robots.txt): the message
+    """This entry gets no figure, for good (HTTP 4xx, not an image, too large, robots.txt,
+    a private address): the message
     says why. Network trouble is not a FigureError: it raises `FetchError`, tried next run."""
 
 
@@ -132,20 +137,6 @@ def validate_image(data: bytes, *, max_bytes: int = MAX_IMAGE_BYTES) -> Image:
     return Image(out.getvalue(), ext, im.width, im.height)
 
 
-def _private(url: str) -> bool:
-    """Whether a URL names this machine or a private network by address (or `localhost`)."""
-    import ipaddress
-
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return address.is_private or address.is_loopback or address.is_link_local
-
-
 def _document(html: str | bytes) -> etree._Element | None:
     try:
         return lxml.html.document_fromstring(html or "<html></html>")
@@ -172,7 +163,7 @@ class FigureFetcher:
         url, body = page
         base = url if url.endswith("/") else url + "/"  # LaTeXML's images sit beside the page
         src = first_figure(body, base)
-        return Figure(self.image(src, gate=gate, page=url), src, url) if src else None
+        return self._figure(src, url, gate=gate) if src else None
 
     def lead_figure(self, page_url: str) -> Figure | None:
         """The lead image of a news or project page; None when it has none."""
@@ -180,15 +171,16 @@ class FigureFetcher:
         assert page is not None
         url, body = page
         src = lead_image(body, url)
-        return Figure(self.image(src, page=url), src, url) if src else None
+        return self._figure(src, url) if src else None
 
-    def image(self, url: str, *, gate: str | None = None, page: str = "") -> Image:
-        """The validated image at `url`; one that a public `page` points at a private,
-        loopback or link-local address (`http://127.0.0.1/…`, `http://169.254.169.254/…`) is
-        refused, never fetched."""
-        if page and _private(url) and not _private(page):
-            raise FigureError(f"image on a private address refused: {url}")
+    def image(self, url: str, *, gate: str | None = None) -> Image:
+        """The validated image at `url`; one on this machine or a private network
+        (`http://127.0.0.1/…`, `http://169.254.169.254/…`) is refused, never fetched."""
         return validate_image(self._get(url, gate=gate).content)
+
+    def _figure(self, src: str, page: str, *, gate: str | None = None) -> Figure:
+        response = self._get(src, gate=gate)
+        return Figure(validate_image(response.content), response.url, page)
 
     def _page(self, url: str, *, gate: str | None = None,
               missing_ok: bool = False) -> tuple[str, bytes] | None:
@@ -203,10 +195,17 @@ class FigureFetcher:
     def _get(self, url: str, *, gate: str | None = None) -> Response:
         if urlsplit(url).scheme not in ("http", "https"):
             raise FigureError(f"not an http(s) URL: {url}")
+        refused = self.http.refusal(url)
+        if refused:  # before robots.txt: nothing at all is asked of such a host
+            raise FigureError(f"private address refused: {refused}")
         if not self.allowed(url, gate=gate):
             raise FigureError(f"robots.txt of {urlsplit(url).netloc} disallows {url}")
         try:
             return self.http.get(url, gate=gate)
+        except RefusedAddressError as e:  # a redirect hop to such a host
+            raise FigureError(f"private address refused: {e.reason}") from None
+        except BodyTooLargeError as e:  # this image's fault, not its host's: final, for it alone
+            raise FigureError(f"too large: {e.reason}") from None
         except FetchError as e:
             if e.status is not None and 400 <= e.status < 500 and e.status != 429:
                 raise FigureError(f"HTTP {e.status} for {e.url}") from None

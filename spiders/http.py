@@ -14,6 +14,9 @@ needs the same answers to 429/5xx, resets, timeouts, truncated bodies and offlin
   at once with an `OfflineError` that says so.
 - Bodies are read as bytes (arXiv sends no charset) with a size cap.
 - Secrets in query strings (``api_key``) are redacted in every message.
+- Every connection, each redirect hop included, goes to a checked public address
+  (`spiders.address_guard`): a link to this machine or a private network is refused with a
+  `RefusedAddressError`, final, unless the config names that host as a source (`trusted`).
 """
 
 from __future__ import annotations
@@ -24,13 +27,15 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+
+from spiders.address_guard import AddressRefused, GuardedTransport, refusal
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _SECRET_PARAM_RE = re.compile(r"((?:api_key|apikey|api-key|key|token)=)[^&\s]+", re.IGNORECASE)
@@ -82,6 +87,11 @@ class HttpStatusError(FetchError):
     """The server answered with a status we do not accept (after retries for 429/5xx)."""
 
 
+class RefusedAddressError(FetchError):
+    """The URL's host is this machine or a private network and the config does not name it:
+    never fetched (final, not retried)."""
+
+
 class BodyTooLargeError(FetchError):
     """The body passed the client's size cap."""
 
@@ -119,7 +129,8 @@ class PolitenessGate:
 
     def __exit__(self, exc_type: object, *exc: object) -> None:
         # A request that never reached the server (offline) does not count against the gate.
-        if not (isinstance(exc_type, type) and issubclass(exc_type, OfflineError)):
+        refused = (OfflineError, RefusedAddressError)
+        if not (isinstance(exc_type, type) and issubclass(exc_type, refused)):
             self._last_end = time.monotonic()
         self._lock.release()
 
@@ -171,6 +182,8 @@ class HttpClient:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     transport: httpx.BaseTransport | None = None
     on_request: Callable[[str, str], None] | None = None  # (gate, url) hook, e.g. for counting
+    # (host, port) the config names as sources: reachable on loopback or private addresses
+    trusted: Container[tuple[str, int]] = frozenset()
     requests: int = 0
     _gates: dict[str, PolitenessGate] = field(default_factory=dict, repr=False)
     _client: httpx.Client | None = field(default=None, repr=False)
@@ -195,7 +208,7 @@ class HttpClient:
                 timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
                 limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
                 follow_redirects=True,
-                transport=self.transport,
+                transport=self.transport or GuardedTransport(self.trusted),
                 trust_env=False,
             )
         return self._client
@@ -207,12 +220,22 @@ class HttpClient:
         return self._gates[name]
 
     # -- requests -----------------------------------------------------------------------
+    def refusal(self, url: str) -> str | None:
+        """Why `url` would be refused as a non-public address (None: it would be fetched).
+        Resolves the host; the connection itself is checked again when it is opened."""
+        return None if self.transport is not None else refusal(url, self.trusted)
+
     def get(self, url: str, params: Mapping[str, Any] | None = None, *,
             headers: Mapping[str, str] | None = None, gate: str | None = None,
             accept: tuple[int, ...] = (200,)) -> Response:
         """GET with politeness and retries. Statuses in `accept` are returned; any other
         status raises `HttpStatusError` (after retries for 429/5xx)."""
-        request_url = str(httpx.URL(url, params=dict(params or {})))
+        try:
+            # The URL's own query stays (an eTOC feed's `?jc=…&type=etoc`); params add to it.
+            parsed = httpx.URL(url)
+            request_url = str(parsed.copy_merge_params(dict(params)) if params else parsed)
+        except httpx.InvalidURL as e:
+            raise FetchError(url, f"not a valid URL ({e})", "check the link") from None
         gate_name = gate or (urlsplit(url).netloc or "default")
         attempt = 0
         last_status: int | None = None
@@ -274,6 +297,10 @@ class HttpClient:
                                       self.max_bytes)
                     return Response(str(r.url), r.status_code, r.headers, content,
                                     time.monotonic() - started)
+            except AddressRefused as e:
+                raise RefusedAddressError(
+                    url, f"refused: {e}", "a link to this machine or a private network is "
+                    "never fetched; name the host in the config if it is a source") from None
             except (httpx.ConnectError, httpx.ConnectTimeout) as e:
                 text = f"{e} {e.__cause__ or ''} {e.__context__ or ''}"
                 if _OFFLINE_RE.search(text) or isinstance(e, httpx.ConnectError):

@@ -25,7 +25,7 @@ from seascout.core.ids import url_key
 from seascout.core.model import Kind, Link, LinkKind, Work
 from seascout.core.period import parse_period
 from spiders.figures import MAX_WIDTH, FigureError, first_figure, lead_image, validate_image
-from testing.replay import ReplayServer, Reply
+from testing.replay import AnyLoopbackPort, ReplayServer, Reply
 from warehouse.db import Warehouse
 from warehouse.works import upsert_works
 
@@ -106,7 +106,7 @@ def test_a_public_page_cannot_point_the_fetcher_at_this_machine() -> None:
     for target in ("http://127.0.0.1:8080/admin.png", "http://169.254.169.254/latest/x.png",
                    "http://10.0.0.7/a.png", "http://localhost/a.png"):
         with pytest.raises(FigureError, match="private address"):
-            fetcher.image(target, page="https://news.example.cn/a.html")
+            fetcher.image(target)
 
 
 def test_robots_crawl_delay_spaces_the_requests() -> None:
@@ -117,7 +117,7 @@ def test_robots_crawl_delay_spaces_the_requests() -> None:
         srv.add("/robots.txt", Reply.text("User-agent: *\nCrawl-delay: 1\nAllow: /html\n"))
         srv.add("/html/2611.00001", Reply.file(LATEXML, "text/html; charset=utf-8"))
         srv.add("/html/2611.00001v1/x1.png", Reply.raw(png(), "image/png"))
-        with HttpClient(user_agent="seascout-test") as http:
+        with HttpClient(user_agent="seascout-test", trusted=AnyLoopbackPort()) as http:
             figure = FigureFetcher(http, "seascout-test").arxiv_figure(
                 srv.url("/html/2611.00001"))
     assert figure is not None and figure.image.width == 640
@@ -311,3 +311,78 @@ def test_email_carries_the_figures_inline(tmp_path: Path, warehouse: Warehouse) 
     assert related["<fig-5-1>"].get_content_type() == "image/jpeg"
     # sized for the mail's column (the digest folder keeps the stored 1100 px figure)
     assert Image.open(io.BytesIO(related["<fig-1-2>"].get_content())).size == (640, 291)
+
+
+def test_a_crawled_link_to_this_machine_is_never_fetched_and_the_final_url_is_kept(
+        tmp_path: Path, warehouse: Warehouse) -> None:
+    """An abstract's "Project page: http://127.0.0.1:PORT/internal-admin" (issue 23, finding 1):
+    not the page, not its robots.txt, not its image; a redirect hop there is refused too; the
+    figures row keeps the image's final URL, after redirects."""
+    with ReplayServer() as srv, ReplayServer() as internal:
+        serve(srv)
+        srv.add("/html/2611.00001v1/x1.png", Reply.raw(b"", "text/plain", status=302,
+                                                      Location=srv.url("/img/final.png")))
+        srv.add("/img/final.png", Reply.raw(png(1100, 500), "image/png"))
+        srv.add("/html/2611.00003", Reply.text("No HTML for this paper", status=404))
+        srv.add("/project3/", Reply.raw(
+            f'<html><head><meta property="og:image" content="{internal.url("/x.png")}">'
+            "</head><body><p>A public page pointing inside.</p></body></html>".encode(),
+            "text/html"))
+        srv.add("/html/2611.00004", Reply.text("No HTML for this paper", status=404))
+        internal.add("/internal-admin", Reply.text("<html>admin</html>", content_type="text/html"))
+        internal.add("/x.png", Reply.raw(png(), "image/png"))
+        seed(warehouse, srv.base_url)
+        lo, _ = parse_period(PERIOD, "Asia/Shanghai").bounds()
+        hostile = [
+            Work(ids=["arxiv:2611.00003"], title="Ocean model whose project page is inside",
+                 kind=Kind.PREPRINT, abstract="Project page: " + internal.url("/internal-admin"),
+                 links=[Link(LinkKind.PROJECT, internal.url("/internal-admin"))]),
+            Work(ids=["arxiv:2611.00004"], title="Ocean model whose page points inside",
+                 kind=Kind.PREPRINT, abstract="A page with an og:image inside.",
+                 links=[Link(LinkKind.PROJECT, srv.url("/project3/"))]),
+        ]
+        upsert_works(warehouse, hostile, now=lo + timedelta(days=2))
+        with warehouse.write() as con:
+            con.executemany("INSERT INTO classifications (work_id, label, confidence, method, "
+                            "classified_at) VALUES (?, 'ocean_models', 0.9, 'offline', now())",
+                            [[w.ids[0]] for w in hostile])
+        report = run_digest(settings := make_settings(tmp_path, srv.base_url), warehouse,
+                            period=PERIOD, deliver=False)
+        assert not internal.hits()
+        final = srv.url("/img/final.png")
+    assert settings.figures_dir.is_dir()
+    with warehouse.read() as con:
+        rows = {r[0]: r[1:] for r in con.execute(
+            "SELECT work_id, status, image_url, note FROM figures").fetchall()}
+    assert rows["arxiv:2611.00001"][:2] == ("stored", final)
+    for wid in ("arxiv:2611.00003", "arxiv:2611.00004"):
+        status, _, note = rows[wid]
+        assert status == "failed" and "private address refused" in note, (wid, note)
+    (note,) = [n for n in report.notes if n.startswith("figures:")]
+    assert "not fetched" not in note  # final, per entry: the host's other figures unaffected
+
+
+def test_an_oversize_image_fails_its_entry_only_and_is_not_downloaded_again(
+        tmp_path: Path, warehouse: Warehouse) -> None:
+    """A 31 MB "PNG" on the arXiv HTML host (issue 23, finding 5) is a final failure of that
+    entry, recorded; the host's other figures are fetched; the next digest asks nothing."""
+    with ReplayServer() as srv:
+        serve(srv)
+        srv.add("/robots.txt", Reply.text("User-agent: *\nAllow: /\n"))
+        srv.add("/html/2611.00001v1/x1.png",
+                Reply.raw(b"\x89PNG\r\n\x1a\n" + bytes(31_000_000), "image/png"))
+        seed(warehouse, srv.base_url)
+        settings = make_settings(tmp_path, srv.base_url)
+        report = run_digest(settings, warehouse, period=PERIOD, deliver=False)
+        hits = len(srv.hits())
+        again = run_digest(settings, warehouse, period=PERIOD, deliver=False)
+        assert len(srv.hits()) == hits  # the big image is not downloaded again
+        base = srv.base_url
+    (note,) = [n for n in report.notes if n.startswith("figures:")]
+    assert "2 new" in note and "not fetched" not in note, note
+    assert "2611.00001: too large" in note, note
+    assert not [n for n in again.notes if n.startswith("figures:")]
+    with warehouse.read() as con:
+        rows = dict(con.execute("SELECT work_id, status FROM figures").fetchall())
+    assert rows == {"arxiv:2611.00001": "failed", "arxiv:2611.00002": "stored",
+                    url_key(f"{base}/news/t1.html"): "stored"}

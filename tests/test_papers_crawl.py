@@ -440,3 +440,23 @@ def test_openalex_cites_of_a_seed_known_only_by_its_openalex_id(
                  until=date(2026, 1, 31))
     assert r.ok and r.new == 2 and r.requests == 1, r  # no DOI lookup: the W id is the id
     assert srv.hits("/works")[0].query["filter"].startswith("cites:W1698421338,")
+
+
+def test_a_feed_url_keeps_its_own_query_string(srv: ReplayServer, tmp_path: Path,
+                                               warehouse: Warehouse) -> None:
+    """A Wiley/AGU-style eTOC feed (`…/feed?jc=123&type=etoc&feed=rss`) is fetched with its
+    query (issue 23, finding 8: it was fetched as `/feed` and 404'd)."""
+    feed = (Path(__file__).parent / "fixtures" / "external" / "journal_feeds"
+            / "ieee_toc43_tcad_2026-09.excerpt.xml")
+    srv.add("/feed", Reply.file(feed, "application/rss+xml"),
+            query={"jc": "123", "type": "etoc", "feed": "rss"})
+    url = f"{srv.base_url}/feed?jc=123&type=etoc&feed=rss"
+    settings = make_settings(tmp_path, srv.base_url,
+                             journal_feeds={"feeds": [{"name": "TGRS eTOC", "url": url}]})
+    (report,) = crawl(settings, warehouse, sources=["journal_feeds"])
+    assert not report.errors, report.errors
+    assert [h.query for h in srv.hits()] == [{"jc": "123", "type": "etoc", "feed": "rss"}]
+    assert report.fetched + report.unusable > 0, report  # the recorded feed was read
+    with make_http_client(settings, retry=FAST) as http:  # params add to the URL's own query
+        srv.add("/q", Reply.text("ok"), query={"id": "7", "page": "2"})
+        assert http.get(f"{srv.base_url}/q?id=7", params={"page": 2}).status == 200

@@ -17,7 +17,7 @@ from spiders.http import (
     parse_retry_after,
     redact,
 )
-from testing.replay import ReplayServer, Reply
+from testing.replay import AnyLoopbackPort, ReplayServer, Reply
 
 FAST = RetryPolicy(max_attempts=4, backoff_base=0.01, backoff_max=0.05, retry_after_max=2.0)
 
@@ -29,7 +29,8 @@ def srv() -> Iterator[ReplayServer]:
 
 
 def client(**kw: object) -> HttpClient:
-    options: dict[str, object] = {"user_agent": "seascout-test", "retry": FAST, "timeout": 1.0}
+    options: dict[str, object] = {"user_agent": "seascout-test", "retry": FAST, "timeout": 1.0,
+                                   "trusted": AnyLoopbackPort()}
     options.update(kw)
     return HttpClient(**options)  # type: ignore[arg-type]
 

@@ -15,13 +15,14 @@ from pathlib import Path
 import pytest
 
 from spiders.http import BodyTooLargeError, HttpClient, RetryPolicy
-from testing.replay import ReplayServer, Reply
+from testing.replay import AnyLoopbackPort, ReplayServer, Reply
 
 FAST = RetryPolicy(max_attempts=3, backoff_base=0.001, backoff_max=0.002)
 
 
 def client(**kw: object) -> HttpClient:
-    return HttpClient(user_agent="seascout-test", retry=FAST, timeout=2.0, **kw)  # type: ignore[arg-type]
+    return HttpClient(user_agent="seascout-test", retry=FAST, timeout=2.0,
+                      trusted=AnyLoopbackPort(), **kw)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("encoding", ["gzip", "deflate"])

@@ -342,6 +342,18 @@ class Config(_Strict):
     def topics_for(self, label: Label) -> list[str]:
         return list(getattr(self.topics, label.value, []))
 
+    def source_urls(self) -> list[str]:
+        """Every URL this config names as a place to fetch from. Their hosts are the only
+        ones the HTTP client may reach on loopback or private addresses (the offline demo's
+        and the tests' replay servers); a link found in crawled text never is."""
+        src = self.sources
+        return [u for u in (src.arxiv.api_url, src.arxiv.rss_url, src.crossref.base_url,
+                            src.datacite.base_url, src.openalex.base_url,
+                            self.digest.arxiv_html_url,
+                            *(f.url for f in src.journal_feeds.feeds),
+                            *(f.url for f in src.news.feeds),
+                            *(u for site in src.news.sites for u in site.start_urls)) if u]
+
 
 @dataclass(frozen=True)
 class Settings:
