@@ -15,8 +15,8 @@ A real arXiv day is ~99 % irrelevant, so the classifier is built for that base r
    items only, picks the section (a news page is section 5 or nothing).
 
 Two readers are fit on the same items: one reads the title and abstract, the other the title
-alone (with character n-grams for coined names) and decides for records that have nothing
-more, at its own `title_threshold`. The operating points come from grouped cross-validation
+alone (words and character n-grams for coined names, no embeddings) and decides for records
+that have nothing more, at its own `title_threshold`. The operating points come from grouped cross-validation
 (`triage.crossval`, `seascout eval --cv`).
 
 `Prediction.relevance` is the relevance probability: the LLM cascade sends an item to the
@@ -182,8 +182,8 @@ class OfflineClassifier:
         self._full = _Head(titles=False, C=self.C, rule_weight=self.rule_weight,
                            use_embeddings=self.use_embeddings).fit(
             [d for d, _ in full], np.asarray([_INDEX[lb] for _, lb in full]))
-        self._title = _Head(titles=True, C=self.C, rule_weight=self.rule_weight,
-                            use_embeddings=self.use_embeddings).fit(
+        self._title = _Head(titles=True, C=self.C, rule_weight=self.rule_weight,  # embeddings add nothing
+                            use_embeddings=False).fit(
             [d for d, _ in titles], np.asarray([_INDEX[lb] for _, lb in titles]))
         self._fitted = True
         return self
