@@ -12,7 +12,7 @@ export DO_NOT_TRACK                     ?= 1
 export LITELLM_LOCAL_MODEL_COST_MAP     ?= True
 
 .DEFAULT_GOAL := check
-.PHONY: check setup weekly demo test test-all lint typecheck bench serve clean
+.PHONY: check setup weekly demo test test-e2e test-all lint typecheck bench serve clean
 
 check: lint test
 
@@ -26,11 +26,14 @@ weekly: setup  ## the main job: seed → crawl → triage → digest → deliver
 demo: setup  ## the whole weekly pipeline offline, against recorded responses
 	$(RUN) seascout demo
 
-test: setup  ## the test suite (no internet; loopback servers only)
+test: setup  ## the fast suite (no internet; loopback servers only; e2e tests deselected)
 	$(RUN) pytest -n 2 -q
 
-test-all: setup  ## also the slow opt-in suites (full crash-resume)
-	$(RUN) pytest -n 2 -q -m "slow or not slow"
+test-e2e: setup  ## the end-to-end suite: demo and weekly processes, Prefect server, crash trials
+	$(RUN) pytest -n 2 -q -m e2e
+
+test-all: setup  ## both suites in one run
+	$(RUN) pytest -n 2 -q -m "e2e or not e2e"
 
 lint: setup
 	$(RUN) ruff check .

@@ -12,6 +12,9 @@ URLs are loaded while printing: a digest never makes the printer fetch from the 
 from __future__ import annotations
 
 import logging
+import os
+import re
+import threading
 from importlib import resources
 from pathlib import Path
 
@@ -50,6 +53,24 @@ def install_web_font(folder: Path) -> Path:
     return target
 
 
+def font_cache_dir(fallback: Path) -> Path:
+    """Where the PDF's static font instances are kept: once per machine user, shared by every
+    SEASCOUT_HOME, every demo and every clone — `seascout/fonts` in the user cache
+    (platformdirs: `$XDG_CACHE_HOME` or `~/.cache` on Linux), one folder per version of the
+    packaged font. `fallback` (the home's own cache) when the user cache cannot be written,
+    e.g. a read-only home directory. Deleting either loses nothing."""
+    import platformdirs
+
+    source = cjk_font_path()
+    version = re.sub(r"[^\w.-]", "", f"{source.stem}-{source.stat().st_size}")
+    folder = Path(platformdirs.user_cache_dir("seascout")) / "fonts" / version
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return fallback
+    return folder if os.access(folder, os.W_OK) else fallback
+
+
 def fonts_ready(cache_dir: Path) -> bool:
     """Whether the static instances the PDF uses are already made."""
     return all((cache_dir / f"NotoSansSC-{n}.ttf").exists() for n in ("Regular", "Bold"))
@@ -57,7 +78,9 @@ def fonts_ready(cache_dir: Path) -> bool:
 
 def regular_font(cache_dir: Path | None, weight: int = 400) -> Path:
     """A static instance (wght 400 Regular, 700 Bold) of the variable font, made once into
-    `cache_dir` (~10 s each); without a cache, the variable font's default instance (Thin)."""
+    `cache_dir` (~10 s each; `font_cache_dir` says where); without a cache, the variable font's
+    default instance (Thin). Processes making one at the same time each write their own
+    temporary file and the last rename wins: the file is always whole."""
     source = cjk_font_path()
     if cache_dir is None:
         return source
@@ -70,7 +93,7 @@ def regular_font(cache_dir: Path | None, weight: int = 400) -> Path:
 
     cache_dir.mkdir(parents=True, exist_ok=True)
     font = instancer.instantiateVariableFont(TTFont(str(source)), {"wght": weight})
-    tmp = target.with_suffix(".tmp")
+    tmp = target.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp")
     font.save(str(tmp))
     tmp.replace(target)
     return target

@@ -26,16 +26,41 @@ def one_line(value: object) -> str:
     return " ".join(text.split())
 
 
+# `&` that a Markdown reader would take for an entity (`&lt;`, `&#60;`): escaped, so the text
+# reads back as written; a URL's `&id=4` is left alone.
+_ENTITY_LIKE_RE = re.compile(r"&(?=[A-Za-z][A-Za-z0-9]*;|#[0-9]+;|#[xX][0-9A-Fa-f]+;)")
+
+
 def md_inline(value: object) -> str:
-    """An untrusted string for one line of Markdown: no newlines, no raw HTML."""
-    return one_line(value).replace("<", "&lt;").replace(">", "&gt;")
+    """An untrusted string for one line of Markdown: no newlines, no raw HTML. The survey
+    parser decodes exactly this (`seascout.core.survey.decode`)."""
+    text = _ENTITY_LIKE_RE.sub("&amp;", one_line(value))
+    return text.replace("<", "&lt;").replace(">", "&gt;")
 
 
-def md_block(value: object) -> str:
-    """Untrusted Markdown paragraphs: no raw HTML, no headings that would break the outline."""
-    text = str(value or "").replace("\r\n", "\n").replace("\r", "\n")
+# Every line-break class Python's `str.splitlines` (and so a reader of the file) knows.
+_BREAKS_RE = re.compile(r"\r\n|[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]")
+# What makes a line structure in Markdown: a blockquote, heading, list item, table row,
+# fence, setext underline or thematic break, an ordered-list number.
+_LINE_START_RE = re.compile(r"(?m)^[ \t]*(?:([>#\-+*|=~`_])|(\d{1,9})([.)]))")
+
+
+def md_block(value: object, survey: bool = False) -> str:
+    """Untrusted Markdown paragraphs (crawled text, LLM summaries, lab edits): no raw HTML,
+    every line break a plain newline, and nothing at a line start that makes structure — a
+    feed's `> **论文引用**：…` paragraph stays text, never a second citation block.
+
+    With `survey` (the survey's own entries, as its document writes them) the document's
+    lists stay lists; breaks are still folded, raw HTML and headings still escaped. Text that
+    came in untrusted keeps its escapes when it is re-seeded, so it stays text."""
+    text = _BREAKS_RE.sub("\n", str(value or ""))
     text = _CONTROL_RE.sub(" ", text).replace("<", "&lt;")
-    return re.sub(r"(?m)^(\s{0,3})#", r"\1\\#", text).strip()
+    if survey:
+        return re.sub(r"(?m)^(\s{0,3})#", r"\1\\#", text).strip()
+    text = re.sub(r"(?m)^[ \t]+", "", text)  # no indented code blocks either
+    text = _LINE_START_RE.sub(lambda m: f"\\{m.group(1)}" if m.group(1)
+                              else f"{m.group(2)}\\{m.group(3)}", text)
+    return text.strip()
 
 
 def quote_label(line: QuoteLine) -> str:

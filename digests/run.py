@@ -212,15 +212,15 @@ def produce(settings: Settings, wh: Warehouse, period: Period, now: datetime | N
         outputs["html"] = _write(folder / "index.html", render_html(
             digest, env, archive=True, font_url=f"../fonts/{font.name}"))
     if "pdf" in cfg.formats:
-        from digests.pdf import fonts_ready, write_pdf
+        from digests.pdf import font_cache_dir, fonts_ready, write_pdf
 
-        fonts = settings.cache_dir / "fonts"
+        fonts = font_cache_dir(settings.cache_dir / "fonts")
         first = not fonts_ready(fonts)
         started = time.monotonic()
         outputs["pdf"] = write_pdf(render_html(digest, env, for_print=True),
                                    folder / f"{stem}.pdf", font_cache=fonts)
         if first:
-            report.notes.append(f"PDF: prepared the CJK font once into {fonts} "
+            report.notes.append(f"PDF: prepared the CJK font once for this machine into {fonts} "
                                 f"({time.monotonic() - started:.0f} s with the first PDF)")
     if "docx" in cfg.formats:
         from digests.word import write_docx

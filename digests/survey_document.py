@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from digests.document import Digest, DigestEntry, ExportFile, digest_from_survey
 from digests.figures import attach_figures
-from digests.pdf import install_web_font, write_pdf
+from digests.pdf import font_cache_dir, install_web_font, write_pdf
 from digests.render import make_environment, render_html, render_markdown
 from digests.run import _templates_dir, continue_numbers, place_entries
 from seascout.core.config import Settings
@@ -141,7 +141,7 @@ def write_survey(settings: Settings, wh: Warehouse, out: Path | None = None, *,
     from digests.word import write_docx
 
     files["pdf"] = write_pdf(render_html(doc, env, for_print=True), stem.with_suffix(".pdf"),
-                             font_cache=settings.cache_dir / "fonts")
+                             font_cache=font_cache_dir(settings.cache_dir / "fonts"))
     files["docx"] = write_docx(markdown, stem.with_suffix(".docx"), title=f"{doc.title} {version}")
     report.files = {k: str(v) for k, v in files.items()}
     return report

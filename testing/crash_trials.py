@@ -48,6 +48,9 @@ PACKAGES = ("seascout", "warehouse", "spiders", "triage", "digests", "flows", "t
 STAGES = ("startup", "seed", "crawl", "triage", "digest", "delivery", "finishing")
 _FINISHED = re.compile(r"Task run '(\w+?)-\w+' - Finished in state")
 _BEGAN = "Beginning flow run"
+# Seconds a run may take before it is taken for hung: only so a broken build cannot hang the
+# suite — a loaded machine (other jobs on 2 cores) can take many times an idle run's minute.
+SAFETY = 1800.0
 
 
 def this_period() -> str:
@@ -235,7 +238,7 @@ def fresh(env: DemoEnvironment) -> None:
 
 
 def reference_run(env: DemoEnvironment, home: Path, prefect_home: Path, period: str, *,
-                  source: Path = ROOT, timeout: float = 240) -> Reference:
+                  source: Path = ROOT, timeout: float = SAFETY) -> Reference:
     fresh(env)
     with Watched(weekly_args(env, period), child_env(home, prefect_home, source)) as run:
         marks: dict[str, float] = {}
@@ -345,7 +348,7 @@ def _kill_in_sink(env: DemoEnvironment, run_box: list[Watched | None]) -> Iterat
 
 def run_trial(env: DemoEnvironment, home: Path, prefect_home: Path, period: str, ref: Reference,
               points: KillPoint | list[KillPoint], *, source: Path = ROOT, max_reruns: int = 3,
-              timeout: float = 240) -> Trial:
+              timeout: float = SAFETY) -> Trial:
     """Run weekly and kill it at `points[0]`; rerun, killing each rerun at the next point (if
     several: crashes in a row); then rerun until a run finishes cleanly; compare."""
     chain = points if isinstance(points, list) else [points]
@@ -398,7 +401,7 @@ def clean_run(output: str) -> bool:
 
 def kill_run(env: DemoEnvironment, home: Path, prefect_home: Path, period: str, ref: Reference,
              point: KillPoint, *, source: Path = ROOT,
-             timeout: float = 240) -> tuple[float | None, str, str]:
+             timeout: float = SAFETY) -> tuple[float | None, str, str]:
     """One weekly run, SIGKILLed at `point`: (seconds after start, stage reached, problem)."""
     run_box: list[Watched | None] = [None]
     killed_at: float | None = None

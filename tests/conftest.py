@@ -85,5 +85,5 @@ def prefect_harness():  # type: ignore[no-untyped-def]
     """One Prefect test harness for the whole session (~10 s); request it only in flow tests."""
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=180):  # a loaded 2-core machine is slow
+    with prefect_test_harness(server_startup_timeout=600):  # a loaded 2-core machine is slow
         yield

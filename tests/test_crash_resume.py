@@ -4,7 +4,8 @@ SMTP sink must hold exactly one message for the period.
 
 The machinery is `testing/crash_trials.py` (`bench/crash_trials.py` prints the trial table). The normal
 suite kills one run during the crawl, then its rerun while the sink is receiving the mail
-(the send-then-record race); the full suite (`pytest -m slow`) runs 20 kill points.
+(the send-then-record race); with `-m e2e` the full trials run 20 kill points more. Every test
+here is end to end (real `seascout weekly` processes): `make test-e2e`, run by CI.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from testing import crash_trials as ct
 from testing.demo import demo_environment
 
 ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.e2e
 
 FULL_TRIALS = 20
 
@@ -78,11 +80,8 @@ def test_harness_sees_a_difference(world: dict[str, Any], tmp_path: Path) -> Non
     assert any(d.startswith("deliveries:") for d in diff), diff
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("n", range(FULL_TRIALS))
 def test_full_crash_resume(n: int, request: pytest.FixtureRequest) -> None:
-    if "slow" not in (request.config.getoption("markexpr") or ""):
-        pytest.skip("the full crash-resume suite is opt-in: pytest -m slow")
     world = request.getfixturevalue("world")
     points = ct.kill_points(world["ref"], FULL_TRIALS, random.Random(8))
     check(run(world, f"trial-{n:02d}", points[n]))

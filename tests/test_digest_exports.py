@@ -10,13 +10,12 @@ from pathlib import Path
 import pytest
 
 from digests.document import Digest, ExportFile, digest_from_survey
-from digests.pdf import write_pdf
+from digests.pdf import font_cache_dir, write_pdf
 from digests.render import make_environment, render_html, render_markdown
 from digests.word import write_docx
 from seascout.core.survey import parse_survey
 
 SURVEY = Path(__file__).resolve().parents[1] / "seeds" / "000_8bc26054f90ad24c.md"
-FONT_CACHE = Path.home() / ".cache" / "seascout" / "fonts"  # as the CLI's default cache_dir
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +34,7 @@ def digest() -> Digest:
 def pdf(digest: Digest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("pdf") / "seascout-2026-W48.pdf"
     return write_pdf(render_html(digest, make_environment(), for_print=True), out,
-                     font_cache=FONT_CACHE)
+                     font_cache=font_cache_dir(tmp_path_factory.mktemp("fonts")))
 
 
 def test_pdf_text_is_whole_linked_and_in_the_cjk_font(pdf: Path) -> None:
@@ -82,3 +81,21 @@ def test_docx_has_the_export_table_hyperlinks_lists_and_quotes(digest: Digest,
     assert not [p.text for p in doc.paragraphs if p.text.startswith(("- ", "> ", "[TOC]"))]
     assert "Block Text" in {p.style.name for p in doc.paragraphs}  # the survey's blockquotes
     assert 'w:eastAsia="Microsoft YaHei"' in doc.styles.element.xml
+
+
+def test_the_pdf_font_is_prepared_once_per_machine_for_every_home(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The static font instances (~20 s to make) live in the user cache, shared by every
+    SEASCOUT_HOME and every demo, not in each home's own cache; a user cache that cannot be
+    written (here a regular file) leaves them in the home's cache, as before."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    homes = [tmp_path / name / "cache" / "fonts" for name in ("lab", "demo")]
+    shared = {font_cache_dir(home) for home in homes}
+    assert len(shared) == 1
+    (folder,) = shared
+    assert folder.is_dir() and folder.is_relative_to(tmp_path / "user-cache" / "seascout" / "fonts")
+    assert not any(home.exists() for home in homes)
+
+    (tmp_path / "not-a-folder").write_text("", encoding="utf-8")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "not-a-folder"))
+    assert font_cache_dir(homes[0]) == homes[0]

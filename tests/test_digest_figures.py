@@ -140,19 +140,6 @@ def make_settings(tmp_path: Path, base: str, *, email_port: int | None = None,
     return Settings(config=cfg, home=tmp_path / "home", root=tmp_path, config_path=None)
 
 
-def share_prepared_fonts(settings: Settings) -> None:
-    """The PDF's font instances, made once for the whole suite (as tests/test_digest_exports)."""
-    import shutil
-
-    from digests.pdf import regular_font
-
-    target = settings.cache_dir / "fonts"
-    target.mkdir(parents=True, exist_ok=True)
-    for weight in (400, 700):
-        font = regular_font(Path.home() / ".cache" / "seascout" / "fonts", weight)
-        shutil.copyfile(font, target / font.name)
-
-
 def seed(wh: Warehouse, base: str) -> None:
     lo, _ = parse_period(PERIOD, "Asia/Shanghai").bounds()
     works = [
@@ -201,7 +188,6 @@ def test_figures_are_fetched_once_stored_and_shown_in_every_format(tmp_path: Pat
         serve(srv)
         seed(warehouse, base)
         settings = make_settings(tmp_path, base, formats=["md", "html", "pdf", "docx"])
-        share_prepared_fonts(settings)
         report = run_digest(settings, warehouse, period=PERIOD, deliver=False)
         first_hits = len(srv.hits())
         again = run_digest(settings, warehouse, period=PERIOD, deliver=False)

@@ -224,3 +224,27 @@ def test_cli_add_fetches_extracts_and_stores(tmp_path, loopback, monkeypatch) ->
         rows = con.execute("SELECT w.published, p.source FROM works w "
                            "JOIN provenance p USING (work_id)").fetchall()
     assert rows == [(date(2019, 5, 18), "manual")]
+
+
+def test_cli_add_and_sql_print_crawled_text_as_text(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Rich markup in a crawled title (issue 23, finding 9): `[/b]` crashed `seascout add` and
+    `seascout sql` with a MarkupError; `[link=…]` became a terminal hyperlink."""
+    from typer.testing import CliRunner
+
+    from seascout.app.cli import app
+    from testing.replay import ReplayServer, Reply
+
+    title = "海洋大模型[/b]研讨会 [link=file:///etc/passwd]点此[/link]"
+    page = NO_DATE_PAGE.replace("<h1>海洋大模型研讨会召开</h1>".encode(), f"<h1>{title}</h1>".encode())
+    monkeypatch.setenv("SEASCOUT_HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    with ReplayServer() as srv:
+        srv.add("/robots.txt", Reply.text("User-agent: *\nAllow: /\n"))
+        srv.add("/a/9.html", Reply.raw(page, "text/html; charset=utf-8"))
+        added = runner.invoke(app, ["add", srv.url("/a/9.html")])
+    assert added.exit_code == 0, added.output
+    assert "[/b]研讨会 [link=file:///etc/passwd]点此[/link]" in added.output
+    shown = runner.invoke(app, ["sql", "SELECT title FROM works"])
+    assert shown.exit_code == 0, shown.output
+    assert "[/b]研讨会" in shown.output and "[link=file:///etc/passwd]" in shown.output

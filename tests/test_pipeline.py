@@ -38,13 +38,14 @@ def rows(home: Path, sql: str) -> list[tuple]:  # type: ignore[type-arg]
     return run_query(Warehouse(home / "seascout.duckdb"), sql)[1]
 
 
+@pytest.mark.e2e
 def test_demo_command_runs_the_whole_pipeline(tmp_path: Path) -> None:
     """As a user runs it: the real `seascout demo` command in its own process."""
     home = tmp_path / "demo"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
     env.update(PREFECT_HOME=str(tmp_path / "prefect"), COLUMNS="200")
     proc = subprocess.run([sys.executable, "-m", "seascout.app.cli", "demo", "--home", str(home)],
-                          capture_output=True, text=True, timeout=300, env=env, cwd=ROOT, check=False)
+                          capture_output=True, text=True, timeout=1800, env=env, cwd=ROOT, check=False)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out
     assert "no recording for" not in out  # every request the sources made was answered

@@ -10,7 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,7 @@ import pytest
 from seascout.app.runtime import ServerWatch, prefect_api_for_runs
 
 ROOT = Path(__file__).resolve().parents[1]
+SAFETY = 1800  # s: only so a broken build cannot hang the suite; the tests assert on outcomes
 
 
 def _dead_url() -> str:
@@ -39,7 +40,7 @@ def _env(tmp_path: Path, api_url: str) -> dict[str, str]:
 def test_serve_without_a_server_says_so_in_one_line(tmp_path: Path, configured: str) -> None:
     url = _dead_url() if configured == "dead" else ""
     proc = subprocess.run([sys.executable, "-m", "seascout.app.cli", "serve"], cwd=tmp_path,
-                          env=_env(tmp_path, url), capture_output=True, text=True, timeout=120,
+                          env=_env(tmp_path, url), capture_output=True, text=True, timeout=SAFETY,
                           check=False)
     lines = (proc.stdout + proc.stderr).strip().splitlines()
     assert proc.returncode == 1 and len(lines) == 1, lines
@@ -84,11 +85,15 @@ def test_a_run_keeps_a_server_that_answers() -> None:
 def test_serve_ends_when_the_server_stays_away() -> None:
     lines: list[str] = []
     codes: list[int] = []
+    ended = threading.Event()
     url = _dead_url()
-    with ServerWatch(url, lines.append, grace=0.3, every=0.1, exit=codes.append):
-        deadline = time.monotonic() + 10
-        while not codes and time.monotonic() < deadline:
-            time.sleep(0.05)
+
+    def exit(code: int) -> None:
+        codes.append(code)
+        ended.set()
+
+    with ServerWatch(url, lines.append, grace=0.3, every=0.1, exit=exit):
+        assert ended.wait(SAFETY), "serve never ended with the server gone"
     assert codes == [1] and url in lines[0] and "stopped answering" in lines[0]
 
 
@@ -102,8 +107,11 @@ def test_ctrl_c_with_the_server_gone_ends_serve_at_once() -> None:
     assert signal.getsignal(signal.SIGINT) is before  # restored
 
 
+@pytest.mark.e2e
 def test_weekly_runs_whatever_the_profile_says(tmp_path: Path) -> None:
-    """As the README's trap had it: PREFECT_API_URL names a server that is not running."""
+    """As the README's trap had it: PREFECT_API_URL names a server that is not running. End to
+    end: a real `seascout weekly` process starting its own temporary Prefect server (the
+    in-process check is test_a_run_bypasses_a_configured_server_that_is_down)."""
     cfg = tmp_path / "seascout.toml"
     cfg.write_text(f'seeds_dir = "{ROOT / "seeds"}"\n[sources.news]\nenabled = false\n'
                    '[sources.arxiv]\nenabled = false\nrss_enabled = false\n[sources.crossref]\n'
@@ -113,7 +121,7 @@ def test_weekly_runs_whatever_the_profile_says(tmp_path: Path) -> None:
     url = _dead_url()
     proc = subprocess.run([sys.executable, "-m", "seascout.app.cli", "weekly", "--config", str(cfg)],
                           cwd=tmp_path, env=_env(tmp_path, url), capture_output=True, text=True,
-                          timeout=300, check=False)
+                          timeout=SAFETY, check=False)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out
     assert f"note: Prefect server {url} not reachable" in out
@@ -126,13 +134,16 @@ def test_ctrl_c_during_a_run_ends_it_even_when_swallowed() -> None:
     lines: list[str] = []
     codes: list[int] = []
     stopped: list[bool] = []
-    with interruptible(lines.append, grace=0.2, exit=codes.append,
-                       children=lambda: stopped.append(True)):
+    ended = threading.Event()
+
+    def exit(code: int) -> None:
+        codes.append(code)
+        ended.set()
+
+    with interruptible(lines.append, grace=0.2, exit=exit, children=lambda: stopped.append(True)):
         with contextlib.suppress(KeyboardInterrupt):  # as Prefect does while its server starts
             signal.raise_signal(signal.SIGINT)
-        deadline = time.monotonic() + 10
-        while not codes and time.monotonic() < deadline:
-            time.sleep(0.05)
+        assert ended.wait(SAFETY), "the swallowed Ctrl-C never ended the run"
     assert codes == [130] and stopped == [True]
     assert lines[0] == "interrupted: stopping (Ctrl-C again to stop at once)"
     assert lines[1].startswith("stopped: clean-up took over 0 s")

@@ -153,3 +153,31 @@ def test_review_in_a_real_browser(review: ReviewApp, tmp_path: Path) -> None:
            for d in decisions(review.wh)}
     assert got == {SHIPS: ("drop", None, None, None, "lin"), NEAR: ("move", 4, None, None, "lin"),
                    OCEAN: ("keep", 1, "海洋基础模型（改）", "实验室改写的摘要。", "lin")}
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+def test_a_title_only_edit_in_the_browser_never_stores_the_summary(review: ReviewApp) -> None:
+    """Issue 24 #1: the edit box is pre-filled with the machine summary; saving a new 中文标题
+    alone must not store that summary as the lab's 中文摘要 (nor a summary-only edit the title)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(review.url())
+            ocean = page.locator(f'article[data-work="{OCEAN}"]')
+            assert ocean.locator("textarea[name=summary]").input_value() == "一个海洋基础模型。"
+            ocean.locator("input[name=title_zh]").fill("海洋基础模型（实验室）")
+            ocean.get_by_role("button", name="save").click()
+            page.wait_for_load_state()
+            [d] = decisions(review.wh)
+            assert (d.title_zh, d.summary) == ("海洋基础模型（实验室）", None)
+            ocean = page.locator(f'article[data-work="{OCEAN}"]')
+            ocean.locator("textarea[name=summary]").fill("实验室的摘要。")
+            ocean.get_by_role("button", name="save").click()
+            page.wait_for_load_state()
+        finally:
+            browser.close()
+    [d] = decisions(review.wh)
+    assert (d.title_zh, d.summary) == ("海洋基础模型（实验室）", "实验室的摘要。")

@@ -29,7 +29,6 @@ from warehouse.seeds import store_survey
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "seeds" / "000_8bc26054f90ad24c.md"
-FONT_CACHE = Path.home() / ".cache" / "seascout" / "fonts"  # shared with the export tests
 NOW = datetime(2026, 12, 2, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
@@ -40,9 +39,6 @@ def lab(tmp_path: Path) -> tuple[Settings, Warehouse]:
     shutil.copy(SEED, seeds / SEED.name)
     (seeds / "src" / "img").mkdir(parents=True)
     (seeds / "src" / "img" / "aba1482-f1.jpeg").write_bytes(b"\xff\xd8\xff\xe0 a figure")
-    FONT_CACHE.mkdir(parents=True, exist_ok=True)
-    (tmp_path / "cache").mkdir()
-    (tmp_path / "cache" / "fonts").symlink_to(FONT_CACHE)
     settings = Settings(config=Config(seeds_dir=str(seeds), digest={"figures": False}),
                         home=tmp_path, root=ROOT, config_path=None)
     wh = Warehouse(tmp_path / "seascout.duckdb", lock_wait=5)

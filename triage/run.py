@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from seascout.core.config import Settings
 from seascout.core.model import Classification, Label, Summary, Work
+from seascout.core.text import clean_text
 from triage.classifier import Doc, OfflineClassifier, Prediction
 from triage.evaluate import LabelledItem
 from triage.llm import (
@@ -132,7 +133,9 @@ def _from_reply(work: Work, reply: LLMReply, model: str, h: str) -> tuple[Classi
     cls = Classification(work_id=wid, label=reply.label, confidence=reply.confidence, method="llm",
                          model=model, prompt_version=PROMPT_VERSION, content_hash=h,
                          reason=reply.reason)
-    return cls, Summary(work_id=wid, title_zh=reply.title_zh, summary=reply.summary_zh,
+    # LLM text is untrusted text: the one cleaner, as for crawled and lab text
+    return cls, Summary(work_id=wid, title_zh=clean_text(reply.title_zh),
+                        summary=clean_text(reply.summary_zh, paragraphs=True),
                         language="zh", method="llm", model=model)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 
 from seascout.core.model import Decision, Label
+from seascout.core.text import clean_text
 from warehouse.db import Warehouse
 
 ACTIONS = ("keep", "drop", "move")
@@ -80,6 +81,10 @@ def decide(wh: Warehouse, key: str, *, action: str | None, section: int | None =
     if not by.strip():
         raise DecisionError("no name for the decision: pass --by NAME or set USER")
     now = now or datetime.now()
+    # the lab's text goes through the cleaning crawled and LLM text get (every break class
+    # folded, markup out); the digest neutralises its line starts like any untrusted text
+    title_zh = None if title_zh is None else clean_text(title_zh)
+    summary = None if summary is None else clean_text(summary, paragraphs=True)
     with wh.write() as con:
         work_id = _work_id(con, key)
         sections = _sections(con)

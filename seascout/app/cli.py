@@ -132,9 +132,13 @@ def _print_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:  # typ
         w.writerow(columns)
         w.writerows(rows)
     elif fmt == "table":
-        table = Table(*columns, show_lines=False)
+        from rich.table import Column
+        from rich.text import Text
+
+        # cells are data (crawled titles with `[/b]` or `[link=…]`), never rich markup
+        table = Table(*(Column(header=Text(c)) for c in columns), show_lines=False)
         for r in rows:
-            table.add_row(*("" if v is None else str(v) for v in r))
+            table.add_row(*(Text("" if v is None else str(v)) for v in r))
         console.print(table)
         console.print(f"{len(rows)} row(s)")
     else:
@@ -253,6 +257,8 @@ def add(
     config: ConfigOpt = None,
 ) -> None:
     """Fetch one news article (robots.txt respected), extract it and store it (source manual)."""
+    from rich.markup import escape
+
     from spiders.news.extract import ExtractionError
     from spiders.news.manual import FetchError, add_article
 
@@ -260,14 +266,14 @@ def add(
     try:
         work, article, result = add_article(settings, _warehouse(settings), url)
     except (FetchError, ExtractionError) as e:
-        err.print(f"[red]add failed[/red]: {e}")
+        err.print(f"[red]add failed[/red]: {escape(str(e))}", highlight=False)
         raise typer.Exit(1) from None
     state = "new" if result.inserted else "already stored (merged)"
     console.print(f"{work.work_id} — {state}\n  {work.title}\n  published: "
                   f"{work.published or 'unknown'} · {len(work.abstract or '')} chars · "
-                  f"{len(work.links)} link(s)")
-    for warning in article.warnings:
-        console.print(f"  [yellow]warning[/yellow]: {warning}")
+                  f"{len(work.links)} link(s)", markup=False, highlight=False)
+    for warning in article.warnings:  # the page's text, printed as text
+        console.print(f"  [yellow]warning[/yellow]: {escape(warning)}", highlight=False)
 
 
 # --- triage -------------------------------------------------------------------------------

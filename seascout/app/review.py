@@ -74,6 +74,8 @@ not in the survey{% endif %}{% if c.decision %} — decided ({{ c.decision }}) b
 {% endfor %}</select> <button>move</button></form>
 <form method="post" action="/decide" class="edit">{{ hidden(c) }}
 <input type="hidden" name="action" value="edit">
+<input type="hidden" name="title_zh_shown" value="{{ c.title_zh or '' }}">
+<input type="hidden" name="summary_shown" value="{{ c.summary or '' }}">
 <label>中文标题 <input type="text" name="title_zh" value="{{ c.title_zh or '' }}"></label>
 <label>中文摘要 <textarea name="summary" rows="3">{{ c.summary or '' }}</textarea></label>
 <button>save</button></form>
@@ -125,10 +127,29 @@ class ReviewApp:
             raise DecisionError(f"{action!r}: unknown action (keep, drop, move or edit)")
         d = decide(self.wh, form.get("work_id", ""), action=None if action == "edit" else action,
                    section=number, by=self.user,
-                   title_zh=form.get("title_zh") if action == "edit" else None,
-                   summary=form.get("summary") if action == "edit" else None)
+                   title_zh=_changed(form, "title_zh") if action == "edit" else None,
+                   summary=_changed(form, "summary") if action == "edit" else None)
         where = "dropped" if d.section is None else f"{d.action} in section {d.section}"
         return f"{d.work_id}: {where}"
+
+
+def _changed(form: dict[str, str], name: str) -> str | None:
+    """The field's new value, or None when the lab left it as the page showed it.
+
+    The edit form carries what it showed (`NAME_shown`): a title-only edit must not store the
+    pre-filled machine summary as the lab's own (a field nobody touched is never written).
+    """
+    value = form.get(name)
+    if value is None:
+        return None
+    shown = form.get(f"{name}_shown")
+    if shown is not None and _normal(value) == _normal(shown):
+        return None
+    return value
+
+
+def _normal(text: str) -> str:
+    return text.replace("\r\n", "\n").strip()
 
 
 def _handler(app: ReviewApp) -> type[BaseHTTPRequestHandler]:

@@ -157,7 +157,10 @@ def read_document(data: bytes, name: str) -> str:
 def parse_survey(text: str, name: str, *, now: datetime | None = None) -> Survey:
     """Parse one survey document. Raises SurveyError naming `name:line` on any problem."""
     now = now or datetime.now()
-    lines = text.splitlines()
+    # Lines end at "\n" (and "\r\n", "\r") only: the renderer folds every other break class
+    # (U+0085, U+2028, \v, …) that `str.splitlines` would also cut at, so text holding one
+    # can never start a line of its own.
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     sections: list[Section] = []
     blocks: list[tuple[int, str, str, int, list[str]]] = []  # section, number, heading, line, body
     current: int | None = None
@@ -168,7 +171,7 @@ def parse_survey(text: str, name: str, *, now: datetime | None = None) -> Survey
                 current = int(m_sec.group(1))
                 if any(s.number == current for s in sections):
                     raise SurveyError(f"{name}:{n}: section {current} appears twice")
-                sections.append(_section(current, m_sec.group(2)))
+                sections.append(_section(current, decode(m_sec.group(2))))
                 continue
             if m_ent:
                 sec = int(m_ent.group(1))
@@ -176,7 +179,7 @@ def parse_survey(text: str, name: str, *, now: datetime | None = None) -> Survey
                     raise SurveyError(
                         f"{name}:{n}: entry '{m_ent.group(1)}.{m_ent.group(2)}' is not under "
                         f"section {sec} (entries are numbered N.M inside '# N. …')")
-                blocks.append((sec, f"{sec}.{m_ent.group(2)}", m_ent.group(3), n, []))
+                blocks.append((sec, f"{sec}.{m_ent.group(2)}", decode(m_ent.group(3)), n, []))
                 continue
             if _HEADING_RE.match(line):
                 raise SurveyError(
@@ -287,13 +290,23 @@ def quote_lines(raw: list[str]) -> list[QuoteLine]:
             label, colon, value, bold = m.group(1).strip(), m.group(2), m.group(3), ""
         else:
             label, colon, value, bold = None, "", text, ""
-        out.append(QuoteLine(label, value.strip(), bold, colon, bullet, indent // 2, gap))
+        out.append(QuoteLine(label, decode(value.strip()), bold, colon, bullet, indent // 2, gap))
         gap = False
     return out
 
 
 def _unquote(text: str) -> str:
-    return re.sub(r"^>\s?", "", text).strip().lstrip("-").strip()
+    return decode(re.sub(r"^>\s?", "", text).strip().lstrip("-").strip())
+
+
+_ENCODED_RE = re.compile(r"&(lt|gt|amp);")
+_DECODED = {"lt": "<", "gt": ">", "amp": "&"}
+
+
+def decode(text: str) -> str:
+    """What the renderer encodes in a line of text (`<` → `&lt;`, `>` → `&gt;`, an `&` that
+    looks like an entity → `&amp;`), read back."""
+    return _ENCODED_RE.sub(lambda m: _DECODED[m.group(1)], text) if "&" in text else text
 
 
 def _links_in(value: str, label: str, name: str, line: int) -> list[Link]:

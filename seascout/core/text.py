@@ -36,6 +36,8 @@ _ENTITY_RE = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#\d{1,7}|#[xX][0-9A-Fa-f
 # `&#13;` followed by a literal backslash-n: a carriage return and an escaped newline.
 _ESCAPED_NEWLINE_RE = re.compile(r"\r(?:\\n)?|\\r\\n")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Every other line-break class `str.splitlines` knows (so does any reader of the file).
+_BREAK_CLASS_RE = re.compile(r"[\v\f\x1c-\x1e\x85\u2028\u2029]")
 _ABSTRACT_HEADING_RE = re.compile(r"^(?:abstract|ABSTRACT|Abstract)\s*[:.]?\s+(?=\S)")
 _PLAIN_RE = re.compile(r"[^<&\\\r\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*")
 _BLANK_LINE_RE = re.compile(r"\n[ \t]*\n\s*")
@@ -85,6 +87,7 @@ def clean_text(value: object, *, paragraphs: bool = False) -> str:
         if "<" in text:
             text = _strip_tags(text)
     text = _ESCAPED_NEWLINE_RE.sub(" ", text)  # hard-wrapped source lines, not breaks
+    text = _BREAK_CLASS_RE.sub("\n", text)  # U+0085, U+2028, \v, \f …: a line break like "\n"
     text = _CONTROL_RE.sub("", text)
     if not paragraphs:
         text = " ".join(text.replace(_PARAGRAPH, " ").replace(_LINE, " ").split())
