@@ -303,11 +303,15 @@ def eval_(
     llm: Annotated[bool, typer.Option("--llm", help="Also score the configured LLM.")] = False,
     folds: Annotated[int, typer.Option("--folds", help="k for k-fold cross-validation (0: skip).")] = 5,
     repeats: Annotated[int, typer.Option("--repeats", help="Cross-validation splits.")] = 3,
-    embeddings: Annotated[bool, typer.Option(
+    embeddings: Annotated[bool | None, typer.Option(
         "--embeddings/--no-embeddings",
-        help="Add the multilingual sentence-embedding model to the offline classifier.")] = False,
+        help="Sentence embeddings beside the words (default: triage.embeddings).")] = None,
     decisions: Annotated[bool, typer.Option(
         "--decisions", help="Score it on the lab's decisions instead (cross-validated).")] = False,
+    cv: Annotated[bool, typer.Option(
+        "--cv", help="Grouped cross-validation over the built-in training data (what to tune on).")] = False,
+    by: Annotated[str, typer.Option(
+        "--by", help="--cv groups: 'day' (listing day; news: site and day) or 'source'.")] = "day",
     config: ConfigOpt = None,
 ) -> None:
     """Score the classifier: strict and lenient relevance, wrong entries a week, cascade, CV."""
@@ -315,6 +319,20 @@ def eval_(
     from triage.run import build_classifier
 
     settings = _settings(config)
+    cfg = settings.config.triage
+    if embeddings is None:
+        embeddings = cfg.embeddings
+    if cv:
+        from triage.crossval import grouped_cv
+
+        if by not in ("day", "source"):
+            err.print(f"--by {by}: use 'day' or 'source'")
+            raise typer.Exit(2)
+        report = grouped_cv(by=by, k=folds or 5, threshold=cfg.relevance_threshold,
+                            title_threshold=cfg.title_threshold, llm_threshold=cfg.llm_threshold,
+                            daily_volume=daily_volume, use_embeddings=embeddings)
+        console.print(report.describe(), markup=False, highlight=False)
+        return None
     if decisions:
         return _eval_decisions(settings, embeddings, folds, repeats, daily_volume)
     if labels is None:
