@@ -163,8 +163,8 @@ def test_news_feeds_and_added_pages_do_not_follow_redirects_inside(internal: Rep
                                          Location=internal.url("/internal-admin")))
         named.add("/a.html", Reply.raw(b"", "text/plain", status=302,
                                        Location=internal.url("/internal-admin")))
-        with pytest.raises(FeedError, match="refused: .*loopback"):
+        with pytest.raises(FeedError, match=r"refused: .*loopback"):
             fetch_feed(named.url("/feed.xml"), user_agent="t", max_bytes=100_000)
-        with pytest.raises(AddError, match="refused: .*loopback"):
+        with pytest.raises(AddError, match=r"refused: .*loopback"):
             fetch_page(named.url("/a.html"), user_agent="t", max_bytes=100_000)
     assert not internal.hits()
