@@ -1,6 +1,6 @@
 """Offline triage benchmark: fit time, throughput on a real stream, eval figures.
 
-    .venv/bin/python bench/bench_triage.py [LABELS.jsonl …] [--embeddings] [--n 10000]
+    .venv/bin/python bench/bench_triage.py [LABELS.jsonl …] [--no-embeddings] [--n 10000]
 
 Throughput is measured on a real arXiv stream: the items of ../shared/corpus/arxiv_stream.jsonl
 (real whole listing days, ~1 in 12 naming the survey's fields), the first `--n` of them.
@@ -41,7 +41,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("labels", nargs="*", default=[str(SHARED / "eval" / "stream_dev.jsonl"),
                                                   str(SHARED / "eval" / "dev.jsonl")])
-    ap.add_argument("--embeddings", action="store_true")
+    ap.add_argument("--embeddings", action=argparse.BooleanOptionalAction, default=True)
     ap.add_argument("--n", type=int, default=10000)
     args = ap.parse_args()
     started = time.perf_counter()

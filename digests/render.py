@@ -86,6 +86,8 @@ def _autolink(text: str) -> str:
 # Built once: making a parser costs more than rendering an entry with it.
 _BLOCK_MD = MarkdownIt("commonmark", {"html": False, "linkify": False})
 _INLINE_MD = MarkdownIt("commonmark", {"html": False, "linkify": False}).disable("image")
+for _md in (_BLOCK_MD, _INLINE_MD):
+    _md.validateLink = lambda url: _valid_link(url)  # type: ignore[method-assign]
 
 
 def markdown_to_html(value: object) -> Markup:
@@ -114,7 +116,39 @@ def quote_label_html(line: QuoteLine) -> Markup:
 def safe_url(value: object) -> str:
     """Only http(s) and mailto URLs reach an href; anything else becomes '#'."""
     url = one_line(value)
-    return url if re.match(r"^(https?://|mailto:|\./|\.\./)", url, re.I) else "#"
+    return url if _SAFE_URL_RE.match(url) else "#"
+
+
+_SAFE_URL_RE = re.compile(r"^(https?://|mailto:|\./|\.\./)", re.I)
+_MD_URL_UNSAFE = {c: f"%{ord(c):02X}" for c in '<>"\'()[]` '}
+
+
+def md_url(value: object) -> str:
+    """A URL for Markdown: http(s), mailto or relative only, and no character that would end it
+    or start raw HTML (`…/repo<script>` is percent-encoded)."""
+    url = one_line(value)
+    return "".join(_MD_URL_UNSAFE.get(c, c) for c in (url if _valid_link(url) else "#"))
+
+
+def _valid_link(url: str) -> bool:
+    """markdown-it's link check: http(s), mailto and relative links only (no `javascript:`,
+    `data:`, `file:`, `smb:`, `ms-msdt:` …)."""
+    target = url.strip()
+    return bool(_SAFE_URL_RE.match(target)) or not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", target)
+
+
+# A Markdown link or image target anywhere in a rendered document: `](target` .
+_MD_LINK_TARGET_RE = re.compile(r"\]\(\s*<?([^)\s>]*)")
+
+
+def _safe_link_targets(markdown: str) -> str:
+    """Every link target in the Markdown that is not http(s), mailto or relative becomes
+    '#', whatever text carried it (a title's `[x](javascript:…)`): pandoc would make it a
+    live DOCX hyperlink."""
+    def target(m: re.Match[str]) -> str:
+        return m.group(0) if _valid_link(m.group(1)) else m.group(0).replace(m.group(1), "#", 1)
+
+    return _MD_LINK_TARGET_RE.sub(target, markdown)
 
 
 def make_environment(templates_dir: str | Path | None = None) -> jinja2.Environment:
@@ -137,6 +171,7 @@ def make_environment(templates_dir: str | Path | None = None) -> jinja2.Environm
     env.filters["markdown"] = markdown_to_html
     env.filters["markdown_inline"] = markdown_inline
     env.filters["url"] = safe_url
+    env.filters["mdurl"] = md_url
     env.filters["quote_label"] = quote_label
     env.filters["quote_label_html"] = quote_label_html
     env.filters["e1"] = lambda v: escape(one_line(v))
@@ -145,7 +180,7 @@ def make_environment(templates_dir: str | Path | None = None) -> jinja2.Environm
 
 def render_markdown(digest: Digest, env: jinja2.Environment) -> str:
     text = env.get_template("digest.md.j2").render(digest=digest)
-    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+    return _safe_link_targets(re.sub(r"\n{3,}", "\n\n", text).strip() + "\n")
 
 
 def render_html(digest: Digest, env: jinja2.Environment, *, archive: bool = False,

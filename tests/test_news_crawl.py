@@ -37,6 +37,7 @@ class Site:
         self.paths: list[str] = []
         self.port = 0
         self.listing_has_links = True
+        self.inside = ""  # an article link on `/inside/` that points into this machine
 
     def listing(self) -> bytes:
         links = [
@@ -74,6 +75,8 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 self._send(site.listing())
             elif p == "/empty/":
                 self._send(b"<html><body><a href='/about.html'>about</a></body></html>")
+            elif p == "/inside/":
+                self._send(f"<html><body><a href='{site.inside}'>seminar</a></body></html>".encode())
             elif p == "/lab/":
                 self._send(b"<html><body><a href='/a/7.html'>seminar</a></body></html>")
             elif p == "/a/7.html":
@@ -224,3 +227,45 @@ def test_cli_add_fetches_extracts_and_stores(tmp_path, loopback, monkeypatch) ->
         rows = con.execute("SELECT w.published, p.source FROM works w "
                            "JOIN provenance p USING (work_id)").fetchall()
     assert rows == [(date(2019, 5, 18), "manual")]
+
+
+def test_cli_add_and_sql_print_crawled_text_as_text(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Rich markup in a crawled title (issue 23, finding 9): `[/b]` crashed `seascout add` and
+    `seascout sql` with a MarkupError; `[link=…]` became a terminal hyperlink."""
+    from typer.testing import CliRunner
+
+    from seascout.app.cli import app
+    from testing.replay import ReplayServer, Reply
+
+    title = "海洋大模型[/b]研讨会 [link=file:///etc/passwd]点此[/link]"
+    page = NO_DATE_PAGE.replace("<h1>海洋大模型研讨会召开</h1>".encode(), f"<h1>{title}</h1>".encode())
+    monkeypatch.setenv("SEASCOUT_HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    with ReplayServer() as srv:
+        srv.add("/robots.txt", Reply.text("User-agent: *\nAllow: /\n"))
+        srv.add("/a/9.html", Reply.raw(page, "text/html; charset=utf-8"))
+        added = runner.invoke(app, ["add", srv.url("/a/9.html")])
+    assert added.exit_code == 0, added.output
+    assert "[/b]研讨会 [link=file:///etc/passwd]点此[/link]" in added.output
+    shown = runner.invoke(app, ["sql", "SELECT title FROM works"])
+    assert shown.exit_code == 0, shown.output
+    assert "[/b]研讨会" in shown.output and "[link=file:///etc/passwd]" in shown.output
+
+
+def test_a_listing_link_into_this_machine_is_not_followed(tmp_path, warehouse, loopback) -> None:  # type: ignore[no-untyped-def]
+    """A news listing (within allowed_domains) linking to another port of this machine
+    (issue 23, finding 1): the article is never requested; the crawl says why."""
+    from testing.replay import ReplayServer, Reply
+
+    with ReplayServer() as internal:
+        internal.add("/a/8.html", Reply.raw(NO_DATE_PAGE, "text/html; charset=utf-8"))
+        loopback.inside = internal.url("/a/8.html")
+        lab = NewsSiteConfig(name="lab", start_urls=["https://lab.example.org/inside/"],
+                             allowed_domains=["lab.example.org"], article_pattern=r"/a/\d+\.html$")
+        settings = _settings(tmp_path, sites=[lab])
+        base = f"http://127.0.0.1:{loopback.port}"
+        (report,) = run_news(settings, warehouse, sites=["lab"],
+                             site_overrides={"lab": [f"{base}/inside/"]})
+        assert not internal.hits()
+    assert report.new == 0

@@ -92,4 +92,28 @@ def test_cite_keys_are_unique_and_survive_odd_names() -> None:
     assert len(set(keys)) == 3
     bib = parse_string(to_bibtex(works), "bibtex")
     assert len(bib.entries) == 3
-    assert bib.entries[keys[2]].fields["title"] == "Unbalanced braces 50\\% \\& more"
+    assert bib.entries[keys[2]].fields["title"] == (
+        r"\textbraceleft{}Unbalanced\textbraceright{} braces\textbraceright{} 50\% \& more")
+
+
+def test_bibtex_escapes_tex_in_every_field_but_keeps_urls_verbatim() -> None:
+    """A title's `\\input/etc/passwd` (issue 23, finding 13) is text, not a TeX command; every
+    special character is escaped; the url field stays a working URL; pybtex reads it back."""
+    from pybtex.database import parse_string
+
+    from seascout.app.references import to_bibtex
+    from seascout.core.model import Author, Kind, Venue, Work
+
+    hostile = r"\input/etc/passwd {unbalanced 50% & $x$ #1 a_b ^ ~"
+    w = Work(ids=["doi:10.5555/a_b", "url:https://example.org/p_q?x=1&y=2"], title=hostile,
+             kind=Kind.PAPER, authors=[Author(r"Eve \relax Vil")],
+             venue=Venue(journal=r"J. of $\mathbb{Evil}$ & Co", publisher="A_B #1"))
+    text = to_bibtex([w])
+    assert r"\input" not in text and r"\relax" not in text and r"\mathbb" not in text
+    entry = next(iter(parse_string(text, "bibtex").entries.values()))
+    assert entry.fields["title"] == (r"\textbackslash{}input/etc/passwd \textbraceleft{}unbalanced "
+                                     r"50\% \& \$x\$ \#1 a\_b \^{} \~{}")
+    assert entry.fields["journal"].startswith(r"J. of \$\textbackslash{}mathbb")
+    assert entry.fields["publisher"] == r"A\_B \#1"
+    assert entry.fields["doi"] == "10.5555/a_b"
+    assert entry.fields["url"] == "https://doi.org/10.5555/a_b"

@@ -18,8 +18,17 @@ def _model() -> Any:
     return USE(threads=2)
 
 
+_MEMO: dict[str, np.ndarray] = {}  # a refit (cross-validation) embeds each text once
+
+
 def embed(texts: list[str]) -> np.ndarray:
     """(N, 512) L2-normalised embeddings of the texts' first MAX_CHARS characters."""
     if not texts:
         return np.zeros((0, 512), dtype=np.float32)
-    return np.asarray(_model().encode([t[:MAX_CHARS] for t in texts]), dtype=np.float32)
+    cut = [t[:MAX_CHARS] for t in texts]
+    new = sorted({t for t in cut if t not in _MEMO})
+    if new:
+        if len(_MEMO) > 100_000:
+            _MEMO.clear()
+        _MEMO.update(zip(new, np.asarray(_model().encode(new), dtype=np.float32), strict=True))
+    return np.stack([_MEMO[t] for t in cut])

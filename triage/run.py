@@ -79,7 +79,8 @@ def build_classifier(settings: Settings, wh: Warehouse | None, *, use_embeddings
     seeds = training_extra(wh, with_decisions=with_decisions)
     return trained_classifier([*seeds, *extra], cache_dir=settings.cache_dir / "triage",
                               use_embeddings=use_embeddings,
-                              threshold=settings.config.triage.relevance_threshold)
+                              threshold=settings.config.triage.relevance_threshold,
+                              title_threshold=settings.config.triage.title_threshold)
 
 
 def training_extra(wh: Warehouse | None, *, with_decisions: bool = True) -> list[tuple[Doc, Label]]:

@@ -25,12 +25,13 @@ from pathlib import Path
 from seascout.core.model import Label
 from triage import classifier as _classifier
 from triage.classifier import Doc, OfflineClassifier
-from triage.examples import builtin_examples, corpus_examples
+from triage.examples import training_examples
 
 log = logging.getLogger(__name__)
 _MEMO: dict[str, OfflineClassifier] = {}
-_DATA = ("rules.py", "examples.jsonl", "training/arxiv_labelled.jsonl")  # what the rules' findings depend on
-_SOURCES = ("classifier.py", "examples.py", *_DATA)  # what a fitted classifier depends on
+# what the rules' findings depend on
+_DATA = ("rules.py", "examples.jsonl", "training/arxiv_labelled.jsonl", "training/news_labelled.jsonl")
+_SOURCES = ("classifier.py", "examples.py", "embedding.py", *_DATA)  # what a fitted classifier depends on
 
 
 def _key(extra: Sequence[tuple[Doc, Label]], options: dict[str, object],
@@ -45,10 +46,12 @@ def _key(extra: Sequence[tuple[Doc, Label]], options: dict[str, object],
 
 
 def trained_classifier(extra: Sequence[tuple[Doc, Label]] = (), *, cache_dir: Path | None = None,
-                       use_embeddings: bool = False, threshold: float = 0.5) -> OfflineClassifier:
+                       use_embeddings: bool = False, threshold: float = 0.64,
+                       title_threshold: float = 0.35) -> OfflineClassifier:
     """The classifier fit on the built-in training data plus `extra`, from the cache when it
     holds one (`SEASCOUT_MODEL_CACHE` overrides `cache_dir`)."""
-    options: dict[str, object] = {"embeddings": use_embeddings, "threshold": threshold}
+    options: dict[str, object] = {"embeddings": use_embeddings, "threshold": threshold,
+                                  "title_threshold": title_threshold}
     key = _key(extra, options)
     if key in _MEMO:
         return _MEMO[key]
@@ -63,7 +66,8 @@ def trained_classifier(extra: Sequence[tuple[Doc, Label]] = (), *, cache_dir: Pa
         log.info("training the offline classifier (once per version of its training data)")
         if folder is not None:
             _warm_rules(folder)
-        clf = OfflineClassifier(use_embeddings=use_embeddings, threshold=threshold).fit_examples(extra)
+        clf = OfflineClassifier(use_embeddings=use_embeddings, threshold=threshold,
+                                title_threshold=title_threshold).fit_examples(extra)
         if path is not None:
             _save(path, clf)
     _MEMO[key] = clf
@@ -93,6 +97,6 @@ def _warm_rules(folder: Path) -> None:
     if isinstance(found, dict):
         _classifier.HITS_MEMO.update(found)
         return
-    docs = [Doc.of_example(e) for e in (*corpus_examples(), *builtin_examples())]
+    docs = [Doc.of_example(e) for e in training_examples()]
     memo = {(d.title, d.text, d.news): _classifier._hits(d.title, d.text, d.news) for d in docs}
     _save(path, memo)

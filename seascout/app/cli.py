@@ -132,9 +132,13 @@ def _print_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:  # typ
         w.writerow(columns)
         w.writerows(rows)
     elif fmt == "table":
-        table = Table(*columns, show_lines=False)
+        from rich.table import Column
+        from rich.text import Text
+
+        # cells are data (crawled titles with `[/b]` or `[link=…]`), never rich markup
+        table = Table(*(Column(header=Text(c)) for c in columns), show_lines=False)
         for r in rows:
-            table.add_row(*("" if v is None else str(v) for v in r))
+            table.add_row(*(Text("" if v is None else str(v)) for v in r))
         console.print(table)
         console.print(f"{len(rows)} row(s)")
     else:
@@ -253,6 +257,8 @@ def add(
     config: ConfigOpt = None,
 ) -> None:
     """Fetch one news article (robots.txt respected), extract it and store it (source manual)."""
+    from rich.markup import escape
+
     from spiders.news.extract import ExtractionError
     from spiders.news.manual import FetchError, add_article
 
@@ -260,14 +266,14 @@ def add(
     try:
         work, article, result = add_article(settings, _warehouse(settings), url)
     except (FetchError, ExtractionError) as e:
-        err.print(f"[red]add failed[/red]: {e}")
+        err.print(f"[red]add failed[/red]: {escape(str(e))}", highlight=False)
         raise typer.Exit(1) from None
     state = "new" if result.inserted else "already stored (merged)"
     console.print(f"{work.work_id} — {state}\n  {work.title}\n  published: "
                   f"{work.published or 'unknown'} · {len(work.abstract or '')} chars · "
-                  f"{len(work.links)} link(s)")
-    for warning in article.warnings:
-        console.print(f"  [yellow]warning[/yellow]: {warning}")
+                  f"{len(work.links)} link(s)", markup=False, highlight=False)
+    for warning in article.warnings:  # the page's text, printed as text
+        console.print(f"  [yellow]warning[/yellow]: {escape(warning)}", highlight=False)
 
 
 # --- triage -------------------------------------------------------------------------------
@@ -297,11 +303,15 @@ def eval_(
     llm: Annotated[bool, typer.Option("--llm", help="Also score the configured LLM.")] = False,
     folds: Annotated[int, typer.Option("--folds", help="k for k-fold cross-validation (0: skip).")] = 5,
     repeats: Annotated[int, typer.Option("--repeats", help="Cross-validation splits.")] = 3,
-    embeddings: Annotated[bool, typer.Option(
+    embeddings: Annotated[bool | None, typer.Option(
         "--embeddings/--no-embeddings",
-        help="Add the multilingual sentence-embedding model to the offline classifier.")] = False,
+        help="Sentence embeddings beside the words (default: triage.embeddings).")] = None,
     decisions: Annotated[bool, typer.Option(
         "--decisions", help="Score it on the lab's decisions instead (cross-validated).")] = False,
+    cv: Annotated[bool, typer.Option(
+        "--cv", help="Grouped cross-validation over the built-in training data (what to tune on).")] = False,
+    by: Annotated[str, typer.Option(
+        "--by", help="--cv groups: 'day' (listing day; news: site and day) or 'source'.")] = "day",
     config: ConfigOpt = None,
 ) -> None:
     """Score the classifier: strict and lenient relevance, wrong entries a week, cascade, CV."""
@@ -309,6 +319,20 @@ def eval_(
     from triage.run import build_classifier
 
     settings = _settings(config)
+    cfg = settings.config.triage
+    if embeddings is None:
+        embeddings = cfg.embeddings
+    if cv:
+        from triage.crossval import grouped_cv
+
+        if by not in ("day", "source"):
+            err.print(f"--by {by}: use 'day' or 'source'")
+            raise typer.Exit(2)
+        report = grouped_cv(by=by, k=folds or 5, threshold=cfg.relevance_threshold,
+                            title_threshold=cfg.title_threshold, llm_threshold=cfg.llm_threshold,
+                            daily_volume=daily_volume, use_embeddings=embeddings)
+        console.print(report.describe(), markup=False, highlight=False)
+        return None
     if decisions:
         return _eval_decisions(settings, embeddings, folds, repeats, daily_volume)
     if labels is None:

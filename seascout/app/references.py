@@ -77,20 +77,47 @@ def to_bibtex(works: Sequence[Work]) -> str:
             optional.update(eprint=w.arxiv_id, archiveprefix="arXiv",
                             primaryclass=w.categories[0] if w.categories else None)
         fields.update({k: v for k, v in optional.items() if v})
-        fields = {k: _balanced(v) for k, v in fields.items()}
-        persons = {"author": [Person(_balanced(a.name)) for a in w.authors]} if w.authors else {}
+        persons = {"author": [Person(tex_escape(a.name)) for a in w.authors]} if w.authors else {}
         bib.add_entry(key, Entry(kind, fields=fields, persons=persons))
-    return str(bib.to_string("bibtex"))
+    return str(_writer().to_string(bib))
 
 
-def _balanced(text: str) -> str:
-    """BibTeX needs balanced braces: a value whose braces do not pair loses them all."""
-    depth = 0
-    for ch in text:
-        depth += {"{": 1, "}": -1}.get(ch, 0)
-        if depth < 0:
-            break
-    return text if depth == 0 else text.replace("{", "").replace("}", "")
+def _writer():  # type: ignore[no-untyped-def]
+    """pybtex's BibTeX writer with our escaping: every field TeX-escaped by `tex_escape`
+    (pybtex's own codec leaves `\\`, `{`, `}`, `$`, `^` as TeX and mangles URLs), the url,
+    doi and eprint fields verbatim."""
+    from pybtex.database.output.bibtex import Writer
+
+    class Escaping(Writer):  # type: ignore[misc]
+        def _write_field(self, stream, type, value):  # type: ignore[no-untyped-def]
+            if type in _VERBATIM:
+                text = _verbatim(value)
+            elif type in ("author", "editor"):
+                text = value  # the names were escaped before pybtex split them
+            else:
+                text = tex_escape(value)
+            stream.write(f",\n    {type} = {self.quote(text)}")
+
+    return Escaping(encoding="UTF-8")
+
+
+# Text for TeX: every character TeX reads as a command or structure is written as itself
+# (a title's `\input/etc/passwd` stays text). Braces become `\textbrace…{}`, so every value
+# is brace-balanced by construction.
+_TEX = {"\\": r"\textbackslash{}", "{": r"\textbraceleft{}", "}": r"\textbraceright{}",
+        "$": r"\$", "&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_", "^": r"\^{}", "~": r"\~{}"}
+_TEX_RE = re.compile(r"[\\{}$&%#_^~]")
+_VERBATIM = frozenset({"url", "doi", "eprint"})  # read verbatim (hyperref, biblatex): not escaped
+
+
+def tex_escape(text: str) -> str:
+    r"""A string as TeX text: `\`, `{`, `}`, `$`, `&`, `%`, `#`, `_`, `^`, `~` escaped."""
+    return _TEX_RE.sub(lambda m: _TEX[m.group(0)], text)
+
+
+def _verbatim(text: str) -> str:
+    """A URL or DOI as written, but never a backslash or a brace that could close the field."""
+    return text.replace("\\", "%5C").replace("{", "%7B").replace("}", "%7D")
 
 
 _RIS_TYPE = {Kind.PAPER: "JOUR", Kind.PREPRINT: "UNPB", Kind.NEWS: "NEWS", Kind.DATASET: "DATA",

@@ -265,9 +265,11 @@ class TriageConfig(_Strict):
     max_calls_per_run: int = Field(500, ge=0)
     max_tokens_per_run: int = Field(1_000_000, ge=0)
     max_cost_usd_per_run: float = Field(2.0, ge=0)
-    relevance_threshold: float = Field(0.5, ge=0, le=1)  # offline: relevant from this probability
+    # The offline operating point, chosen by grouped cross-validation (`seascout eval --cv`):
+    relevance_threshold: float = Field(0.64, ge=0, le=1)  # offline: relevant from this probability
+    title_threshold: float = Field(0.35, ge=0, le=1)  # the same for a record with its title alone
     llm_threshold: float = Field(0.005, ge=0, le=1)  # with an LLM: items from this relevance go to it
-    embeddings: bool = False  # add multilingual USE embeddings to the offline classifier
+    embeddings: bool = True  # multilingual USE sentence embeddings beside the offline model's words
     backoff_seconds: float = Field(1.0, ge=0)  # first wait after an LLM 429/5xx, doubling
 
 
