@@ -62,16 +62,27 @@ class Mailbox:
                 for m in self.messages]
 
 
+KEPT = "cache"  # derived files only (the fitted triage model, keyed by what it was fit on)
+
+
 def claim_home(home: Path) -> None:
     """Make `home` the demo's own empty folder: created now, or emptied when an earlier demo
-    made it (it holds `DEMO_MARKER`). Any other non-empty folder is the user's: refused, untouched."""
+    made it (it holds `DEMO_MARKER`). Any other non-empty folder is the user's: refused, untouched.
+    An earlier demo's `cache/` stays: it holds only derived files named by what they derive
+    from, so the next demo starts from nothing all the same, without fitting the model again."""
     if home.exists() and not home.is_dir():
         raise DemoError(f"{home}: exists and is not a folder — pass --home a new or empty folder")
     if home.is_dir() and any(home.iterdir()):
         if not (home / DEMO_MARKER).is_file():
             raise DemoError(f"{home}: folder not empty and not made by `seascout demo` — refusing to "
                             "delete what is in it; pass --home a new or empty folder")
-        shutil.rmtree(home)  # an earlier demo's state: a demo always starts from nothing
+        for path in home.iterdir():  # an earlier demo's state: a demo always starts from nothing
+            if path.name == KEPT and path.is_dir() and not path.is_symlink():
+                continue
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
     home.mkdir(parents=True, exist_ok=True)
     (home / DEMO_MARKER).write_text(
         "Made by `seascout demo`: the next demo with this --home deletes this folder.\n",

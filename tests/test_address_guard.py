@@ -148,3 +148,23 @@ def test_hosts_the_config_names_are_the_only_exception(internal: ReplayServer,
                                       ("100.64.0.1", "non-public"), ("239.1.1.1", "multicast")])
 def test_address_classes(text: str, why: str | None) -> None:
     assert why_not_public(ipaddress.ip_address(text)) == why
+
+
+def test_news_feeds_and_added_pages_do_not_follow_redirects_inside(internal: ReplayServer) -> None:
+    """`seascout add URL` and the configured news feeds trust the host they name; a redirect
+    from there into this machine is refused, one line, nothing asked of the target."""
+    from spiders.news.feeds import FeedError, fetch_feed
+    from spiders.news.manual import FetchError as AddError
+    from spiders.news.manual import fetch_page
+
+    with ReplayServer() as named:
+        named.add("/robots.txt", Reply.text("User-agent: *\nAllow: /\n"))
+        named.add("/feed.xml", Reply.raw(b"", "text/plain", status=302,
+                                         Location=internal.url("/internal-admin")))
+        named.add("/a.html", Reply.raw(b"", "text/plain", status=302,
+                                       Location=internal.url("/internal-admin")))
+        with pytest.raises(FeedError, match=r"refused: .*loopback"):
+            fetch_feed(named.url("/feed.xml"), user_agent="t", max_bytes=100_000)
+        with pytest.raises(AddError, match=r"refused: .*loopback"):
+            fetch_page(named.url("/a.html"), user_agent="t", max_bytes=100_000)
+    assert not internal.hits()

@@ -115,8 +115,12 @@ def test_demo_empties_only_its_own_folder(tmp_path: Path) -> None:
     home = tmp_path / "demo"
     claim_home(home)  # new: created, marked
     (home / "seascout.duckdb").write_bytes(b"last demo's warehouse")
-    claim_home(home)  # an earlier demo's: emptied
-    assert sorted(p.name for p in home.iterdir()) == [DEMO_MARKER]
+    (home / "digests" / "2026-W50").mkdir(parents=True)
+    (home / "cache" / "triage").mkdir(parents=True)
+    (home / "cache" / "triage" / "offline-abc.pkl").write_bytes(b"a fitted model")
+    claim_home(home)  # an earlier demo's: emptied, but for its derived files
+    assert sorted(p.name for p in home.iterdir()) == [DEMO_MARKER, "cache"]
+    assert (home / "cache" / "triage" / "offline-abc.pkl").read_bytes() == b"a fitted model"
     empty = tmp_path / "empty"
     empty.mkdir()
     claim_home(empty)  # an empty folder is fine

@@ -114,8 +114,28 @@ def test_decide_from_the_command_line(cli) -> None:  # type: ignore[no-untyped-d
         (NEAR, "move", "tester"), (SHIPS, "drop", "lin")]
 
 
+@pytest.mark.parametrize("given", [
+    "arXiv:2611.00001", "ARXIV:2611.00001", "2611.00001", "2611.00001v1",
+    "https://arxiv.org/abs/2611.00001", "https://arxiv.org/abs/2611.00001v2",
+    "doi:10.48550/arXiv.2611.00001", "https://doi.org/10.48550/arXiv.2611.00001",
+])
+def test_decide_takes_every_id_form_the_digest_and_arxiv_show(cli, given: str) -> None:  # type: ignore[no-untyped-def]
+    """Issue 24 #6: only lower-case `arxiv:…` used to work."""
+    r = cli("decide", given, "--drop")
+    assert r.exit_code == 0, r.output
+    assert [(d.work_id, d.action) for d in decisions(cli.wh)] == [(OCEAN, "drop")]
+
+
+def test_decide_takes_a_doi_in_any_case_and_as_a_url(cli) -> None:  # type: ignore[no-untyped-def]
+    for given in ("DOI:10.3390/RS99999999", "https://doi.org/10.3390/rs99999999", "10.3390/rs99999999"):
+        r = cli("decide", given, "--drop")
+        assert r.exit_code == 0, r.output
+    assert [(d.work_id, d.action) for d in decisions(cli.wh)] == [(SHIPS, "drop")]
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["arxiv:0000.00000", "--keep"], "no such work"),
+    (["not-an-id", "--keep"], "not an id"),
     ([OCEAN, "--section", "7"], "section 7 does not exist"),
     ([OCEAN, "--keep", "--drop"], "exclude each other"),
     ([OCEAN], "nothing to decide"),

@@ -6,6 +6,7 @@ from seascout.core.ids import (
     doi_key,
     find_arxiv_ids,
     find_dois,
+    key_of,
     normalise_url,
     split_arxiv_version,
     url_key,
@@ -82,3 +83,31 @@ def test_dois_in_text_end_at_unbalanced_brackets_markup_and_punctuation() -> Non
                                "10.1046/j.1526-100x.2001.009002230.x"]
     # two different bracketed DOIs no longer share one truncated key
     assert doi_key("10.1016/S0034-4257(02)00096-2") != doi_key("10.1016/S0034-4257(02)00097-4")
+
+
+@pytest.mark.parametrize(("raw", "key"), [
+    ("doi:10.48550/arXiv.2602.05480", "arxiv:2602.05480"),  # the digest's DOI of an arXiv work
+    ("DOI:10.48550/ARXIV.2602.05480", "arxiv:2602.05480"),
+    ("arXiv:2605.28174", "arxiv:2605.28174"),
+    ("ARXIV:2605.28174v3", "arxiv:2605.28174"),
+    ("https://arxiv.org/abs/2605.28174", "arxiv:2605.28174"),
+    ("https://arxiv.org/abs/2605.28174v2", "arxiv:2605.28174"),
+    ("HTTPS://ARXIV.ORG/PDF/2605.28174V2", "arxiv:2605.28174"),
+    ("arxiv.org/abs/2605.28174", "arxiv:2605.28174"),
+    ("2605.28174", "arxiv:2605.28174"),
+    (" 2605.28174v2 ", "arxiv:2605.28174"),
+    ("https://doi.org/10.1126/SciAdv.ABA1482", "doi:10.1126/sciadv.aba1482"),
+    ("doi.org/10.1126/sciadv.aba1482", "doi:10.1126/sciadv.aba1482"),
+    ("10.1126/SciAdv.aba1482", "doi:10.1126/sciadv.aba1482"),
+    ("Doi:10.1126/sciadv.aba1482", "doi:10.1126/sciadv.aba1482"),
+    ("https://www.example.org/News/1.html?utm_source=x", "url:https://www.example.org/News/1.html"),
+])
+def test_every_id_form_a_user_copies_is_the_work_key(raw: str, key: str) -> None:
+    """Issue 24 #6: what the digest, the README and arXiv print, in any case."""
+    assert key_of(raw) == key
+
+
+@pytest.mark.parametrize("raw", ["", "hello", "arxiv:", "doi:11.2/x", "ftp://x.org/a"])
+def test_a_string_that_is_no_id_is_refused_naming_the_forms(raw: str) -> None:
+    with pytest.raises(InvalidIdError, match="doi:10"):
+        key_of(raw)

@@ -37,6 +37,7 @@ class Site:
         self.paths: list[str] = []
         self.port = 0
         self.listing_has_links = True
+        self.inside = ""  # an article link on `/inside/` that points into this machine
 
     def listing(self) -> bytes:
         links = [
@@ -74,6 +75,8 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 self._send(site.listing())
             elif p == "/empty/":
                 self._send(b"<html><body><a href='/about.html'>about</a></body></html>")
+            elif p == "/inside/":
+                self._send(f"<html><body><a href='{site.inside}'>seminar</a></body></html>".encode())
             elif p == "/lab/":
                 self._send(b"<html><body><a href='/a/7.html'>seminar</a></body></html>")
             elif p == "/a/7.html":
@@ -248,3 +251,21 @@ def test_cli_add_and_sql_print_crawled_text_as_text(tmp_path, monkeypatch) -> No
     shown = runner.invoke(app, ["sql", "SELECT title FROM works"])
     assert shown.exit_code == 0, shown.output
     assert "[/b]研讨会" in shown.output and "[link=file:///etc/passwd]" in shown.output
+
+
+def test_a_listing_link_into_this_machine_is_not_followed(tmp_path, warehouse, loopback) -> None:  # type: ignore[no-untyped-def]
+    """A news listing (within allowed_domains) linking to another port of this machine
+    (issue 23, finding 1): the article is never requested; the crawl says why."""
+    from testing.replay import ReplayServer, Reply
+
+    with ReplayServer() as internal:
+        internal.add("/a/8.html", Reply.raw(NO_DATE_PAGE, "text/html; charset=utf-8"))
+        loopback.inside = internal.url("/a/8.html")
+        lab = NewsSiteConfig(name="lab", start_urls=["https://lab.example.org/inside/"],
+                             allowed_domains=["lab.example.org"], article_pattern=r"/a/\d+\.html$")
+        settings = _settings(tmp_path, sites=[lab])
+        base = f"http://127.0.0.1:{loopback.port}"
+        (report,) = run_news(settings, warehouse, sites=["lab"],
+                             site_overrides={"lab": [f"{base}/inside/"]})
+        assert not internal.hits()
+    assert report.new == 0

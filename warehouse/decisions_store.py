@@ -12,6 +12,7 @@ from typing import Any
 
 import duckdb
 
+from seascout.core.ids import InvalidIdError, key_of
 from seascout.core.model import Decision, Label
 from seascout.core.text import clean_text
 from warehouse.db import Warehouse
@@ -45,9 +46,16 @@ class Candidate:
 
 def _work_id(con: duckdb.DuckDBPyConnection, key: str) -> str:
     """The work's id for a work_id or any of its keys (doi:…, arxiv:…, url:…)."""
-    row = con.execute("SELECT work_id FROM works WHERE work_id = ?", [key]).fetchone()
+    row = con.execute("SELECT work_id FROM works WHERE work_id = ? UNION ALL "
+                      "SELECT work_id FROM work_ids WHERE id = ? LIMIT 1", [key, key]).fetchone()
     if row is None:
-        row = con.execute("SELECT work_id FROM work_ids WHERE id = ?", [key]).fetchone()
+        try:
+            normal = key_of(key)
+        except InvalidIdError as e:
+            raise DecisionError(str(e)) from None
+        row = con.execute("SELECT work_id FROM works WHERE work_id = ? UNION ALL "
+                          "SELECT work_id FROM work_ids WHERE id = ? LIMIT 1",
+                          [normal, normal]).fetchone()
     if row is None:
         raise DecisionError(f"{key}: no such work in the warehouse (use a work_id or key such as "
                             "arxiv:2306.11029 from `seascout sql \"SELECT work_id, title FROM works\"`)")

@@ -226,6 +226,28 @@ def normalise_key(key: str) -> str:
     raise InvalidIdError(f"unknown key scheme in {key!r}: use doi:, arxiv:, url: or seed:")
 
 
+def key_of(text: str) -> str:
+    """The key of any id form a user copies from the digest, the README or arXiv,
+    case-insensitively: `doi:10.…`, `10.…`, `https://doi.org/10.…` (an arXiv DOI is the arXiv
+    work), `arXiv:2605.28174`, `2605.28174v2`, `https://arxiv.org/abs/2605.28174v2`, `url:…`,
+    any http(s) URL, `seed:…`. Raises InvalidIdError naming the forms."""
+    raw = text.strip()
+    scheme, sep, value = raw.partition(":")
+    scheme = scheme.lower()
+    try:
+        if scheme in ("http", "https") or _DOI_URL_RE.match(raw) or _ARXIV_URL_RE.match(raw):
+            return url_key(raw if scheme in ("http", "https") else "https://" + raw)
+        if sep and scheme in ("doi", "arxiv", "url", "seed"):
+            return normalise_key(f"{scheme}:{value.strip()}")
+        if _DOI_START_RE.match(raw):
+            return doi_key(raw)
+        return arxiv_key(raw)
+    except InvalidIdError:
+        raise InvalidIdError(
+            f"not an id: {text!r} (use doi:10.…, a DOI, arXiv:2605.28174, an arXiv or doi.org "
+            "URL, or a work_id)") from None
+
+
 def title_key(title: str) -> str:
     """Lower-case alphanumeric tokens of a title, for exact and fuzzy title matching."""
     text = title if title.isascii() else unicodedata.normalize("NFKC", title)  # ASCII: already NFKC

@@ -27,8 +27,11 @@ class FeedError(RuntimeError):
 def fetch_feed(url: str, *, user_agent: str, max_bytes: int) -> bytes:
     import httpx
 
-    try:
+    from spiders.address_guard import AddressRefused, GuardedTransport, trusted_origins
+
+    try:  # the configured feed's host is trusted; a redirect elsewhere is checked
         with httpx.Client(timeout=FEED_TIMEOUT_SECONDS, follow_redirects=True,
+                          transport=GuardedTransport(trusted_origins([url])),
                           headers={"User-Agent": user_agent}) as client, \
                 client.stream("GET", url) as response:
             if response.status_code != 200:
@@ -43,6 +46,9 @@ def fetch_feed(url: str, *, user_agent: str, max_bytes: int) -> bytes:
             return b"".join(chunks)
     except httpx.HTTPError as e:
         raise FeedError(f"{type(e).__name__} for {url}: {e}") from e
+    except AddressRefused as e:
+        raise FeedError(f"refused: {e} (a redirect of {url} into this machine or a private "
+                        "network)") from None
 
 
 def _text(html: str) -> tuple[str, list[str]]:

@@ -55,9 +55,18 @@ def robots_allows(client: httpx.Client, url: str, user_agent: str) -> bool:
 def fetch_page(url: str, *, user_agent: str, max_bytes: int) -> Fetched:
     if urlsplit(url).scheme not in ("http", "https"):
         raise FetchError(f"not an http(s) URL: {url!r}")
+    from spiders.address_guard import AddressRefused, GuardedTransport, trusted_origins
+
+    # the host the user named is trusted; a redirect anywhere else is checked
     with httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=True,
+                      transport=GuardedTransport(trusted_origins([url])),
                       headers={"User-Agent": user_agent}) as client:
-        if not robots_allows(client, url, user_agent):
+        try:
+            allowed = robots_allows(client, url, user_agent)
+        except AddressRefused as e:
+            raise FetchError(f"refused: {e} (robots.txt of {url} redirects into this machine "
+                             "or a private network)") from None
+        if not allowed:
             raise FetchError(f"robots.txt of {urlsplit(url).netloc} disallows {url}")
         try:
             with client.stream("GET", url) as response:
@@ -72,6 +81,9 @@ def fetch_page(url: str, *, user_agent: str, max_bytes: int) -> Fetched:
                 return Fetched(str(response.url), dict(response.headers), b"".join(chunks))
         except httpx.HTTPError as e:
             raise FetchError(f"{type(e).__name__} for {url}: {e}") from e
+        except AddressRefused as e:
+            raise FetchError(f"refused: {e} (a redirect of {url} into this machine or a "
+                             "private network)") from None
 
 
 def add_article(settings: Settings, wh: Warehouse, url: str) -> tuple[Work, Article, UpsertResult]:

@@ -3,7 +3,8 @@
 Politeness first: robots.txt obeyed, AutoThrottle on, a per-site download delay (each
 spider's `download_delay`), few concurrent requests per host, a User-Agent that names a
 contact address from `seascout.toml`, a page-size cap, and requests (redirects included)
-outside a site's allowed domains dropped by Scrapy's OffsiteMiddleware. Scrapy 2.19's remote
+outside a site's allowed domains dropped by Scrapy's OffsiteMiddleware, and requests to
+this machine or a private network dropped by `address_check.PublicAddressOnly`. Scrapy 2.19's remote
 control port (code execution) and the telnet console are off.
 """
 
@@ -47,6 +48,8 @@ COOKIES_ENABLED = False
 HTTPERROR_ALLOWED_CODES: list[int] = []
 
 EXTENSIONS = {"spiders.news.crawl_report.CrawlReport": 500}
+# every request and redirect hop to a public address, or a start URL's host (address_check.py)
+DOWNLOADER_MIDDLEWARES = {"spiders.news.address_check.PublicAddressOnly": 50}
 SEASCOUT_REPORT_FILE = ""  # set by the runner: where the crawl's stats are written
 
 FEED_EXPORT_ENCODING = "utf-8"
