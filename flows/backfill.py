@@ -23,6 +23,7 @@ from flows.crawl import crawl_all
 from flows.runlog import StageLog, final_state, record, summary_markdown
 from flows.weekly import digest_stage, triage_stage
 from seascout.core.config import Settings, load_settings
+from seascout.core.period import today
 from warehouse.db import Warehouse
 from warehouse.run_lock import exclusive_run
 from warehouse.state import get_cursor, set_cursor, start_run
@@ -67,7 +68,8 @@ def backfill_flow(since: str, until: str | None = None, sources: list[str] | Non
     """Crawl [since, until] (YYYY-MM-DD; until defaults to today) month by month, resuming
     after the last finished month; then triage; with `digest`, render each past week."""
     settings: Settings = load_settings(config_path)
-    start, end = date.fromisoformat(since), date.fromisoformat(until) if until else date.today()
+    start = date.fromisoformat(since)
+    end = date.fromisoformat(until) if until else today(settings.config.digest.timezone)
     if start > end:
         raise ValueError(f"since {start} is after until {end}")
     with exclusive_run(settings.db_path, "backfill", on_wait=get_run_logger().info):

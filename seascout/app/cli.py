@@ -438,9 +438,12 @@ def backfill(
     """Crawl a past window month by month (resumable: a rerun continues after the last done month)."""
     from datetime import date
 
+    from seascout.core.period import today
+
     settings = _settings(config)
     try:
-        start, end = date.fromisoformat(since), date.fromisoformat(until) if until else date.today()
+        start = date.fromisoformat(since)
+        end = date.fromisoformat(until) if until else today(settings.config.digest.timezone)
     except ValueError as e:
         raise _fail("bad date", f"{e} (use YYYY-MM-DD)", 2) from None
     if start > end:

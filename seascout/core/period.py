@@ -50,6 +50,15 @@ class Period:
         """Whether the week has ended in its timezone (only a closed week is delivered)."""
         return today(self.timezone, now) >= self.end
 
+    @classmethod
+    def containing(cls, moment: datetime, timezone: str) -> Period:
+        """The ISO week that holds `moment` (timezone-aware) in `timezone`, not on the machine's
+        calendar: Sunday 20:30 UTC is already Monday, the next week, in Asia/Shanghai."""
+        if moment.tzinfo is None:
+            raise ValueError("Period.containing needs a timezone-aware moment")
+        y, w, _ = moment.astimezone(ZoneInfo(timezone)).isocalendar()
+        return cls(y, w, timezone)
+
     def previous(self) -> Period:
         y, w, _ = (self.start - timedelta(days=7)).isocalendar()
         return Period(y, w, self.timezone)
