@@ -253,3 +253,43 @@ def test_forward_only_cursor_never_moves_back(warehouse: Warehouse) -> None:
     set_cursor(warehouse, "openalex", "W1", "token-b")
     set_cursor(warehouse, "openalex", "W1", "token-a")  # opaque tokens are simply replaced
     assert get_cursor(warehouse, "openalex", "W1") == "token-a"
+
+
+def _fold_journal_into_preprint(warehouse: Warehouse) -> None:
+    j = journal()
+    j.title = "Journal title unrelated to the preprint title at all"
+    upsert_works(warehouse, [preprint()], now=T0)
+    upsert_works(warehouse, [j], now=datetime(2026, 11, 24))
+    with warehouse.write() as con:
+        con.execute("INSERT INTO spot_check_items VALUES ('2026-W48', 'doi:10.1109/tgrs.2024.3390838', 1)")
+        con.execute("CREATE TABLE lab_notes (work_id VARCHAR PRIMARY KEY, note VARCHAR)")
+        con.execute("INSERT INTO lab_notes VALUES ('doi:10.1109/tgrs.2024.3390838', 'read this')")
+    bridge = Work(ids=["arxiv:2306.11029", "doi:10.1109/tgrs.2024.3390838"], title="RemoteCLIP",
+                  provenance=[Provenance("arxiv_api", "q2", T0)])
+    upsert_works(warehouse, [bridge], now=datetime(2026, 11, 25))
+
+
+def test_a_merge_leaves_no_row_of_any_table_naming_the_folded_work(warehouse: Warehouse) -> None:
+    _fold_journal_into_preprint(warehouse)
+    with warehouse.read() as con:
+        tables = [t for (t,) in con.execute(
+            "SELECT DISTINCT table_name FROM duckdb_columns() JOIN duckdb_tables() "
+            "USING (database_name, schema_name, table_name) WHERE column_name = 'work_id'").fetchall()]
+        dangling = {t: con.execute(f"SELECT count(*) FROM {t} WHERE work_id NOT IN "
+                                   "(SELECT work_id FROM works)").fetchone()[0] for t in tables}
+    assert "spot_check_items" in tables and "lab_notes" in tables  # a table added later is found too
+    assert set(dangling.values()) == {0}, dangling
+    assert rows(warehouse, "SELECT work_id FROM spot_check_items") == [("arxiv:2306.11029",)]
+    notes = rows(warehouse, "SELECT note FROM lab_notes WHERE work_id = 'arxiv:2306.11029'")
+    assert notes == [("read this",)]
+
+
+def test_the_repair_migration_re_points_spot_checks_a_previous_merge_left_dangling(
+        warehouse: Warehouse) -> None:
+    _fold_journal_into_preprint(warehouse)
+    with warehouse.write() as con:  # what the previous release's merge left behind
+        con.execute("UPDATE spot_check_items SET work_id = 'doi:10.1109/tgrs.2024.3390838'")
+        con.execute("DELETE FROM schema_migrations WHERE name = '120_repair_merged_spot_checks'")
+    assert Warehouse(warehouse.path).ensure_schema() == ["120_repair_merged_spot_checks"]
+    assert rows(warehouse, "SELECT digest_id, work_id FROM spot_check_items") == [
+        ("2026-W48", "arxiv:2306.11029")]

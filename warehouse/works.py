@@ -368,16 +368,34 @@ def _match_titles(con: duckdb.DuckDBPyConnection, works: Sequence[Work],
             matches.setdefault(idx, set()).add(wid)
 
 
+def work_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, bool]]:
+    """Every table holding a `work_id` (but `works`), read from the schema, and whether the
+    work_id is part of its key (then a row is moved by re-inserting it, else updated)."""
+    rows = con.execute("""
+        SELECT c.table_name,
+               bool_or(k.constraint_type IS NOT NULL) AS keyed
+        FROM duckdb_columns() c
+        JOIN duckdb_tables() t USING (database_name, schema_name, table_name)
+        LEFT JOIN duckdb_constraints() k
+          ON k.database_name = c.database_name AND k.schema_name = c.schema_name
+         AND k.table_name = c.table_name AND k.constraint_type IN ('PRIMARY KEY', 'UNIQUE')
+         AND list_contains(k.constraint_column_names, 'work_id')
+        WHERE c.column_name = 'work_id' AND c.table_name <> 'works'
+        GROUP BY c.table_name ORDER BY c.table_name""").fetchall()
+    return [(name, bool(keyed)) for name, keyed in rows]
+
+
 def _absorb(con: duckdb.DuckDBPyConnection, other: str, survivor: str) -> None:
-    """Fold work `other` into `survivor` (a new record proved them one work)."""
-    for table in ("provenance", "links", "delivered_items", "digest_items", "classifications",
-                  "summaries", "seed_entries", "decisions", "figures"):
-        con.execute(
-            f"INSERT INTO {table} BY NAME SELECT * REPLACE (? AS work_id) FROM {table} "
-            f"WHERE work_id = ? ON CONFLICT DO NOTHING", [survivor, other])
-        con.execute(f"DELETE FROM {table} WHERE work_id = ?", [other])
-    con.execute("UPDATE watch_list SET work_id = ? WHERE work_id = ?", [survivor, other])
-    con.execute("UPDATE work_ids SET work_id = ? WHERE work_id = ?", [survivor, other])
+    """Fold work `other` into `survivor` (a new record proved them one work): every row of
+    every table that names `other` moves to `survivor` (the survivor's own row wins)."""
+    for table, keyed in work_tables(con):
+        if keyed:
+            con.execute(
+                f"INSERT INTO {table} BY NAME SELECT * REPLACE (? AS work_id) FROM {table} "
+                f"WHERE work_id = ? ON CONFLICT DO NOTHING", [survivor, other])
+            con.execute(f"DELETE FROM {table} WHERE work_id = ?", [other])
+        else:
+            con.execute(f"UPDATE {table} SET work_id = ? WHERE work_id = ?", [survivor, other])
     con.execute("DELETE FROM works WHERE work_id = ?", [other])
 
 
