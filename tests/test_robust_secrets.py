@@ -174,13 +174,13 @@ def test_no_secret_appears_in_logs_warehouse_or_files(tmp_path: Path, monkeypatc
     assert any(BAD_HOOK_TOKEN in p for p in hook_paths)  # the failing hook was tried
     assert any("wecom" in e for e in digest.errors), digest.errors
     assert digest.items > 0, digest
-    logging.getLogger("seascout.test").info("reports: %s %s %s %s", reports, triage, triage2,
+    logging.getLogger("seascout.test").info("reports: %s %s %s", reports, triage,
                                             digest)
 
     leaks: list[str] = []
     out = capsys.readouterr()
     for where, text in (("logs", caplog.text), ("stdout", out.out), ("stderr", out.err),
-                        ("reports", repr((reports, triage, triage2, digest)))):
+                        ("reports", repr((reports, triage, digest)))):
         leaks += [f"{where}: {s}" for s in secrets if s in text]
     files = [p for p in home.rglob("*") if p.is_file()]
     assert any(p.suffix == ".html" for p in files) and any(p.suffix == ".duckdb" for p in files)

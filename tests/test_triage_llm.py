@@ -92,10 +92,10 @@ def test_unpriced_model_is_bounded_by_tokens_and_says_so(warehouse, tmp_path) ->
 
 def test_a_refused_key_keeps_offline_labels_flagged_and_the_run_is_partial(  # type: ignore[no-untyped-def]
         warehouse, tmp_path) -> None:
+    import os
+
     from flows.runlog import StageLog, record
     from warehouse.state import start_run
-
-    import os
 
     upsert_works(warehouse, WORKS, now=NOW)
     os.environ["STUB_KEY"] = "sk-wrong-key"
