@@ -80,8 +80,10 @@ def run_stages(settings: Settings, wh: Warehouse, log: StageLog, run_id: str, *,
     try:
         tri = log.timed("triage", lambda: triage_stage(settings, wh, run_id))
         log.counts["triage"] = {"classified": tri.classified, "by_label": tri.counts,
-                                "pending": tri.pending, "flagged": tri.flagged, "model": tri.model,
-                                "llm_calls": tri.llm_calls, "llm_cost_usd": tri.llm_cost_usd}
+                                "flagged": tri.flagged, "model": tri.model,
+                                "llm_calls": tri.llm_calls, "llm_cost_usd": tri.llm_cost_usd,
+                                "llm_fallback": tri.fallback}
+        log.errors.extend(tri.errors())  # an unusable LLM makes the run partial, naming it
     except Exception as e:
         log.errors.append(("triage", "triage", f"{type(e).__name__}: {e}"))
     if not digest:

@@ -67,14 +67,59 @@ def test_llm_labels_summaries_and_cache_hit_on_rerun(warehouse, tmp_path) -> Non
     assert again.calls == 0 and report2.cached == 4 and report2.classified == 5
 
 
-def test_budget_stops_cleanly_and_leaves_the_rest(warehouse, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_budget_stops_cleanly_and_the_rest_keeps_its_offline_label(warehouse, tmp_path) -> None:  # type: ignore[no-untyped-def]
     upsert_works(warehouse, WORKS, now=NOW)
     fake = FakeModel(default=label_by_title)
     report = run_triage(llm_settings(tmp_path, max_calls_per_run=2), warehouse, llm_completion=fake)
-    assert fake.calls == 2 and report.pending == 2 and "call budget" in (report.stopped or "")
-    assert report.classified == 3  # 2 by the LLM + the prefiltered weather item
-    nxt = run_triage(llm_settings(tmp_path), warehouse, llm_completion=FakeModel(default=label_by_title))
-    assert nxt.classified == 2 and nxt.llm_calls == 2
+    assert fake.calls == 2 and report.fallback == 2 and "call budget" in (report.stopped or "")
+    assert report.classified == 5  # 2 by the LLM, 2 offline (flagged), the prefiltered weather item
+    with warehouse.read() as con:
+        flagged = con.execute("SELECT count(*) FROM classifications WHERE flagged "
+                              "AND method = 'offline' AND reason LIKE '%LLM unusable%'").fetchone()
+    assert flagged == (2,)
+    assert report.errors() and "call budget" in report.errors()[0][2]
+
+
+def test_unpriced_model_is_bounded_by_tokens_and_says_so(warehouse, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    upsert_works(warehouse, WORKS, now=NOW)
+    fake = FakeModel(default=label_by_title, cost_per_call=0.0)  # litellm knows no price
+    report = run_triage(llm_settings(tmp_path, max_tokens_per_run=150), warehouse,
+                        llm_completion=fake)
+    assert report.llm_cost_usd == 0.0 and fake.calls == 2  # 100, 200 tokens: 200 ≥ 150, stop
+    assert "token budget" in (report.stopped or "") and report.fallback == 2
+    assert "no price known" in report.describe() and "token budget of 150" in report.describe()
+
+
+def test_a_refused_key_keeps_offline_labels_flagged_and_the_run_is_partial(  # type: ignore[no-untyped-def]
+        warehouse, tmp_path) -> None:
+    import os
+
+    from flows.runlog import StageLog, record
+    from warehouse.state import start_run
+
+    upsert_works(warehouse, WORKS, now=NOW)
+    os.environ["STUB_KEY"] = "sk-wrong-key"
+    try:
+        with openai_stub(lambda body: (401, "Incorrect API key provided")) as (base, requests):
+            settings = llm_settings(tmp_path, api_base=base, api_key_env="STUB_KEY")
+            run_id = start_run(warehouse, "weekly")
+            report = run_triage(settings, warehouse, run_id=run_id)
+    finally:
+        os.environ.pop("STUB_KEY")
+    assert len(requests) == 1  # a 401 is final: no retries, the LLM is done for this run
+    assert report.classified == 5 and report.fallback == 4
+    with warehouse.read() as con:
+        rows = con.execute("SELECT method, flagged FROM classifications ORDER BY work_id").fetchall()
+    assert sorted(rows) == [("offline", False)] + [("offline", True)] * 4
+    log = StageLog(errors=report.errors())
+    record(warehouse, run_id, log)
+    with warehouse.read() as con:
+        status = con.execute("SELECT status FROM runs WHERE run_id = ?", [run_id]).fetchone()
+        errors = con.execute("SELECT stage, source, message FROM run_errors WHERE run_id = ?",
+                             [run_id]).fetchall()
+    assert status == ("partial",)
+    assert len(errors) == 1 and errors[0][:2] == ("triage", "llm openai/test-model")
+    assert "LLM unusable" in errors[0][2] and "4 item(s)" in errors[0][2]
 
 
 def test_malformed_reply_retried_once_then_offline_and_flagged(warehouse, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -5,7 +5,11 @@ theirs). Offline by default; with a model configured (`triage.model` or
 `SEASCOUT_LLM_MODEL`) it is a cascade: the offline classifier ranks every item and only those
 whose relevance reaches `triage.llm_threshold` go to the LLM (on a real arXiv week about 3 %
 of the stream, holding every relevant item), cached by (model, prompt version, content hash),
-within the run's budget. Items the budget could not reach stay unclassified for the next run.
+within the run's budget. When the LLM becomes unusable (a refused key, 429/5xx after the
+retries, a spent budget) the items it could not reach keep their offline label, flagged, and
+the report names the LLM's failure so the run is recorded `partial`. The token budget counts
+for every model; for a model litellm has no price for, cost stays $0 and only calls and tokens
+bound the run (the report says so).
 """
 
 from __future__ import annotations
@@ -48,15 +52,29 @@ BATCH = 500
 class TriageReport:
     counts: dict[str, int] = field(default_factory=dict)  # label → items stored this run
     classified: int = 0
-    pending: int = 0  # left for the next run (budget spent or provider down)
     flagged: int = 0  # LLM reply invalid twice: offline result kept
+    fallback: int = 0  # LLM unusable (budget spent or provider down): offline label, flagged
     cached: int = 0  # LLM replies served from the cache
     llm_calls: int = 0
     llm_tokens: int = 0
     llm_cost_usd: float = 0.0
     model: str = "offline"
     stopped: str | None = None  # why the LLM path stopped early
+    max_tokens: int = 0  # the run's token budget (the bound for unpriced models)
     seconds: float = 0.0
+
+    @property
+    def unpriced(self) -> bool:
+        """The model made calls but litellm knows no price for it: cost is $0, tokens bound it."""
+        return self.llm_calls > 0 and self.llm_cost_usd == 0.0
+
+    def errors(self) -> list[tuple[str, str, str]]:
+        """(stage, source, message) for the run record: the LLM's failure, naming it."""
+        if not self.stopped:
+            return []
+        return [("triage", f"llm {self.model}",
+                 f"LLM unusable: {self.stopped}; {self.fallback} item(s) kept their offline "
+                 "label, flagged")]
 
     def describe(self) -> str:
         per = ", ".join(f"{k} {v}" for k, v in sorted(self.counts.items())) or "nothing new"
@@ -66,8 +84,12 @@ class TriageReport:
             text += f"; {self.cached} from cache"
         if self.flagged:
             text += f"; {self.flagged} flagged (invalid LLM reply, offline label kept)"
-        if self.pending:
-            text += f"; {self.pending} left for the next run ({self.stopped})"
+        if self.unpriced:
+            text += (f"; no price known for {self.model}: cost counts as $0, the token budget "
+                     f"of {self.max_tokens:,} bounds the run")
+        if self.fallback:
+            text += (f"; LLM unusable ({self.stopped}): {self.fallback} item(s) kept their "
+                     "offline label, flagged")
         return text
 
 
@@ -158,6 +180,7 @@ def run_triage(settings: Settings, wh: Warehouse, *, run_id: str | None = None,
     emb = cfg.embeddings if use_embeddings is None else use_embeddings
     clf = build_classifier(settings, wh, use_embeddings=emb)
     llm: LLMTriage | None = None
+    report.max_tokens = cfg.max_tokens_per_run
     if model:
         llm = LLMTriage(
             model=model, completion=llm_completion or litellm_completion(),
@@ -206,16 +229,19 @@ def _triage_batch(wh: Warehouse, works: list[Work], clf: OfflineClassifier, llm:
                 classes.append(c)
                 summaries.append(s)
                 continue
-        if report.stopped:
-            report.pending += 1
-            continue
-        try:
-            before = (llm.budget.tokens, llm.budget.cost_usd)
-            result = llm.classify(work, h)
-        except (BudgetExhausted, LLMUnavailable) as exc:
-            report.stopped = str(exc)
-            report.pending += 1
-            log.warning("LLM triage stopped: %s; the rest waits for the next run", exc)
+        if not report.stopped:
+            try:
+                before = (llm.budget.tokens, llm.budget.cost_usd)
+                result = llm.classify(work, h)
+            except (BudgetExhausted, LLMUnavailable) as exc:
+                report.stopped = str(exc)
+                log.warning("LLM triage stopped: %s; the rest keeps its offline label, flagged",
+                            exc)
+        if report.stopped:  # the LLM is unusable: the offline label stands, flagged
+            report.fallback += 1
+            classes.append(_offline(work, pred, h, flagged=True,
+                                    reason=f"{pred.reason} [LLM unusable: {report.stopped}]"))
+            summaries.append(lead_summary(work))
             continue
         if result.reply is None:
             report.flagged += 1
