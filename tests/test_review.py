@@ -6,7 +6,9 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -117,8 +119,9 @@ def test_off_loopback_every_request_needs_the_token(warehouse: Warehouse) -> Non
         stop()
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
-def test_review_in_a_real_browser(review: ReviewApp, tmp_path: Path) -> None:
+@contextmanager
+def review_page(review: ReviewApp) -> Iterator[Any]:
+    """The review page open in Debian's Chromium (Playwright drives it; no browser download)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -126,29 +129,35 @@ def test_review_in_a_real_browser(review: ReviewApp, tmp_path: Path) -> None:
         try:
             page = browser.new_page()
             page.goto(review.url())
-            ships = page.locator(f'article[data-work="{SHIPS}"]')
-            ships.get_by_role("button", name="drop").click()
-            page.wait_for_load_state()
-            assert f"{SHIPS}: dropped" in page.locator("[role=status]").inner_text()
-            near = page.locator(f'article[data-work="{NEAR}"]')
-            near.get_by_label("section").select_option("4")
-            near.get_by_role("button", name="move").click()
-            page.wait_for_load_state()
-            ocean = page.locator(f'article[data-work="{OCEAN}"]')
-            ocean.locator("input[name=title_zh]").fill("海洋基础模型（改）")
-            ocean.locator("textarea[name=summary]").fill("实验室改写的摘要。")
-            ocean.get_by_role("button", name="save").click()
-            page.wait_for_load_state()
-            noise = page.locator(f'article[data-work="{NOISE}"]')
-            assert "not in the survey" in noise.inner_text()
-            assert "section 4" in page.locator(f'article[data-work="{NEAR}"]').inner_text()
-            shot = tmp_path / "review.png"
-            page.screenshot(path=str(shot), full_page=True)
-            assert shot.stat().st_size > 10_000
-            if os.environ.get("SEASCOUT_SCREENSHOT"):
-                shutil.copy(shot, os.environ["SEASCOUT_SCREENSHOT"])
+            yield page
         finally:
             browser.close()
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+def test_review_in_a_real_browser(review: ReviewApp, tmp_path: Path) -> None:
+    with review_page(review) as page:
+        ships = page.locator(f'article[data-work="{SHIPS}"]')
+        ships.get_by_role("button", name="drop").click()
+        page.wait_for_load_state()
+        assert f"{SHIPS}: dropped" in page.locator("[role=status]").inner_text()
+        near = page.locator(f'article[data-work="{NEAR}"]')
+        near.get_by_label("section").select_option("4")
+        near.get_by_role("button", name="move").click()
+        page.wait_for_load_state()
+        ocean = page.locator(f'article[data-work="{OCEAN}"]')
+        ocean.locator("input[name=title_zh]").fill("海洋基础模型（改）")
+        ocean.locator("textarea[name=summary]").fill("实验室改写的摘要。")
+        ocean.get_by_role("button", name="save").click()
+        page.wait_for_load_state()
+        noise = page.locator(f'article[data-work="{NOISE}"]')
+        assert "not in the survey" in noise.inner_text()
+        assert "section 4" in page.locator(f'article[data-work="{NEAR}"]').inner_text()
+        shot = tmp_path / "review.png"
+        page.screenshot(path=str(shot), full_page=True)
+        assert shot.stat().st_size > 10_000
+        if os.environ.get("SEASCOUT_SCREENSHOT"):
+            shutil.copy(shot, os.environ["SEASCOUT_SCREENSHOT"])
     got = {d.work_id: (d.action, d.section, d.title_zh, d.summary, d.decided_by)
            for d in decisions(review.wh)}
     assert got == {SHIPS: ("drop", None, None, None, "lin"), NEAR: ("move", 4, None, None, "lin"),
@@ -159,25 +168,17 @@ def test_review_in_a_real_browser(review: ReviewApp, tmp_path: Path) -> None:
 def test_a_title_only_edit_in_the_browser_never_stores_the_summary(review: ReviewApp) -> None:
     """Issue 24 #1: the edit box is pre-filled with the machine summary; saving a new 中文标题
     alone must not store that summary as the lab's 中文摘要 (nor a summary-only edit the title)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.goto(review.url())
-            ocean = page.locator(f'article[data-work="{OCEAN}"]')
-            assert ocean.locator("textarea[name=summary]").input_value() == "一个海洋基础模型。"
-            ocean.locator("input[name=title_zh]").fill("海洋基础模型（实验室）")
-            ocean.get_by_role("button", name="save").click()
-            page.wait_for_load_state()
-            [d] = decisions(review.wh)
-            assert (d.title_zh, d.summary) == ("海洋基础模型（实验室）", None)
-            ocean = page.locator(f'article[data-work="{OCEAN}"]')
-            ocean.locator("textarea[name=summary]").fill("实验室的摘要。")
-            ocean.get_by_role("button", name="save").click()
-            page.wait_for_load_state()
-        finally:
-            browser.close()
+    with review_page(review) as page:
+        ocean = page.locator(f'article[data-work="{OCEAN}"]')
+        assert ocean.locator("textarea[name=summary]").input_value() == "一个海洋基础模型。"
+        ocean.locator("input[name=title_zh]").fill("海洋基础模型（实验室）")
+        ocean.get_by_role("button", name="save").click()
+        page.wait_for_load_state()
+        [d] = decisions(review.wh)
+        assert (d.title_zh, d.summary) == ("海洋基础模型（实验室）", None)
+        ocean = page.locator(f'article[data-work="{OCEAN}"]')
+        ocean.locator("textarea[name=summary]").fill("实验室的摘要。")
+        ocean.get_by_role("button", name="save").click()
+        page.wait_for_load_state()
     [d] = decisions(review.wh)
     assert (d.title_zh, d.summary) == ("海洋基础模型（实验室）", "实验室的摘要。")
