@@ -65,7 +65,7 @@ def write_atom(records: list[DigestRecord], root: Path, *, title: str, site_url:
     tz = ZoneInfo(timezone)
     latest = None
     for r in sorted(records, key=lambda r: r.period_start, reverse=True):
-        when = r.rendered_at.replace(tzinfo=None).astimezone(tz) if isinstance(
+        when = clock.aware(r.rendered_at).astimezone(tz) if isinstance(
             r.rendered_at, datetime) else clock.now().astimezone(tz)
         latest = max(latest, when) if latest else when
         entry = fg.add_entry(order="append")

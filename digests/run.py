@@ -185,7 +185,7 @@ def produce(settings: Settings, wh: Warehouse, period: Period, now: datetime | N
     digest, items = build_digest(settings, wh, period)
     report = DigestReport(period.id, len(items), digest.new_count, digest.updated_count)
     counts = {s.number: len(s.entries) for s in digest.sections}
-    rendered_at = digest.generated_at.astimezone().replace(tzinfo=None)  # stored: local time
+    rendered_at = clock.stamp(digest.generated_at)
     record = store.DigestRecord(period.id, period.start, period.end, rendered_at,
                                 len(items), {}, counts)
     store.save_digest(wh, record, items)

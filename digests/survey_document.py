@@ -110,7 +110,7 @@ def write_survey(settings: Settings, wh: Warehouse, out: Path | None = None, *,
     `only_if_changed` (the weekly run): no new version when the newest one in `out` already
     says the same; the report then names that one and has no files."""
     tz = ZoneInfo(settings.config.digest.timezone)
-    now = (now or clock.now().astimezone(tz)).astimezone(tz)
+    now = clock.aware(now or clock.now()).astimezone(tz)
     source = survey_files(settings.seeds_dir)[-1]
     survey = parse_survey(read_document(source.read_bytes(), source.name), source.name)
     out = out or settings.home / "survey"

@@ -4,7 +4,8 @@ calendar, so the week is the same at any hour and on any machine timezone.
 - `now()` is timezone-aware UTC; "this week", "today" and "is the week over" are taken from it
   in the digest's timezone (`seascout.core.period`).
 - The warehouse stores timestamps as naive UTC (`stamp()`): DuckDB's TIMESTAMP has no zone, and
-  the warehouse's connections speak UTC.
+  the warehouse's connections speak UTC. So a naive datetime anywhere in seascout means UTC
+  (`aware()`), never the machine's local time.
 - `starting_at(moment)` runs a block as if the clock had read `moment` when the block began
   (time still passes, so runs stay ordered): the demo replays its recordings at their own week.
   Tests freeze the clock with `time-machine`, which moves `datetime.now` and so this clock.
@@ -27,28 +28,22 @@ def now() -> datetime:
 
 
 def stamp(moment: datetime | None = None) -> datetime:
-    """`moment` (default: now) as the warehouse stores it: naive UTC. A naive moment is refused:
-    nobody can tell which zone it was read in."""
-    moment = now() if moment is None else moment
-    if moment.tzinfo is None:
-        raise ValueError(f"{moment!r} has no timezone; the warehouse stores UTC")
-    return moment.astimezone(UTC).replace(tzinfo=None)
+    """`moment` (default: now) as the warehouse stores it: naive UTC."""
+    return aware(now() if moment is None else moment).replace(tzinfo=None)
 
 
-def from_stamp(stored: datetime) -> datetime:
-    """A stored (naive UTC) timestamp as a timezone-aware moment."""
-    return stored.replace(tzinfo=UTC) if stored.tzinfo is None else stored.astimezone(UTC)
+def aware(moment: datetime) -> datetime:
+    """`moment` as a timezone-aware UTC datetime; a naive one is UTC (a stored timestamp)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @contextmanager
 def starting_at(moment: datetime) -> Iterator[None]:
     """Inside the block the clock reads `moment` at its start and runs on from there."""
     global _shift
-    if moment.tzinfo is None:
-        raise ValueError("starting_at needs a timezone-aware moment")
     with _shift_lock:
         before = _shift
-        _shift = moment - datetime.now(UTC)
+        _shift = aware(moment) - datetime.now(UTC)
     try:
         yield
     finally:

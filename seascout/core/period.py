@@ -54,11 +54,9 @@ class Period:
 
     @classmethod
     def containing(cls, moment: datetime, timezone: str) -> Period:
-        """The ISO week that holds `moment` (timezone-aware) in `timezone`, not on the machine's
+        """The ISO week that holds `moment` (naive = UTC) in `timezone`, not on the machine's
         calendar: Sunday 20:30 UTC is already Monday, the next week, in Asia/Shanghai."""
-        if moment.tzinfo is None:
-            raise ValueError("Period.containing needs a timezone-aware moment")
-        y, w, _ = moment.astimezone(ZoneInfo(timezone)).isocalendar()
+        y, w, _ = clock.aware(moment).astimezone(ZoneInfo(timezone)).isocalendar()
         return cls(y, w, timezone)
 
     def previous(self) -> Period:
@@ -82,7 +80,7 @@ def parse_period(text: str, timezone: str) -> Period:
 
 
 def today(timezone: str, now: datetime | None = None) -> date:
-    """The date in `timezone` at `now` (timezone-aware; default: the clock's now)."""
+    """The date in `timezone` at `now` (naive = UTC; default: the clock's now)."""
     return _local(now, timezone).date()
 
 
@@ -98,7 +96,4 @@ def this_week(timezone: str, now: datetime | None = None) -> Period:
 
 
 def _local(now: datetime | None, timezone: str) -> datetime:
-    now = clock.now() if now is None else now
-    if now.tzinfo is None:
-        raise ValueError("a naive moment: pass a timezone-aware datetime")
-    return now.astimezone(ZoneInfo(timezone))
+    return clock.aware(clock.now() if now is None else now).astimezone(ZoneInfo(timezone))
