@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
+from seascout.core import clock
 from seascout.core.model import Author, Kind, Provenance, Venue, Work
 from warehouse.db import Warehouse
 from warehouse.merge import normalise, rank
@@ -109,7 +110,7 @@ def row_by_row(n: int, folder: Path) -> dict[str, float | str]:
     """The rows the bulk path writes for n new works, written one `executemany` row at a time."""
     wh = Warehouse(folder / "baseline.duckdb")
     wh.ensure_schema()
-    now = datetime.now()
+    now = clock.stamp()
     works = [normalise(w) for w in synthetic(n, seed=11)]
     for w in works:
         w.work_id = w.ids[0]

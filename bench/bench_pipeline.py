@@ -10,7 +10,6 @@ import os
 import tempfile
 import time
 from collections import Counter
-from datetime import date
 from pathlib import Path
 
 from seascout.app.runtime import prepare_environment
@@ -23,11 +22,10 @@ def main() -> None:
         os.environ.setdefault("SEASCOUT_DEMO_OPENALEX_KEY", "bench")
         prepare_environment(Path(tmp))
         from flows.weekly import weekly_flow
-        from testing.demo import demo_environment
+        from testing.demo import demo_environment, demo_period
 
-        year, week, _ = date.today().isocalendar()
-        period = f"{year}-W{week:02d}"
         with demo_environment(home) as env:
+            period = demo_period(env)
             rows = []
             for label in ("demo (first run, fresh warehouse)", "weekly rerun, nothing new"):
                 env.replay.requests.clear()

@@ -12,6 +12,7 @@ import jinja2
 from feedgen.feed import FeedGenerator
 
 from digests.quality import QualityRow
+from seascout.core import clock
 from warehouse.digest_store import DigestRecord
 
 
@@ -64,8 +65,8 @@ def write_atom(records: list[DigestRecord], root: Path, *, title: str, site_url:
     tz = ZoneInfo(timezone)
     latest = None
     for r in sorted(records, key=lambda r: r.period_start, reverse=True):
-        when = r.rendered_at.replace(tzinfo=None).astimezone(tz) if isinstance(
-            r.rendered_at, datetime) else datetime.now(tz)
+        when = clock.aware(r.rendered_at).astimezone(tz) if isinstance(
+            r.rendered_at, datetime) else clock.now().astimezone(tz)
         latest = max(latest, when) if latest else when
         entry = fg.add_entry(order="append")
         entry.id(f"{base}/{r.digest_id}/" if base else f"tag:seascout,2026:digests/{r.digest_id}")
@@ -76,7 +77,7 @@ def write_atom(records: list[DigestRecord], root: Path, *, title: str, site_url:
         counts = "，".join(f"第 {k} 章 {v} 条" for k, v in sorted(r.counts.items()))
         entry.summary(f"{r.period_start} 至 {r.period_end - timedelta(days=1)}："
                       f"{r.item_count} 条（{counts or '无新增'}）")
-    fg.updated(latest or datetime.now(tz))
+    fg.updated(latest or clock.now().astimezone(tz))
     path = root / "atom.xml"
     root.mkdir(parents=True, exist_ok=True)
     fg.atom_file(str(path), pretty=True)

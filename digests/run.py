@@ -25,6 +25,7 @@ from digests.pdf import WEB_FONT, cjk_font_path, install_web_font
 from digests.publish import write_archive_index, write_atom
 from digests.quality import QualityRow, SpotCheckBlock, SpotCheckEntry, spot_check_sample
 from digests.render import make_environment, render_html, render_markdown, render_text
+from seascout.core import clock
 from seascout.core.config import Settings
 from seascout.core.model import Kind, Work
 from seascout.core.period import Period, current_period, parse_period, today
@@ -89,7 +90,7 @@ def build_digest(settings: Settings, wh: Warehouse,
     digest = Digest(
         digest_id=period.id, title=cfg.title,
         period_label=f"{period.start:%Y-%m-%d} 至 {period.last_day:%Y-%m-%d}（{period.timezone}）",
-        sections=sections, generated_at=datetime.now(ZoneInfo(cfg.timezone)), exports=exports,
+        sections=sections, generated_at=clock.now().astimezone(ZoneInfo(cfg.timezone)), exports=exports,
         timezone=cfg.timezone,
         previous_id=previous[0].digest_id if previous else None,
         full_url=f"{base}/{period.id}/index.html" if base else "")
@@ -184,7 +185,7 @@ def produce(settings: Settings, wh: Warehouse, period: Period, now: datetime | N
     digest, items = build_digest(settings, wh, period)
     report = DigestReport(period.id, len(items), digest.new_count, digest.updated_count)
     counts = {s.number: len(s.entries) for s in digest.sections}
-    rendered_at = digest.generated_at.astimezone().replace(tzinfo=None)  # stored: local time
+    rendered_at = clock.stamp(digest.generated_at)
     record = store.DigestRecord(period.id, period.start, period.end, rendered_at,
                                 len(items), {}, counts)
     store.save_digest(wh, record, items)

@@ -20,6 +20,7 @@ from digests.figures import attach_figures
 from digests.pdf import font_cache_dir, install_web_font, write_pdf
 from digests.render import make_environment, render_html, render_markdown
 from digests.run import _templates_dir, continue_numbers, place_entries
+from seascout.core import clock
 from seascout.core.config import Settings
 from seascout.core.survey import ExportRow, Survey, parse_survey, read_document, survey_files
 from warehouse import digest_store as store
@@ -109,7 +110,7 @@ def write_survey(settings: Settings, wh: Warehouse, out: Path | None = None, *,
     `only_if_changed` (the weekly run): no new version when the newest one in `out` already
     says the same; the report then names that one and has no files."""
     tz = ZoneInfo(settings.config.digest.timezone)
-    now = (now or datetime.now(tz)).astimezone(tz)
+    now = clock.aware(now or clock.now()).astimezone(tz)
     source = survey_files(settings.seeds_dir)[-1]
     survey = parse_survey(read_document(source.read_bytes(), source.name), source.name)
     out = out or settings.home / "survey"

@@ -32,6 +32,7 @@ from datetime import date, datetime
 
 from lxml import etree
 
+from seascout.core import clock
 from seascout.core.config import ArxivConfig, Config
 from seascout.core.ids import InvalidIdError, arxiv_key, doi_key, split_arxiv_version
 from seascout.core.model import Author, Kind, Label, Link, LinkKind, Provenance, Work
@@ -91,7 +92,7 @@ def parse_page(body: bytes, *, query: str = "", fetched_at: datetime | None = No
         start=_int(root.findtext("os:startIndex", namespaces=NS)),
         per_page=_int(root.findtext("os:itemsPerPage", namespaces=NS)),
     )
-    when = fetched_at or datetime.now()
+    when = fetched_at or clock.now()
     for entry in root.iterfind("a:entry", NS):
         entry_id = (entry.findtext("a:id", namespaces=NS) or "").strip()
         title = _text(entry.findtext("a:title", namespaces=NS))

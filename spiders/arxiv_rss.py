@@ -23,6 +23,7 @@ from datetime import date, datetime
 
 import feedparser
 
+from seascout.core import clock
 from seascout.core.ids import InvalidIdError, arxiv_key, doi_key, split_arxiv_version
 from seascout.core.model import Author, Kind, Link, LinkKind, Provenance, Work
 from seascout.core.text import clean_text
@@ -65,7 +66,7 @@ def parse(body: bytes, *, query: str = "", fetched_at: datetime | None = None,
             "[sources.arxiv] categories")
     if feed.bozo and not feed.entries and not title:
         raise RssFeedError(f"arXiv RSS: not a feed ({feed.get('bozo_exception')!r})")
-    when = fetched_at or datetime.now()
+    when = fetched_at or clock.now()
     return keep_usable(feed.entries, lambda item: _item_work(item, query, when), unusable)
 
 

@@ -21,6 +21,7 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
+from seascout.core import clock
 from seascout.core.ids import InvalidIdError, doi_as_written, doi_key, normalise_doi
 from seascout.core.model import Author, Kind, Link, LinkKind, Provenance, Venue, Work
 from seascout.core.text import clean_text
@@ -91,7 +92,7 @@ def parse_list(body: bytes, *, query: str = "", fetched_at: datetime | None = No
     if not isinstance(data, dict) or "message" not in data:
         raise CrossrefFormatError("Crossref JSON without a 'message'")
     message = data["message"]
-    when = fetched_at or datetime.now()
+    when = fetched_at or clock.now()
 
     def one(item: dict[str, Any]) -> Work:
         return parse_work(item, query=query, fetched_at=when)
@@ -160,7 +161,7 @@ def parse_work(item: dict[str, Any], *, query: str = "",
         ),
         language="en",
         links=[Link(LinkKind.PAPER, f"https://doi.org/{doi_as_written(raw_doi)}", "论文地址")],
-        provenance=[Provenance(SOURCE, query, fetched_at or datetime.now(), doi)],
+        provenance=[Provenance(SOURCE, query, fetched_at or clock.now(), doi)],
     )
 
 

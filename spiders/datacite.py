@@ -12,6 +12,7 @@ import re
 from datetime import date, datetime
 from typing import Any
 
+from seascout.core import clock
 from seascout.core.ids import InvalidIdError, arxiv_key, doi_key
 from seascout.core.model import Author, Kind, Link, LinkKind, Provenance, Work
 from seascout.core.text import clean_text
@@ -47,7 +48,7 @@ def parse(body: bytes, *, query: str = "", fetched_at: datetime | None = None,
         records = data.get("data")
         if isinstance(records, dict):
             records = [records]
-        when = fetched_at or datetime.now()
+        when = fetched_at or clock.now()
         return keep_usable(records or [],
                            lambda r: parse_record(r, query=query, fetched_at=when), unusable)
     except (TypeError, AttributeError, KeyError, IndexError, ValueError) as e:
@@ -108,7 +109,7 @@ def parse_record(r: dict[str, Any], *, query: str = "",
         published=published,
         categories=arxiv_categories(a.get("subjects") or []),
         links=links,
-        provenance=[Provenance(SOURCE, query, fetched_at or datetime.now(), str(doi).lower())],
+        provenance=[Provenance(SOURCE, query, fetched_at or clock.now(), str(doi).lower())],
     )
 
 

@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from seascout.core import clock
 from spiders.address_guard import AddressRefused, GuardedTransport, refusal
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -162,7 +163,7 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    return max(0.0, (when - (now or clock.now())).total_seconds())
 
 
 @dataclass

@@ -17,6 +17,7 @@ from typing import Any
 
 import feedparser
 
+from seascout.core import clock
 from seascout.core.config import FeedConfig
 from seascout.core.ids import InvalidIdError, doi_key, find_dois, url_key
 from seascout.core.model import Author, Kind, Link, LinkKind, Provenance, Venue, Work
@@ -62,7 +63,7 @@ def parse(body: bytes, *, query: str = "", fetched_at: datetime | None = None,
         raise JournalFeedError(problem)
     if feed.bozo and not feed.entries and not feed.feed.get("title"):
         raise JournalFeedError(f"not an RSS/Atom feed ({feed.get('bozo_exception')!r})")
-    when = fetched_at or datetime.now()
+    when = fetched_at or clock.now()
     venue_name = clean_text(journal) or feed_journal(str(feed.feed.get("title", ""))) or None
     return keep_usable(feed.entries, lambda item: _item_work(item, query, when, venue_name),
                        unusable)

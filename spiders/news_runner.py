@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from seascout.core import clock
 from seascout.core.config import FeedConfig, NewsConfig, NewsSiteConfig, Settings
 from seascout.core.ids import InvalidIdError
 from seascout.core.model import SourceReport, Work
@@ -118,7 +119,7 @@ def _since_from_cursor(wh: Warehouse, name: str, news: NewsConfig) -> date:
             return date.fromisoformat(cursor)
         except ValueError:
             pass
-    return date.today() - timedelta(days=news.first_run_days)
+    return clock.now().date() - timedelta(days=news.first_run_days)
 
 
 # --- the crawl (I/O: one Scrapy subprocess) ----------------------------------------------
@@ -208,7 +209,7 @@ def store_site(wh: Warehouse, job: CrawlJob, result: CrawlResult) -> SourceRepor
         report.warnings.append(
             f"{len(out.listings)} listing page(s) but no link matched the article pattern "
             f"{job.site.article_pattern!r}: the site's layout may have changed")
-    fetched_at = datetime.now()
+    fetched_at = clock.now()
     works, undated, _older, bad = select_new(out.articles, job.since, source, fetched_at)
     if undated:
         report.warnings.append(f"{undated} article(s) without a publication date (kept)")
@@ -279,7 +280,7 @@ def run_feed(settings: Settings, wh: Warehouse, feed: FeedConfig,
     try:
         body = fetch_feed(feed.url, user_agent=settings.user_agent, max_bytes=news.max_page_bytes)
         unusable: list[str] = []
-        works = parse_feed(body, name=feed.name, url=feed.url, fetched_at=datetime.now(),
+        works = parse_feed(body, name=feed.name, url=feed.url, fetched_at=clock.now(),
                            unusable=unusable)
     except FeedError as e:
         report.errors.append(str(e))

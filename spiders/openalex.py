@@ -21,6 +21,7 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from seascout.core import clock
 from seascout.core.ids import (
     InvalidIdError,
     arxiv_key,
@@ -73,7 +74,7 @@ def parse_page(body: bytes, *, query: str = "", fetched_at: datetime | None = No
         message = clean_text(data.get("message"))
         raise OpenalexFormatError(f"OpenAlex error: {clean_text(data.get('error'))}"
                                   + (f" ({message[:200]})" if message else ""))
-    when = fetched_at or datetime.now()
+    when = fetched_at or clock.now()
 
     def one(r: dict[str, Any]) -> Work:
         return parse_work(r, query=query, fetched_at=when)
@@ -173,7 +174,7 @@ def parse_work(r: dict[str, Any], *, query: str = "", fetched_at: datetime | Non
                     publisher=clean_text(src.get("host_organization_name")) or None),
         language=r.get("language") or "en",
         links=[Link(LinkKind.PAPER, link, "论文地址")],
-        provenance=[Provenance(SOURCE, query, fetched_at or datetime.now(), openalex_id)],
+        provenance=[Provenance(SOURCE, query, fetched_at or clock.now(), openalex_id)],
     )
 
 

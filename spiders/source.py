@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TypeVar
 
+from seascout.core import clock
 from seascout.core.config import Settings
 from seascout.core.model import SourceReport, Work
 from spiders.http import HttpClient, OfflineError
@@ -92,7 +93,7 @@ class CrawlContext:
     report: CrawlSourceReport
     since: date | None = None  # explicit window (backfill); None → from the cursor
     until: date | None = None
-    today: date = field(default_factory=date.today)
+    today: date = field(default_factory=lambda: clock.now().date())
     log: Callable[[str], None] | None = None
 
     @property

@@ -29,16 +29,10 @@ def demo(
         os.environ["SEASCOUT_HOME"] = str(target)
         os.environ.setdefault(DEMO_SECRET_ENV, "demo-key-not-secret")
         with demo_environment(target) as env:
-            from datetime import UTC, datetime
-
             from flows.weekly import weekly_flow
-            from seascout.core.config import load_settings
-            from seascout.core.period import Period
-            from testing.demo import deliver_as_ended
+            from testing.demo import deliver_as_ended, demo_period
 
-            # this week in the digest's timezone: what the demo just crawled (not the machine's week)
-            tz = load_settings(env.config_path).config.digest.timezone
-            week = Period.containing(datetime.now(UTC), tz).id
+            week = demo_period(env)  # the recordings' week, whatever the machine's clock says
             result = cli._run_flow("demo: weekly pipeline against the replay server…", lambda: weekly_flow(
                 config_path=str(env.config_path), period=week, return_state=True))
             delivered = deliver_as_ended(env, week)

@@ -26,7 +26,6 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -54,9 +53,12 @@ SAFETY = 1800.0
 
 
 def this_period() -> str:
-    """The last complete ISO week: only a week that has ended is delivered."""
-    year, week, _ = (date.today() - timedelta(days=7)).isocalendar()
-    return f"{year}-W{week:02d}"
+    """The last complete ISO week in the digest's timezone: only a week that has ended is
+    delivered."""
+    from seascout.core.config import DigestConfig
+    from seascout.core.period import current_period
+
+    return current_period(DigestConfig().timezone).id
 
 
 # -- the warehouse, minus what differs between two good runs -----------------------------------

@@ -16,19 +16,24 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.header import decode_header, make_header
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiosmtpd.controller import Controller
 
+from seascout.core import clock
 from testing.replay import ANY, ArxivSimulator, ReplayServer, Reply, SimRecord
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RECORDINGS = PROJECT_ROOT / "tests" / "fixtures"
 DEMO_SECRET_ENV = "SEASCOUT_DEMO_OPENALEX_KEY"  # noqa: S105 - env name; the replay takes any key
+# The demo runs at its recordings' own week, whatever the machine's clock says: the clock
+# reads this instant when the demo starts (a Wednesday, after the last record's listing day).
+DEMO_NOW = datetime(2026, 6, 3, 2, 0, tzinfo=UTC)
 DEMO_MARKER = ".seascout-demo"  # written into every folder the demo makes: only those it empties
 
 _NEWS_PAGES = {
@@ -162,18 +167,17 @@ def demo_figure(arxiv_id: str) -> bytes:
     return out.getvalue()
 
 
-def demo_week(now: datetime | None = None) -> list[SimRecord]:
-    """The demo's arXiv week: real records (tests/fixtures/demo/arxiv_week.jsonl, see its
-    PROVENANCE.md), dated as submitted over the last days so a first run harvests them."""
+def demo_week() -> list[SimRecord]:
+    """The demo's arXiv records (tests/fixtures/demo/arxiv_week.jsonl, see its PROVENANCE.md),
+    each served as submitted on its real arXiv listing day."""
     path = RECORDINGS / "demo" / "arxiv_week.jsonl"
     if not path.is_file():
         raise DemoError(f"{path}: the demo's arXiv week is missing — run the demo from a "
                         "source checkout of seascout")
-    now = (now or datetime.now()).replace(second=0, microsecond=0)
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-    return [SimRecord(r["arxiv_id"], now - timedelta(days=3, hours=-5 * i), r["title"],
-                      r["abstract"], tuple(r["categories"]), tuple(r["authors"]))
-            for i, r in enumerate(rows)]
+    return [SimRecord(r["arxiv_id"], datetime.fromisoformat(r["listed"]).replace(hour=12),
+                      r["title"], r["abstract"], tuple(r["categories"]), tuple(r["authors"]))
+            for r in rows]
 
 
 def demo_config(base: str, smtp_port: int) -> str:
@@ -184,6 +188,7 @@ seeds_dir = "{PROJECT_ROOT / 'seeds'}"
 
 [sources.arxiv]
 api_url = "{base}/api/query"
+first_run_days = 500   # the recordings were listed over the fifteen months before DEMO_NOW
 rss_url = "{base}/rss/"
 min_interval_seconds = 0.2
 
@@ -233,7 +238,22 @@ class DemoEnvironment:
 
 @contextmanager
 def demo_environment(home: Path) -> Iterator[DemoEnvironment]:
-    """Replay server + SMTP sink + config under `home`, torn down on exit."""
+    """Replay server + SMTP sink + config under `home`, torn down on exit; inside, the clock
+    runs from `DEMO_NOW` (the recordings' week)."""
+    with clock.starting_at(DEMO_NOW), _environment(home) as env:
+        yield env
+
+
+def demo_period(env: DemoEnvironment) -> str:
+    """The week the demo crawls, in the digest's timezone (inside `demo_environment`)."""
+    from seascout.core.config import load_settings
+    from seascout.core.period import this_week
+
+    return this_week(load_settings(env.config_path).config.digest.timezone).id
+
+
+@contextmanager
+def _environment(home: Path) -> Iterator[DemoEnvironment]:
     home.mkdir(parents=True, exist_ok=True)
     mailbox = Mailbox(home / "outbox")
     port = _free_port()
@@ -259,7 +279,7 @@ def deliver_as_ended(env: DemoEnvironment, period: str) -> str:
 
     settings = load_settings(env.config_path)
     p = parse_period(period, settings.config.digest.timezone)
-    after = datetime.combine(p.end, datetime.min.time()) + timedelta(hours=9)
+    after = datetime.combine(p.end, datetime.min.time(), ZoneInfo(p.timezone)) + timedelta(hours=9)
     report = run_digest(settings, Warehouse(settings.db_path), period=period, now=after)
     sent = ", ".join(f"{ch}: {st}" for ch, st in report.deliveries.items()) or "no channel"
     return f"  delivered   {period} as if the week had ended ({sent})"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from seascout.core import clock
 from seascout.core.model import Kind, Link, LinkKind, Provenance, Venue, Work
 from seascout.core.survey import parse_seed_dir
 from warehouse.db import Warehouse
@@ -20,7 +21,7 @@ from warehouse.works import upsert_works
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 SEEDED_AT = datetime(2025, 1, 6, 9, 0)  # a Monday: the survey's entries are all "2025-W02"
-NOW = datetime.now().replace(microsecond=0)
+NOW = clock.stamp().replace(microsecond=0)  # stored timestamps are UTC, as `current_date`
 EARLIER = NOW - timedelta(days=20)  # a previous week
 
 SECTION = {1: "海洋大模型", 2: "舰船检测大模型", 3: "相关技术"}

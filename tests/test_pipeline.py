@@ -7,13 +7,12 @@ import os
 import re
 import subprocess
 import sys
-from datetime import date
 from email import message_from_bytes
 from pathlib import Path
 
 import pytest
 
-from testing.demo import DEMO_SECRET_ENV, deliver_as_ended, demo_environment, entries_by_section
+from testing.demo import DEMO_SECRET_ENV, deliver_as_ended, demo_environment, demo_period, entries_by_section
 from testing.replay import Reply
 from warehouse.db import Warehouse
 from warehouse.query import run_query
@@ -79,15 +78,15 @@ def test_weekly_rerun_stores_and_sends_nothing_twice(tmp_path: Path, prefect_har
     home = tmp_path / "home"
     monkeypatch.setenv("SEASCOUT_HOME", str(home))
     monkeypatch.setenv(DEMO_SECRET_ENV, "k")
-    year, week, _ = date.today().isocalendar()
     with demo_environment(home) as env:
-        first = weekly_flow(config_path=str(env.config_path), period=f"{year}-W{week:02d}")
+        week = demo_period(env)
+        first = weekly_flow(config_path=str(env.config_path), period=week)
         works = rows(home, "SELECT work_id, content_hash FROM works ORDER BY 1")
-        second = weekly_flow(config_path=str(env.config_path), period=f"{year}-W{week:02d}")
+        second = weekly_flow(config_path=str(env.config_path), period=week)
         assert first["status"] == second["status"] == "ok"
         assert len(env.mailbox.messages) == 0  # the week is still running: rendered, not sent
-        deliver_as_ended(env, f"{year}-W{week:02d}")
-        deliver_as_ended(env, f"{year}-W{week:02d}")
+        deliver_as_ended(env, week)
+        deliver_as_ended(env, week)
         assert len(env.mailbox.messages) == 1  # the period was delivered once
         assert rows(home, "SELECT work_id, content_hash FROM works ORDER BY 1") == works
         crawl = second["counts"]["crawl"]

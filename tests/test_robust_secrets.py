@@ -15,13 +15,14 @@ import logging
 import socket
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from seascout.core.period import Period
+from seascout.core import clock
+from seascout.core.period import this_week
 from testing import fault_matrix as fm
 from testing.replay import ReplayServer, Reply
 
@@ -167,9 +168,9 @@ def test_no_secret_appears_in_logs_warehouse_or_files(tmp_path: Path, monkeypatc
     assert SECRETS["SEASCOUT_TEST_LLM_KEY"] not in " ".join(m for _, _, m in triage.errors())
     assert fake.kwargs[0].get("api_key") == SECRETS["SEASCOUT_TEST_LLM_KEY"]
 
-    week = Period.containing(datetime.now(UTC), settings.config.digest.timezone).id  # what was crawled
+    week = this_week(settings.config.digest.timezone).id  # what was crawled
     digest = run_digest(settings, wh, period=week, run_id=run_id,
-                        now=datetime.now() + timedelta(days=8))  # the week is over: delivered
+                        now=clock.now() + timedelta(days=8))  # the week is over: delivered
     assert digest.deliveries.get("email") == "sent", digest.deliveries
     assert messages and logins == ["seascout"]
     assert any(HOOK_TOKEN in p for p in hook_paths)

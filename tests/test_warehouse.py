@@ -2,7 +2,8 @@ import subprocess
 import sys
 import textwrap
 import time
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -293,3 +294,45 @@ def test_the_repair_migration_re_points_spot_checks_a_previous_merge_left_dangli
     assert Warehouse(warehouse.path).ensure_schema() == ["120_repair_merged_spot_checks"]
     assert rows(warehouse, "SELECT digest_id, work_id FROM spot_check_items") == [
         ("2026-W48", "arxiv:2306.11029")]
+
+
+def test_timestamps_a_previous_release_stored_in_local_time_become_utc(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A warehouse built by the previous release on a machine in Shanghai: its migrations,
+    its naive local `now()` and datetime.now() values. Opening it with this release converts
+    every stored timestamp to UTC, once."""
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    try:
+        path = tmp_path / "old.duckdb"
+        con = duckdb.connect(str(path))  # the previous release: session zone = the machine's
+        con.execute("CREATE TABLE schema_migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMP)")
+        for name, sql in migration_files():
+            if name < "130":
+                con.execute(sql)
+                con.execute("INSERT INTO schema_migrations VALUES (?, now())", [name])
+        con.execute("INSERT INTO runs (run_id, flow, started_at, status) "
+                    "VALUES ('r1', 'weekly', TIMESTAMP '2026-12-07 08:30:00', 'ok')")
+        con.execute("INSERT INTO works (work_id, kind, title, title_key, language, source_rank, "
+                    "first_seen, last_changed, content_hash) "
+                    "VALUES ('arxiv:2601.00001', 'preprint', 't', 't', 'en', 1, "
+                    "TIMESTAMP '2026-12-07 08:30:00', TIMESTAMP '2026-12-07 09:00:00', 'h')")
+        con.close()
+
+        wh = Warehouse(path)
+        assert wh.ensure_schema() == ["130_timestamps_in_utc"]
+        assert rows(wh, "SELECT started_at FROM runs") == [(datetime(2026, 12, 7, 0, 30),)]
+        assert rows(wh, "SELECT first_seen, last_changed FROM works") == [
+            (datetime(2026, 12, 7, 0, 30), datetime(2026, 12, 7, 1, 0))]
+        assert Warehouse(path).ensure_schema() == []  # once
+        assert rows(wh, "SELECT started_at FROM runs") == [(datetime(2026, 12, 7, 0, 30),)]
+        # and this release writes UTC whatever the machine's zone: `now()` in users' SQL too
+        from warehouse.state import start_run
+        run = start_run(wh, "crawl")
+        (started, utc_now), = rows(
+            wh, f"SELECT started_at, now()::TIMESTAMP FROM runs WHERE run_id = '{run}'")
+        assert abs((utc_now - started).total_seconds()) < 600
+        assert abs((datetime.now(UTC).replace(tzinfo=None) - started).total_seconds()) < 600
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()

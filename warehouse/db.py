@@ -21,6 +21,8 @@ from typing import TypeVar
 
 import duckdb
 
+from seascout.core import clock
+
 DEFAULT_LOCK_WAIT_SECONDS = 60.0
 ROW_GROUP_SIZE = 16_384  # see `_Database`
 ALIAS = "warehouse"  # the catalog name SQL sees
@@ -125,8 +127,13 @@ class Warehouse:
         if self._migrated:
             return []
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with _writer_lock(self.path), self._connection(read_only=False) as con:
-            applied = apply_migrations(con)
+        with _writer_lock(self.path):
+            database = self._retrying(lambda: _Database.open(self.path, read_only=False))
+            try:
+                with database.connection() as con:
+                    applied = apply_migrations(con, machine_zone=database.machine_zone)
+            finally:
+                database.release()
         self._migrated = True
         return applied
 
@@ -147,12 +154,26 @@ def _open_sandbox(path: Path) -> duckdb.DuckDBPyConnection:
     with _registry_lock:
         if key in _databases:  # this process has it open (a flow's short write): wait it out
             raise _InUse("this process")
+    config: dict[str, str | bool | int | float | list[str]] = {
+        k: v for k, v in SANDBOX_CONFIG.items() if k != "lock_configuration"}
     try:
-        return duckdb.connect(str(key), read_only=True, config=dict(SANDBOX_CONFIG))
+        con = duckdb.connect(str(key), read_only=True, config=config)
     except duckdb.Error as e:
         if "already attached" in str(e) or "Unique file handle conflict" in str(e):
             raise _InUse("this process") from None
         raise
+    _speak_utc(con)  # before the lock: `now()` and `current_date` in users' SQL are UTC too
+    con.execute("SET lock_configuration = true")
+    return con
+
+
+def _speak_utc(con: duckdb.DuckDBPyConnection) -> str:
+    """Make `con`'s instance read and write timestamps in UTC, as the warehouse stores them
+    (an aware datetime bound to a TIMESTAMP is converted to UTC). Returns the zone DuckDB
+    found on this machine, which earlier releases' naive local timestamps were taken in."""
+    machine = str(con.execute("SELECT current_setting('TimeZone')").fetchone()[0])  # type: ignore[index]
+    con.execute("SET GLOBAL TimeZone = 'UTC'")
+    return machine
 
 
 class _InUse(Exception):
@@ -174,6 +195,7 @@ class _Database:
         self.path, self.read_only, self.users = path, read_only, 0
         self.root = duckdb.connect(config={"temp_directory": f"{path}.tmp"})
         try:
+            self.machine_zone = _speak_utc(self.root)
             options = "READ_ONLY" if read_only else f"ROW_GROUP_SIZE {ROW_GROUP_SIZE}"
             quoted = str(path).replace("'", "''")
             self.root.execute(f"ATTACH '{quoted}' AS {ALIAS} ({options})")
@@ -231,7 +253,11 @@ def migration_files() -> list[tuple[str, str]]:
     return [(f.name.removesuffix(".sql"), f.read_text(encoding="utf-8")) for f in files]
 
 
-def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
+def apply_migrations(con: duckdb.DuckDBPyConnection, *, machine_zone: str = "UTC") -> list[str]:
+    """Apply the pending migrations in order. `machine_zone` is the timezone this machine's
+    earlier releases wrote their naive local timestamps in (migrations read it as
+    `getvariable('machine_zone')` to convert them to UTC)."""
+    con.execute("SET VARIABLE machine_zone = ?", [machine_zone])
     con.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMP)"
     )
@@ -243,7 +269,7 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(sql)
-            con.execute("INSERT INTO schema_migrations VALUES (?, now())", [name])
+            con.execute("INSERT INTO schema_migrations VALUES (?, ?)", [name, clock.now()])
         except BaseException:
             con.execute("ROLLBACK")
             raise

@@ -12,6 +12,7 @@ from typing import Any
 
 import duckdb
 
+from seascout.core import clock
 from seascout.core.ids import InvalidIdError, key_of
 from seascout.core.model import Decision, Label
 from seascout.core.text import clean_text
@@ -88,7 +89,7 @@ def decide(wh: Warehouse, key: str, *, action: str | None, section: int | None =
         raise DecisionError(f"{action!r}: unknown action (use keep, drop or move)")
     if not by.strip():
         raise DecisionError("no name for the decision: pass --by NAME or set USER")
-    now = now or datetime.now()
+    now = now or clock.now()
     # the lab's text goes through the cleaning crawled and LLM text get (every break class
     # folded, markup out); the digest neutralises its line starts like any untrusted text
     title_zh = None if title_zh is None else clean_text(title_zh)

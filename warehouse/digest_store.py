@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from seascout.core import clock
 from warehouse.db import Warehouse
 
 UPDATE_NOTES = ("published", "new version%")
@@ -286,7 +287,7 @@ def save_spot_check(wh: Warehouse, check: SpotCheck, *, now: datetime | None = N
             "INSERT OR REPLACE INTO spot_checks (digest_id, rejected, sample_size, closed, "
             "drawn_at, period_lo, period_hi) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [check.digest_id, check.rejected, check.sample_size, check.closed,
-             now or datetime.now(), *(check.period or (None, None))])
+             now or clock.now(), *(check.period or (None, None))])
         if check.work_ids:
             con.executemany("INSERT INTO spot_check_items VALUES (?, ?, ?)",
                             [(check.digest_id, w, i) for i, w in enumerate(check.work_ids)])
@@ -359,7 +360,7 @@ def record_delivery(wh: Warehouse, digest_id: str, channel: str, *, ok: bool,
                     error: str | None = None, items: Sequence[DigestItem] = ()) -> None:
     """One attempt on a channel; on success every item's version is marked delivered there
     (`error`, if given with ok, is kept as a note, e.g. an unconfirmed send)."""
-    now = datetime.now()
+    now = clock.now()
     with wh.write() as con:
         con.execute(
             """INSERT INTO deliveries

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from seascout.core import clock
 from warehouse.db import Warehouse
 
 
@@ -41,7 +42,7 @@ def save_figures(wh: Warehouse, records: Sequence[FigureRecord]) -> None:
     """Store (or replace) each work's answer, in one transaction."""
     if not records:
         return
-    now = datetime.now()
+    now = clock.now()
     with wh.write() as con:
         con.executemany(
             f"INSERT OR REPLACE INTO figures ({', '.join(_COLUMNS)}) "

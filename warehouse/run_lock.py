@@ -18,8 +18,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
+
+from seascout.core import clock
 
 DEFAULT_RUN_WAIT_SECONDS = 2 * 3600.0  # a backfill can take a while; a cron run waits it out
 
@@ -66,7 +67,7 @@ def exclusive_run(db_path: Path, flow: str, *, on_wait: Callable[[str], object] 
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps({
             "flow": flow, "pid": os.getpid(), "host": socket.gethostname(),
-            "since": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")}).encode(), 0)
+            "since": clock.now().strftime("%Y-%m-%d %H:%M:%S UTC")}).encode(), 0)
         with _held_lock:
             _held[key] = (me, 1)
         try:

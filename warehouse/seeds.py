@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from seascout.core import clock
 from seascout.core.model import Section
 from seascout.core.survey import Survey
 from warehouse.db import Warehouse, registered
@@ -44,7 +45,7 @@ class SeedReport:
 def store_survey(wh: Warehouse, surveys: Sequence[Survey], *, now: datetime | None = None) -> SeedReport:
     """Store survey documents in one transaction; idempotent, and an edited seed updates
     its entries. The last document's sections are the taxonomy."""
-    now = now or datetime.now()
+    now = now or clock.now()
     report = SeedReport(files=[s.name for s in surveys])
     if not surveys:
         return report
@@ -133,5 +134,5 @@ def seed_if_changed(wh: Warehouse, folder: Path) -> SeedReport | None:
     with wh.write() as con:
         con.execute("DELETE FROM cursors WHERE source = 'seed'")
         for name, value in digests.items():
-            con.execute("INSERT INTO cursors VALUES ('seed', ?, ?, now())", [name, value])
+            con.execute("INSERT INTO cursors VALUES ('seed', ?, ?, ?)", [name, value, clock.now()])
     return report

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
+from seascout.core import clock
 from warehouse.db import Warehouse
 
 
@@ -31,19 +31,20 @@ def set_cursor(wh: Warehouse, source: str, query: str, value: str, *,
     guard = " WHERE cursors.value < excluded.value" if forward_only else ""
     with wh.write() as con:
         con.execute(
-            "INSERT INTO cursors VALUES (?, ?, ?, now()) ON CONFLICT (source, query) "
+            "INSERT INTO cursors VALUES (?, ?, ?, ?) ON CONFLICT (source, query) "
             f"DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at{guard}",
-            [source, query, value],
+            [source, query, value, clock.now()],
         )
 
 
 def start_run(wh: Warehouse, flow: str, parameters: Mapping[str, Any] | None = None) -> str:
-    run_id = f"{datetime.now():%Y%m%dT%H%M%S}-{flow}-{uuid.uuid4().hex[:6]}"
+    run_id = f"{clock.now():%Y%m%dT%H%M%S}-{flow}-{uuid.uuid4().hex[:6]}"
     with wh.write() as con:
         con.execute(
             "INSERT INTO runs (run_id, flow, parameters, started_at, status) "
-            "VALUES (?, ?, ?, now(), 'running')",
-            [run_id, flow, json.dumps(dict(parameters or {}), default=str, ensure_ascii=False)],
+            "VALUES (?, ?, ?, ?, 'running')",
+            [run_id, flow, json.dumps(dict(parameters or {}), default=str, ensure_ascii=False),
+             clock.now()],
         )
     return run_id
 
@@ -51,8 +52,8 @@ def start_run(wh: Warehouse, flow: str, parameters: Mapping[str, Any] | None = N
 def log_error(wh: Warehouse, run_id: str, stage: str, source: str, message: str,
               level: str = "error") -> None:
     with wh.write() as con:
-        con.execute("INSERT INTO run_errors VALUES (?, ?, ?, ?, ?, now())",
-                    [run_id, stage, source, level, message])
+        con.execute("INSERT INTO run_errors VALUES (?, ?, ?, ?, ?, ?)",
+                    [run_id, stage, source, level, message, clock.now()])
 
 
 def finish_run(wh: Warehouse, run_id: str, *, status: str, counts: Mapping[str, Any] | None = None,
@@ -60,10 +61,10 @@ def finish_run(wh: Warehouse, run_id: str, *, status: str, counts: Mapping[str, 
                llm_tokens: int = 0, llm_cost_usd: float = 0.0) -> None:
     with wh.write() as con:
         con.execute(
-            """UPDATE runs SET finished_at = now(), status = ?, counts = ?, timings = ?,
+            """UPDATE runs SET finished_at = ?, status = ?, counts = ?, timings = ?,
                    llm_calls = llm_calls + ?, llm_tokens = llm_tokens + ?,
                    llm_cost_usd = llm_cost_usd + ?
                WHERE run_id = ?""",
-            [status, json.dumps(dict(counts or {}), default=str, ensure_ascii=False),
+            [clock.now(), status, json.dumps(dict(counts or {}), default=str, ensure_ascii=False),
              json.dumps(dict(timings or {})), llm_calls, llm_tokens, llm_cost_usd, run_id],
         )

@@ -9,6 +9,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from seascout.core import clock
 from seascout.core.model import Classification, Summary
 from warehouse.db import Warehouse, registered
 
@@ -52,7 +53,7 @@ def section_descriptions(wh: Warehouse) -> list[tuple[int, str, str, str]]:
 def save_results(wh: Warehouse, classifications: Sequence[Classification],
                  summaries: Sequence[Summary], *, now: datetime | None = None) -> None:
     """Store classifications and summaries in one transaction; seed rows are never replaced."""
-    now = now or datetime.now()
+    now = now or clock.now()
     with wh.write() as con:
         if classifications:
             with registered(con, "incoming_cls", pa.table({
@@ -111,7 +112,7 @@ def cache_put(wh: Warehouse, model: str, prompt_version: str,
     """(content_hash, reply, tokens, cost_usd) rows; an existing entry is kept."""
     if not rows:
         return
-    now = datetime.now()
+    now = clock.now()
     with wh.write() as con, registered(con, "incoming_cache", pa.table({
         "model": [model] * len(rows), "prompt_version": [prompt_version] * len(rows),
         "content_hash": [r[0] for r in rows],
@@ -127,8 +128,8 @@ def record_llm_usage(wh: Warehouse, run_id: str, calls: int, tokens: int, cost_u
     """Add this stage's LLM usage to a run row (created as a 'triage' run if missing)."""
     with wh.write() as con:
         con.execute(
-            "INSERT INTO runs (run_id, flow, started_at, status) VALUES (?, 'triage', now(), 'running') "
-            "ON CONFLICT (run_id) DO NOTHING", [run_id])
+            "INSERT INTO runs (run_id, flow, started_at, status) VALUES (?, 'triage', ?, 'running') "
+            "ON CONFLICT (run_id) DO NOTHING", [run_id, clock.now()])
         con.execute(
             "UPDATE runs SET llm_calls = llm_calls + ?, llm_tokens = llm_tokens + ?, "
             "llm_cost_usd = llm_cost_usd + ? WHERE run_id = ?", [calls, tokens, cost_usd, run_id])

@@ -23,6 +23,7 @@ from typing import NamedTuple
 import duckdb
 import pyarrow as pa
 
+from seascout.core import clock
 from seascout.core.ids import title_key
 from seascout.core.model import Author, Kind, Link, LinkKind, Venue, Work
 from warehouse.db import ROW_GROUP_SIZE, Warehouse, registered
@@ -124,7 +125,7 @@ def upsert_works_in(con: duckdb.DuckDBPyConnection, works: Iterable[Work], *,
     DuckDB writes one chunk while Python prepares the next (`_Writer`): the two overlap on
     two cores, and every read of the warehouse waits until the writes before it are done.
     """
-    now = now or datetime.now()
+    now = now or clock.now()
     result = UpsertResult()
     records = iter(works)
     with _Writer() as writer:

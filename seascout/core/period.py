@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from seascout.core import clock
+
 _WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$", re.IGNORECASE)  # 2026-W48, or 2026-w48 as typed
 
 
@@ -40,11 +42,11 @@ class Period:
         return self.end - timedelta(days=1)
 
     def bounds(self) -> tuple[datetime, datetime]:
-        """[start, end) as naive local (machine) timestamps, the form the warehouse stores."""
+        """[start, end): midnight to midnight in the period's timezone, as the warehouse stores
+        timestamps (naive UTC)."""
         tz = ZoneInfo(self.timezone)
-        lo = datetime.combine(self.start, datetime.min.time(), tz).astimezone().replace(tzinfo=None)
-        hi = datetime.combine(self.end, datetime.min.time(), tz).astimezone().replace(tzinfo=None)
-        return lo, hi
+        return (clock.stamp(datetime.combine(self.start, datetime.min.time(), tz)),
+                clock.stamp(datetime.combine(self.end, datetime.min.time(), tz)))
 
     def closed(self, now: datetime | None = None) -> bool:
         """Whether the week has ended in its timezone (only a closed week is delivered)."""
@@ -52,11 +54,9 @@ class Period:
 
     @classmethod
     def containing(cls, moment: datetime, timezone: str) -> Period:
-        """The ISO week that holds `moment` (timezone-aware) in `timezone`, not on the machine's
+        """The ISO week that holds `moment` (naive = UTC) in `timezone`, not on the machine's
         calendar: Sunday 20:30 UTC is already Monday, the next week, in Asia/Shanghai."""
-        if moment.tzinfo is None:
-            raise ValueError("Period.containing needs a timezone-aware moment")
-        y, w, _ = moment.astimezone(ZoneInfo(timezone)).isocalendar()
+        y, w, _ = clock.aware(moment).astimezone(ZoneInfo(timezone)).isocalendar()
         return cls(y, w, timezone)
 
     def previous(self) -> Period:
@@ -80,12 +80,20 @@ def parse_period(text: str, timezone: str) -> Period:
 
 
 def today(timezone: str, now: datetime | None = None) -> date:
-    """The local date in `timezone` (`now` naive means local machine time)."""
-    return (now or datetime.now().astimezone()).astimezone(ZoneInfo(timezone)).date()
+    """The date in `timezone` at `now` (naive = UTC; default: the clock's now)."""
+    return _local(now, timezone).date()
 
 
 def current_period(timezone: str, now: datetime | None = None) -> Period:
     """The week being reported: the last complete ISO week (on Monday morning, last week)."""
-    now = (now or datetime.now(ZoneInfo(timezone))).astimezone(ZoneInfo(timezone))
-    y, w, _ = (now.date() - timedelta(days=7)).isocalendar()
+    y, w, _ = (_local(now, timezone).date() - timedelta(days=7)).isocalendar()
     return Period(y, w, timezone)
+
+
+def this_week(timezone: str, now: datetime | None = None) -> Period:
+    """The week running now in `timezone` (what a crawl that just ran has stored)."""
+    return Period.containing(now or clock.now(), timezone)
+
+
+def _local(now: datetime | None, timezone: str) -> datetime:
+    return clock.aware(clock.now() if now is None else now).astimezone(ZoneInfo(timezone))

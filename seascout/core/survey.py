@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from seascout.core import clock
 from seascout.core.ids import (
     InvalidIdError,
     doi_key,
@@ -156,7 +157,7 @@ def read_document(data: bytes, name: str) -> str:
 
 def parse_survey(text: str, name: str, *, now: datetime | None = None) -> Survey:
     """Parse one survey document. Raises SurveyError naming `name:line` on any problem."""
-    now = now or datetime.now()
+    now = now or clock.now()
     # Lines end at "\n" (and "\r\n", "\r") only: the renderer folds every other break class
     # (U+0085, U+2028, \v, …) that `str.splitlines` would also cut at, so text holding one
     # can never start a line of its own.

@@ -8,12 +8,12 @@ and extracted by the same `extract_article` as crawled pages. Source: `manual`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
 from urllib.robotparser import RobotFileParser
 
 import httpx
 
+from seascout.core import clock
 from seascout.core.config import Settings
 from seascout.core.model import Work
 from spiders.news.extract import Article, extract_article
@@ -92,6 +92,6 @@ def add_article(settings: Settings, wh: Warehouse, url: str) -> tuple[Work, Arti
                       max_bytes=settings.config.sources.news.max_page_bytes)
     article = extract_article(page.url, page.body, page.headers)
     item = {**article.to_item(), "listing": url}
-    work = article_to_work(item, source="manual", fetched_at=datetime.now())
+    work = article_to_work(item, source="manual", fetched_at=clock.now())
     result = upsert_works(wh, [work])
     return work, article, result
