@@ -49,3 +49,25 @@ def test_the_application_never_imports_the_testing_stand_ins() -> None:
 def test_bench_and_tests_do_not_import_each_other() -> None:
     assert [f"{f}: {m}" for f, m in imports("bench") if m.split(".")[0] == "tests"] == []
     assert [f"{f}: {m}" for f, m in imports("tests") if m.split(".")[0] == "bench"] == []
+
+
+def test_one_clock_nothing_else_reads_the_machines_calendar() -> None:
+    """Every "now" comes from seascout/core/clock.py: no `datetime.now()`, `date.today()`,
+    `time.time()` for dates, or SQL `now()`/`current_date` elsewhere in the product."""
+    import re
+
+    pattern = re.compile(r"datetime\.now\(|date\.today\(|datetime\.utcnow\(|\bnow\(\)\s*[,)]|"
+                         r"current_date|current_timestamp", re.IGNORECASE)
+    found = []
+    for folder in ("seascout", *STAGES):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            if path.name == "clock.py":
+                continue
+            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                code = line.split("#")[0].replace("clock.now()", "")
+                if pattern.search(code):
+                    found.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
+        for path in sorted((ROOT / folder).rglob("*.sql")):
+            if pattern.search(re.sub(r"--[^\n]*", "", path.read_text(encoding="utf-8"))):
+                found.append(str(path.relative_to(ROOT)))
+    assert found == []
