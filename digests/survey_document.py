@@ -64,7 +64,7 @@ def build_survey(settings: Settings, wh: Warehouse, survey: Survey, *, version: 
     title = cfg.title.replace("周报", "综述") if "周报" in cfg.title else f"{cfg.title} · 综述"
     doc = digest_from_survey(survey.sections, survey.entries, digest_id=version, title=title,
                              generated_at=now)
-    kept = store.kept_items(wh, survey.name)
+    kept = store.survey_items(wh, survey.name)
     added = place_entries(wh, kept, doc.sections)
     counts: dict[int, int] = {}
     for item in kept:
@@ -144,6 +144,10 @@ def write_survey(settings: Settings, wh: Warehouse, out: Path | None = None, *,
         report.notes.append(f"unchanged since {latest.name}: no new version written")
         return report
     report.notes += figures + _copy_images(survey, source.parent, out)
+    report.notes += [
+        f"{d.work_id}: the lab's {d.action} has no effect — it is entry {d.entry} of the survey "
+        f"document {d.survey_file}, which wins; edit the entry there and run `seascout seed`"
+        for d in store.ineffective_decisions(wh)]
     waiting = store.undecided_count(wh)
     if waiting:
         report.notes.append(f"not yet decided: {waiting} digest entries (`seascout review` or "

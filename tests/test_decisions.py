@@ -139,6 +139,8 @@ def test_decide_takes_a_doi_in_any_case_and_as_a_url(cli) -> None:  # type: igno
     ([OCEAN, "--section", "7"], "section 7 does not exist"),
     ([OCEAN, "--keep", "--drop"], "exclude each other"),
     ([OCEAN], "nothing to decide"),
+    (["doi:10.1126/sciadv.aba1482", "--drop"], "is entry 1.1 of the survey document"),
+    (["doi:10.1126/sciadv.aba1482", "--section", "2"], "cannot be moved to section 2"),
 ])
 def test_decide_refuses_bad_input_in_one_line(cli, args: list[str], message: str) -> None:  # type: ignore[no-untyped-def]
     r = cli("decide", *args)
@@ -146,3 +148,44 @@ def test_decide_refuses_bad_input_in_one_line(cli, args: list[str], message: str
     assert message in r.output and "Traceback" not in r.output
     assert len(r.output.strip().splitlines()) == 1
     assert decisions(cli.wh) == []
+
+
+# --- one membership rule: the `survey_membership` view ------------------------------------
+def test_survey_membership_is_the_one_rule(warehouse: Warehouse) -> None:
+    """Per work: in the survey (the document's entries, what the lab kept or moved) or a
+    candidate (triage's undecided pick) or nowhere (dropped, rejected)."""
+    build(warehouse)
+    decide(warehouse, NEAR, action="move", section=4, by="lin")
+    decide(warehouse, SHIPS, action="drop", by="lin")
+    rows = {r[0]: r[1:] for r in _table(
+        warehouse, "SELECT work_id, section, in_survey, basis FROM survey_membership")}
+    assert rows[NEAR] == (4, True, "decision")
+    assert rows[OCEAN] == (1, False, "triage")  # a candidate, not in the survey yet
+    assert rows[SHIPS] == (None, False, "decision")
+    assert rows[NOISE] == (None, False, "triage")
+    assert rows["doi:10.1126/sciadv.aba1482"] == (1, True, "survey")
+    assert sum(1 for r in rows.values() if r[1]) == 19  # the document's 18 and NEAR
+    # relevant_works is the works in a section, read from the view
+    assert dict(_table(warehouse, "SELECT work_id, in_survey FROM relevant_works "
+                                  "WHERE classified_by <> 'seed'")) == {NEAR: True, OCEAN: False}
+
+
+def test_a_drop_of_a_survey_entry_is_refused_and_an_old_one_has_no_effect(warehouse: Warehouse) -> None:
+    build(warehouse)
+    seed = "doi:10.1126/sciadv.aba1482"
+    with pytest.raises(DecisionError, match=r"entry 1\.1 of the survey document 000_8bc26054f90ad24c\.md"):
+        decide(warehouse, seed, action="drop", by="lin")
+    assert _table(warehouse, "SELECT * FROM decisions") == []
+    decide(warehouse, seed, action="keep", by="lin", title_zh="热带不稳定波预测")  # keeping is fine
+    # a drop stored before the refusal existed: the document still wins
+    with warehouse.write() as con:
+        con.execute("UPDATE decisions SET action = 'drop', section = NULL, label = 'irrelevant'")
+    assert _table(warehouse, f"SELECT section, in_survey FROM survey_membership "
+                             f"WHERE work_id = '{seed}'") == [(1, True)]
+
+
+def test_seascout_sql_reads_the_membership_view(cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("sql", "SELECT basis, count(*) AS n FROM survey_membership WHERE in_survey "
+                   "GROUP BY basis", "--format", "csv")
+    assert r.exit_code == 0, r.output
+    assert "survey,18" in r.output

@@ -25,6 +25,7 @@ from warehouse import digest_store as store
 from warehouse.db import Warehouse
 from warehouse.decisions_store import decide
 from warehouse.figures_store import FigureRecord, save_figures
+from warehouse.query import survey_works
 from warehouse.seeds import store_survey
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -215,3 +216,34 @@ def test_a_kept_entry_shows_its_figure_in_every_format(lab) -> None:  # type: ig
     assert 'src="./figures/oceannet.png"' in html and "fonts/" in html
     with zipfile.ZipFile(report.files["docx"]) as docx:
         assert any(n.startswith("word/media/") for n in docx.namelist())
+
+
+def test_the_survey_and_its_exports_are_one_set(lab) -> None:  # type: ignore[no-untyped-def]
+    """Issue 24 #4: `seascout survey`, `export --survey` and `zotero push` read one definition
+    (`survey_membership`): the document's entries and what the lab kept; a drop takes the
+    work out of all of them; triage's undecided picks are in none; a drop the document
+    overrides says so."""
+    settings, wh = lab
+    decide(wh, NEAR, action="move", section=4, by="lin")  # kept; SHIPS and OCEAN undecided
+    decide(wh, OCEAN, action="keep", by="lin")
+    first = write_survey(settings, wh, settings.home / "a", now=NOW)
+    assert first.seed_entries + sum(first.kept.values()) == len(survey_works(wh)) == 20
+    assert SHIPS not in {w.work_id for _, w in survey_works(wh)}  # an undecided pick: in neither
+
+    decide(wh, OCEAN, action="drop", by="lin")
+    again = write_survey(settings, wh, settings.home / "b", now=NOW)
+    md = Path(again.files["md"]).read_text(encoding="utf-8")
+    assert "OceanNet" not in md and OCEAN not in {w.work_id for _, w in survey_works(wh)}
+    assert again.seed_entries + sum(again.kept.values()) == len(survey_works(wh)) == 19
+
+    # One of the lab's own entries cannot be dropped by a decision (refused in `decide`); a
+    # drop stored before that is overridden by the document, in both, and the survey says so.
+    seed = "doi:10.1126/sciadv.aba1482"
+    with wh.write() as con:
+        con.execute("INSERT INTO decisions VALUES (?, 'drop', NULL, 'irrelevant', NULL, NULL, "
+                    "'lin', ?)", [seed, NOW.replace(tzinfo=None)])
+    third = write_survey(settings, wh, settings.home / "c", now=NOW)
+    assert seed in {w.work_id for _, w in survey_works(wh)}
+    assert "复杂热带不稳定波" in Path(third.files["md"]).read_text(encoding="utf-8")
+    said = [n for n in third.notes if seed in n]
+    assert len(said) == 1 and "entry 1.1 of the survey document" in said[0]

@@ -320,7 +320,7 @@ def test_timestamps_a_previous_release_stored_in_local_time_become_utc(
         con.close()
 
         wh = Warehouse(path)
-        assert wh.ensure_schema() == ["130_timestamps_in_utc"]
+        assert "130_timestamps_in_utc" in wh.ensure_schema()  # and the later ones
         assert rows(wh, "SELECT started_at FROM runs") == [(datetime(2026, 12, 7, 0, 30),)]
         assert rows(wh, "SELECT first_seen, last_changed FROM works") == [
             (datetime(2026, 12, 7, 0, 30), datetime(2026, 12, 7, 1, 0))]

@@ -115,13 +115,14 @@ def test_push_is_idempotent_and_sends_only_what_is_missing(warehouse: Warehouse,
     stand, base = zotero
     build(warehouse)
     works = [w for _, w in survey_works(warehouse)]
-    assert len(works) == 20  # 18 seed entries + 2 relevant this week
+    assert len(works) == 18  # the survey as it stands: its 18 entries (triage's 2 picks undecided)
     r = push(works, _client(base), collection="COLL1")
-    assert (r.pushed, r.already) == (20, 0) and len(stand.items) == 20
-    assert push(works, _client(base)).pushed == 0 and len(stand.items) == 20  # a rerun: nothing twice
-    decide(warehouse, NEAR, action="move", section=1, by="lin")  # a newly kept work
-    r = push([w for _, w in survey_works(warehouse)], _client(base))
-    assert (r.pushed, r.already) == (1, 20) and len(stand.items) == 21
+    assert (r.pushed, r.already) == (18, 0) and len(stand.items) == 18
+    assert push(works, _client(base)).pushed == 0 and len(stand.items) == 18  # a rerun: nothing twice
+    decide(warehouse, NEAR, action="move", section=1, by="lin")  # newly kept works
+    decide(warehouse, SHIPS, action="keep", by="lin")
+    r = push([w for _, w in survey_works(warehouse)], _client(base), collection="COLL1")
+    assert (r.pushed, r.already) == (2, 18) and len(stand.items) == 20
     ships = next(it["data"] for it in stand.items if {"tag": f"seascout:{SHIPS}"} in it["data"]["tags"])
     assert ships["itemType"] == "journalArticle" and ships["DOI"] == "10.3390/rs99999999"
     assert ships["publicationTitle"] == "Remote Sensing" and ships["extra"] == "arXiv: 2611.00002"
@@ -131,6 +132,7 @@ def test_push_is_idempotent_and_sends_only_what_is_missing(warehouse: Warehouse,
 def test_more_than_one_page_and_batch(warehouse: Warehouse, zotero) -> None:  # type: ignore[no-untyped-def]
     stand, base = zotero
     build(warehouse)
+    decide(warehouse, OCEAN, action="keep", by="lin")
     work = next(w for _, w in survey_works(warehouse) if w.work_id == OCEAN)
     many = []
     for i in range(120):
@@ -145,7 +147,7 @@ def test_429_and_5xx_are_retried(warehouse: Warehouse, zotero) -> None:  # type:
     build(warehouse)
     stand.faults = [429, 503, 500]
     r = push([w for _, w in survey_works(warehouse)], _client(base))
-    assert r.pushed == 20 and r.retries == 3 and len(stand.items) == 20
+    assert r.pushed == 18 and r.retries == 3 and len(stand.items) == 18
 
 
 def test_a_batch_written_before_its_reply_was_lost_is_not_written_twice(warehouse: Warehouse,
@@ -154,8 +156,8 @@ def test_a_batch_written_before_its_reply_was_lost_is_not_written_twice(warehous
     build(warehouse)
     stand.lose_next_reply = True  # the batch is stored, then the reply is a 502
     r = push([w for _, w in survey_works(warehouse)], _client(base))
-    assert r.retries == 1 and r.pushed == 20
-    assert len(stand.items) == 20  # the retry reused its write token: the API answered 412
+    assert r.retries == 1 and r.pushed == 18
+    assert len(stand.items) == 18  # the retry reused its write token: the API answered 412
 
 
 def test_bad_key_and_endless_errors_are_reported(warehouse: Warehouse, zotero) -> None:  # type: ignore[no-untyped-def]
@@ -190,9 +192,10 @@ def test_the_command(tmp_path: Path, zotero, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("ZOTERO_API_KEY", KEY)
     r = run("push", "--library", "me")
     assert r.exit_code == 2 and "users/<numeric id>" in r.output
+    decide(Warehouse(tmp_path / "state" / "seascout.duckdb"), OCEAN, action="keep", by="lin")
     r = run("push", "--library", LIB, "--period", "2026-W48")
-    assert r.exit_code == 0, r.output
-    assert "zotero users/4242: 2 pushed, 0 already there (of 2)" in r.output
+    assert r.exit_code == 0, r.output  # the survey's entries of that week: kept, not triage's picks
+    assert "zotero users/4242: 1 pushed, 0 already there (of 1)" in r.output
     r = run("push", "--library", LIB)
-    assert r.exit_code == 0 and "18 pushed, 2 already there (of 20)" in r.output
-    assert len(stand.items) == 20
+    assert r.exit_code == 0 and "18 pushed, 1 already there (of 19)" in r.output
+    assert len(stand.items) == 19

@@ -116,6 +116,7 @@ def decide(wh: Warehouse, key: str, *, action: str | None, section: int | None =
                                     "--section N")
         if action != "drop":
             action = "keep" if section == current else "move"
+        _refuse_against_the_survey(con, work_id, action, section)
         title = _edit(title_zh, old[2] if old else None)
         text = _edit(summary, old[3] if old else None)
         label = Label.IRRELEVANT.value if section is None else sections[section]
@@ -123,6 +124,20 @@ def decide(wh: Warehouse, key: str, *, action: str | None, section: int | None =
             "INSERT OR REPLACE INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [work_id, action, section, label, title, text, by.strip(), now])
     return Decision(work_id, action, section, Label(label), by.strip(), now, title, text)
+
+
+def _refuse_against_the_survey(con: duckdb.DuckDBPyConnection, work_id: str, action: str,
+                               section: int | None) -> None:
+    """An entry of the lab's own survey document stays where the document puts it (the
+    `survey_membership` rule): a drop or a move of it could not take effect, so it is refused."""
+    row = con.execute("SELECT entry, source_file, section FROM seed_entries WHERE work_id = ?",
+                      [work_id]).fetchone()
+    if row is None or (action != "drop" and section == row[2]):
+        return
+    verb = "dropped" if action == "drop" else f"moved to section {section}"
+    raise DecisionError(f"{work_id} is entry {row[0]} of the survey document {row[1]}: it cannot "
+                        f"be {verb} by a decision (the document wins) — edit the entry there and "
+                        "run `seascout seed`")
 
 
 def _edit(new: str | None, old: str | None) -> str | None:
@@ -148,7 +163,7 @@ def decisions(wh: Warehouse) -> list[Decision]:
 
 _CANDIDATES = """
 SELECT w.work_id, w.title, w.kind, CAST(w.published AS VARCHAR), c.label, c.confidence,
-       coalesce(d.section, s.number) AS section,
+       sm.section,
        coalesce(d.title_zh, m.title_zh), coalesce(d.summary, m.summary), d.action, d.decided_by,
        (SELECT min(i.id)[5:] FROM work_ids i WHERE i.work_id = w.work_id AND i.id LIKE 'doi:%'),
        (SELECT min(i.id)[7:] FROM work_ids i WHERE i.work_id = w.work_id AND i.id LIKE 'arxiv:%'),
@@ -156,10 +171,10 @@ SELECT w.work_id, w.title, w.kind, CAST(w.published AS VARCHAR), c.label, c.conf
 FROM works w
 LEFT JOIN classifications c USING (work_id)
 LEFT JOIN decisions d USING (work_id)
-LEFT JOIN sections s ON s.label = c.label AND s.number <> 0
+JOIN survey_membership sm USING (work_id)
 LEFT JOIN summaries m USING (work_id)
 WHERE w.first_seen >= ? AND w.first_seen < ? AND coalesce(c.method, '') <> 'seed'
-ORDER BY (d.action IS NULL AND c.label = 'irrelevant'), coalesce(d.section, s.number) NULLS LAST,
+ORDER BY (d.action IS NULL AND c.label = 'irrelevant'), sm.section NULLS LAST,
          c.confidence DESC NULLS LAST, w.work_id
 """
 

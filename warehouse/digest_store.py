@@ -59,7 +59,7 @@ class DigestItem:
 _CANDIDATES = """
 WITH cand AS (
     SELECT w.work_id, w.content_hash, w.first_seen, w.last_changed, w.change_note,
-           coalesce(d.section, sec.number, se.section) AS section, se.work_id IS NOT NULL AS is_seed,
+           sm.section, se.work_id IS NOT NULL AS is_seed,
            m.title_zh, coalesce(d.summary, m.summary, se.summary) AS summary, se.heading,
            CASE WHEN d.summary IS NOT NULL THEN 'lab'
                 WHEN m.summary IS NOT NULL THEN m.method
@@ -71,21 +71,19 @@ WITH cand AS (
            EXISTS (SELECT 1 FROM digest_items i
                    WHERE i.work_id = w.work_id AND i.digest_id <> $digest
                      AND i.content_hash = w.content_hash) AS version_reported
-    FROM works w
-    LEFT JOIN classifications c USING (work_id)
+    FROM survey_membership sm
+    JOIN works w USING (work_id)
     LEFT JOIN decisions d USING (work_id)
-    LEFT JOIN sections sec ON sec.label = c.label AND sec.number <> 0
     LEFT JOIN seed_entries se USING (work_id)
     LEFT JOIN summaries m USING (work_id)
-    WHERE (d.action IS NULL AND (c.label IS NULL OR c.label <> 'irrelevant'))
-       OR d.action IN ('keep', 'move')
+    WHERE sm.section IS NOT NULL
 )
 SELECT work_id, section,
        CASE WHEN first_seen >= $lo AND NOT is_seed AND NOT reported_before
             THEN 'new' ELSE 'updated' END AS status,
        change_note, content_hash, title_zh, summary, heading, summary_method, lab_title
 FROM cand
-WHERE section IS NOT NULL AND NOT version_reported AND (
+WHERE NOT version_reported AND (
       (first_seen >= $lo AND first_seen < $hi AND NOT is_seed AND NOT reported_before)
    OR (last_changed >= $lo AND last_changed < $hi
        AND (change_note = 'published' OR change_note LIKE 'new version%')
@@ -98,42 +96,68 @@ def select_items(wh: Warehouse, digest_id: str, lo: datetime, hi: datetime) -> l
     """Relevant works new in [lo, hi) or updated then (new version, now published), minus
     every version an earlier digest already reported. Rerunning a period selects the same.
 
-    The lab's decisions win over triage: a dropped work is never selected, a kept or moved
-    one is, in the section decided (even when triage called it irrelevant), and the lab's
-    Chinese title and summary replace triage's."""
+    Which works and in which section is the `survey_membership` view (the lab's decision
+    wins over triage: a dropped work is never selected, a kept or moved one is, in the
+    section decided); the lab's Chinese title and summary replace triage's."""
     with wh.read() as con:
         rows = con.execute(_CANDIDATES, {"digest": digest_id, "lo": lo, "hi": hi}).fetchall()
     return [SelectedItem(*r) for r in rows]
 
 
-_KEPT = """
-SELECT d.work_id, d.section, 'new', NULL, w.content_hash,
-       m.title_zh, coalesce(d.summary, m.summary), NULL,
-       CASE WHEN d.summary IS NOT NULL THEN 'lab' ELSE m.method END, d.title_zh
-FROM decisions d
+_MEMBERS = """
+SELECT sm.work_id, sm.section, 'new', NULL, w.content_hash,
+       coalesce(m.title_zh, se.heading), coalesce(d.summary, m.summary, se.summary), NULL,
+       CASE WHEN d.summary IS NOT NULL THEN 'lab' WHEN m.summary IS NOT NULL THEN m.method
+            WHEN se.summary IS NOT NULL THEN 'seed' END, d.title_zh
+FROM survey_membership sm
 JOIN works w USING (work_id)
+LEFT JOIN decisions d USING (work_id)
 LEFT JOIN summaries m USING (work_id)
 LEFT JOIN seed_entries se USING (work_id)
-WHERE d.action IN ('keep', 'move') AND (se.work_id IS NULL OR se.source_file <> $survey)
-ORDER BY d.section, w.first_seen, w.work_id
+WHERE sm.in_survey AND sm.survey_file IS DISTINCT FROM $survey
+ORDER BY sm.section, w.first_seen, w.work_id
 """
 
 
-def kept_items(wh: Warehouse, survey_file: str) -> list[SelectedItem]:
-    """The works the lab kept (or moved), in the section it chose, with its edited texts;
-    the entries of the survey document `survey_file` are not among them (it has them)."""
+def survey_items(wh: Warehouse, survey_file: str) -> list[SelectedItem]:
+    """The survey's entries as they stand (`survey_membership.in_survey`) that the survey
+    document `survey_file` does not hold itself: the works the lab kept or moved, in the
+    section it chose, with its edited texts (and the entries of another seed document)."""
     with wh.read() as con:
-        rows = con.execute(_KEPT, {"survey": survey_file}).fetchall()
+        rows = con.execute(_MEMBERS, {"survey": survey_file}).fetchall()
     return [SelectedItem(*r) for r in rows]
 
 
 def undecided_count(wh: Warehouse) -> int:
-    """Works some digest reported that the lab has not kept, moved or dropped yet."""
+    """Works some digest reported that are still triage's candidates: the lab has not kept,
+    moved or dropped them, so they are not in the survey."""
     with wh.read() as con:
         return int(con.execute(
             "SELECT count(DISTINCT i.work_id) FROM digest_items i "
-            "LEFT JOIN decisions d USING (work_id) LEFT JOIN seed_entries se USING (work_id) "
-            "WHERE d.work_id IS NULL AND se.work_id IS NULL").fetchone()[0])  # type: ignore[index]
+            "JOIN survey_membership sm USING (work_id) WHERE sm.basis = 'triage'"
+        ).fetchone()[0])  # type: ignore[index]
+
+
+@dataclass
+class IneffectiveDecision:
+    """A stored decision the survey document overrides (a drop or move of one of its entries)."""
+
+    work_id: str
+    action: str
+    entry: str
+    survey_file: str
+
+
+def ineffective_decisions(wh: Warehouse) -> list[IneffectiveDecision]:
+    """Drops and moves of the lab's own survey entries (stored before `decide` refused them):
+    the document wins, so they have no effect."""
+    with wh.read() as con:
+        rows = con.execute(
+            "SELECT sm.work_id, sm.decision, sm.survey_entry, sm.survey_file "
+            "FROM survey_membership sm JOIN decisions d USING (work_id) "
+            "WHERE sm.basis = 'survey' AND (d.action = 'drop' OR d.section <> sm.section) "
+            "ORDER BY sm.survey_file, sm.work_id").fetchall()
+    return [IneffectiveDecision(*r) for r in rows]
 
 
 def sections(wh: Warehouse) -> list[tuple[int, str]]:

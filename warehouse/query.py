@@ -69,18 +69,30 @@ def export_parquet(wh: Warehouse, folder: Path) -> list[tuple[str, Path, int]]:
 
 
 def survey_works(wh: Warehouse, bounds: tuple[Any, Any] | None = None) -> list[tuple[int, Work]]:
-    """(section, work) of what is in the survey now (`relevant_works`: the seed entries and
-    triage's, following the lab's decisions), by section; with `bounds` = [lo, hi), only the
-    works first seen then (not the seed entries)."""
+    """(section, work) of the survey as it stands, by section: `survey_membership.in_survey`,
+    the survey document's entries and the works the lab kept or moved (triage's undecided
+    picks are not in it). With `bounds` = [lo, hi): only those first seen then (no document
+    entry)."""
+    sql = "SELECT work_id, section FROM relevant_works WHERE in_survey"
+    if bounds is not None:
+        sql += " AND work_id NOT IN (SELECT work_id FROM seed_entries) AND first_seen >= ? AND first_seen < ?"
+    return _works(wh, sql, list(bounds or ()))
+
+
+def week_works(wh: Warehouse, bounds: tuple[Any, Any]) -> list[tuple[int, Work]]:
+    """(section, work) of a week's entries, by section: the works first seen in [lo, hi)
+    that are in a section (`relevant_works`: those the lab kept or moved and triage's
+    undecided picks; the dropped ones not), the survey document's entries aside."""
+    return _works(wh, "SELECT work_id, section FROM relevant_works WHERE first_seen >= ? AND "
+                      "first_seen < ? AND work_id NOT IN (SELECT work_id FROM seed_entries)",
+                  list(bounds))
+
+
+def _works(wh: Warehouse, sql: str, params: list[Any]) -> list[tuple[int, Work]]:
     from warehouse.works import get_works
 
-    sql = "SELECT work_id, section FROM relevant_works"
-    params: list[Any] = []
-    if bounds is not None:
-        sql += " WHERE classified_by <> 'seed' AND first_seen >= ? AND first_seen < ?"
-        params = list(bounds)
-    sql += " ORDER BY section, published NULLS LAST, work_id"
     with wh.read() as con:
-        rows = con.execute(sql, params).fetchall()
+        rows = con.execute(f"{sql} ORDER BY section, published NULLS LAST, work_id",
+                           params).fetchall()
     works = {w.work_id: w for w in get_works(wh, [r[0] for r in rows])}
     return [(int(s), works[wid]) for wid, s in rows if wid in works]

@@ -154,10 +154,12 @@ def export(
     format: Annotated[str | None, typer.Option(
         "--format", help="References instead: bibtex, ris or csljson.")] = None,
     period: Annotated[str | None, typer.Option(
-        "--period", help="With --format: the works first seen that ISO week (default: last week).")
+        "--period", help="With --format: that ISO week's entries, triage's undecided picks "
+        "included (default: last week).")
     ] = None,
     survey: Annotated[bool, typer.Option(
-        "--survey", help="With --format: everything in the survey now (seed entries included).")] = False,
+        "--survey", help="With --format: the survey as it stands (its document's entries and "
+        "what the lab kept).")] = False,
     out: Annotated[Path | None, typer.Option(
         "--out", help="With --format: write to this file (default: standard output).")] = None,
     config: ConfigOpt = None,
@@ -660,7 +662,7 @@ def _export_references(settings: Settings, fmt: str | None, period: str | None, 
     from seascout.app.references import FORMATS, render
     from seascout.core.period import PeriodError, current_period, parse_period
     from warehouse.db import WarehouseMissingError
-    from warehouse.query import survey_works
+    from warehouse.query import survey_works, week_works
 
     if fmt is None:
         err.print("pass --parquet DIR, or --format bibtex|ris|csljson")
@@ -680,7 +682,8 @@ def _export_references(settings: Settings, fmt: str | None, period: str | None, 
             err.print(f"period error: {e}", markup=False, highlight=False)
             raise typer.Exit(2) from None
     try:
-        works = [w for _, w in survey_works(_warehouse(settings), bounds)]
+        wh = _warehouse(settings)
+        works = [w for _, w in (week_works(wh, bounds) if bounds else survey_works(wh))]
     except WarehouseMissingError as e:
         err.print(f"warehouse unavailable: {e}", markup=False, highlight=False)
         raise typer.Exit(2) from None
@@ -701,7 +704,7 @@ def zotero(
     collection: Annotated[str | None, typer.Option(
         "--collection", help="Put the new items in this collection (its key).")] = None,
     period: Annotated[str | None, typer.Option(
-        "--period", help="Only the works first seen that ISO week (default: the whole survey).")
+        "--period", help="Only the survey's entries first seen that ISO week (default: all).")
     ] = None,
     config: ConfigOpt = None,
 ) -> None:
