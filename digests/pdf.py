@@ -136,6 +136,14 @@ def write_pdf(html: str, path: Path, *, font_cache: Path | None = None) -> Path:
     local_only = URLFetcher(allowed_protocols=("file", "data"))  # never the network
     fonts = FontConfiguration()  # where the @font-face of the packaged CJK font is loaded
     css = CSS(string=_print_css(font, bold), url_fetcher=local_only, font_config=fonts)
-    HTML(string=html, base_url=str(path.parent) + "/", url_fetcher=local_only).write_pdf(
+    # No base URL, so links to the other exports (`./….docx`) stay relative in the PDF (an
+    # absolute file:/// link is dead once the PDF is mailed); the images it embeds are given
+    # their own absolute file URIs instead.
+    html = _IMG_SRC_RE.sub(lambda m: m.group(1) + (path.parent / m.group(2)).resolve().as_uri()
+                           + '"', html)
+    HTML(string=html, base_url=None, url_fetcher=local_only).write_pdf(
         str(path), stylesheets=[css], font_config=fonts)
     return path
+
+
+_IMG_SRC_RE = re.compile(r'(<img\b[^>]*?\bsrc=")(?![A-Za-z][A-Za-z0-9+.-]*:)([^"#?]+)"')

@@ -78,9 +78,18 @@ def quote_label(line: QuoteLine) -> str:
 _BARE_URL_RE = re.compile(r"(?<![(<\[])\bhttps?://[^\s<>()（）\[\]，。；、]+")
 
 
+_TRAILING_RE = re.compile(r"[.,;:!?'\"*_~]+$")  # a sentence's punctuation after a URL, not the URL's
+
+
 def _autolink(text: str) -> str:
-    """Bare URLs as CommonMark autolinks (`<https://…>`), so HTML gets live links."""
-    return _BARE_URL_RE.sub(lambda m: f"<{m.group(0)}>", text)
+    """Bare URLs as CommonMark autolinks (`<https://…>`), so HTML gets live links; the full stop
+    or comma that ends the sentence stays outside the link (`…/SOMA-1M.` links `…/SOMA-1M`)."""
+    def link(m: re.Match[str]) -> str:
+        url = m.group(0)
+        tail = _TRAILING_RE.search(url)
+        cut = tail.start() if tail else len(url)
+        return f"<{url[:cut]}>{url[cut:]}"
+    return _BARE_URL_RE.sub(link, text)
 
 
 # Built once: making a parser costs more than rendering an entry with it.

@@ -416,6 +416,7 @@ def run_digest(settings: Settings, wh: Warehouse, *, period: str | None = None,
         report.notes.append(
             f"{p.id} runs until {p.last_day:%Y-%m-%d} ({tz}): rendered, not delivered and not "
             "in the archive or feed; it is delivered by the first run after the week ends")
+        report.deliveries = {c: f"held until {p.end:%Y-%m-%d} 00:00 {tz}" for c in configured}
         return report
     if resend:
         store.forget_deliveries(wh, p.id, configured)

@@ -72,8 +72,12 @@ def build_survey(settings: Settings, wh: Warehouse, survey: Survey, *, version: 
             counts[item.section] = counts.get(item.section, 0) + 1
     _number_after_survey(doc, added, store.entry_numbers(wh, ""), survey)
     base = cfg.site_url.rstrip("/")
+    note = f"seascout：新增 {len(added)} 条" if added else "seascout"
+    if gaps := _number_gaps(doc):  # numbers stay those the digests gave: say why some are missing
+        note += (f"；编号沿用各期周报，空号（{'、'.join(gaps[:5])}{' 等' if len(gaps) > 5 else ''}）"
+                 "为实验室未保留的条目")
     doc.exports = [ExportFile(r.note, r.name, r.url, r.version) for r in survey.exports] + [
-        ExportFile(f"seascout：新增 {len(added)} 条" if added else "seascout",
+        ExportFile(note,
                    f"exported-{version}.{ext}",
                    f"{base}/survey/exported-{version}.{ext}" if base else f"./exported-{version}.{ext}",
                    version)
@@ -82,6 +86,16 @@ def build_survey(settings: Settings, wh: Warehouse, survey: Survey, *, version: 
     doc.timezone = cfg.timezone
     doc.period_label = f"版本 {version} · 由 {survey.name} 与实验室保留的条目生成"
     return doc, counts
+
+
+def _number_gaps(doc: Digest) -> list[str]:
+    """Numbers a section skips (`3.4` between 3.3 and 3.5): digest entries the lab did not keep."""
+    gaps = []
+    for s in doc.sections:
+        used = {int(e.number.rsplit(".", 1)[1]) for e in s.entries
+                if re.fullmatch(rf"{s.number}\.\d+", e.number)}
+        gaps += [f"{s.number}.{n}" for n in range(1, max(used, default=0)) if n not in used]
+    return gaps
 
 
 def _number_after_survey(doc: Digest, added: dict[str, DigestEntry], taken: store.EntryNumbers,

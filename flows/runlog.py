@@ -141,7 +141,7 @@ def _stage_words(counts: dict[str, Any]) -> list[tuple[str, str]]:
     if dig:
         deliveries = ", ".join(f"{k} {v}" for k, v in (dig.get("deliveries") or {}).items())
         out.append(("digest", f"{dig['digest_id']}: {dig['items']} items ({dig['new']} new, "
-                    f"{dig['updated']} updated); deliveries: {deliveries or 'none configured'}"))
+                    f"{dig['updated']} updated); deliveries: {deliveries or 'none'}"))
     survey = counts.get("survey")
     if survey:
         out.append(("survey", f"{survey['version']}: {survey['kept']} kept entries"

@@ -363,7 +363,8 @@ def test_a_week_still_running_is_rendered_not_delivered(tmp_path: Path, warehous
     wednesday = datetime(2026, 11, 25, 12)  # W48 runs until Sunday 29 November
     early = run_digest(settings, warehouse, period=PERIOD, now=wednesday)
     assert Path(early.files["md"]).exists() and early.items == 3
-    assert early.deliveries == {} and not inbox.messages
+    held = "held until 2026-11-30 00:00 Asia/Shanghai"
+    assert early.deliveries == {"email": held, "files": held} and not inbox.messages
     assert "not delivered" in early.describe()
     assert "2026-W48" not in Path(early.files["atom"]).read_text(encoding="utf-8")
     assert "2026-W48/index.html" not in Path(early.files["archive"]).read_text(encoding="utf-8")

@@ -49,7 +49,9 @@ def test_pdf_text_is_whole_linked_and_in_the_cjk_font(pdf: Path) -> None:
     uris = {a.get_object()["/A"]["/URI"] for p in reader.pages for a in p.get("/Annots") or []
             if "/A" in a.get_object()}
     assert "https://github.com/zjunlp/KnowLM" in uris  # live links, bare URLs included
-    assert any(u.endswith("/seascout-2026-W48.docx") for u in uris)  # the 导出 links too
+    # the 导出 links too, relative as in the HTML: an absolute file:/// link dies once mailed
+    assert "./seascout-2026-W48.docx" in uris and not [u for u in uris if u.startswith("file:")]
+    assert not [u for u in uris if u.endswith((".", ",", ";"))]  # no sentence's full stop
     fonts = {str(f) for p in reader.pages
              for f in (p["/Resources"].get("/Font") or {}).values()
              for f in [f.get_object()["/BaseFont"]]}

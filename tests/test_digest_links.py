@@ -57,3 +57,18 @@ def test_docx_has_no_unsafe_hyperlinks(tmp_path) -> None:  # type: ignore[no-unt
     rels = zipfile.ZipFile(out).read("word/_rels/document.xml.rels").decode()
     targets = re.findall(r'Target="([^"]*)"[^>]*TargetMode="External"', rels)
     assert targets and all(t.startswith(("http://", "https://", "mailto:")) for t in targets), targets
+
+
+def test_a_url_ending_a_sentence_links_without_the_full_stop() -> None:
+    paper = Work(ids=["arxiv:2601.16994"], title="SOMA-1M", kind=Kind.PREPRINT)
+    summary = ("The dataset is at https://github.com/PeihaoWu/SOMA-1M. Models: "
+               "https://example.org/a/b, and https://example.org/c; see https://example.org/d!")
+    section = DigestSection(4, "数据集")
+    section.entries.append(DigestEntry("4.3", paper.title, paper, summary))
+    html = render_html(Digest("2026-W50", "周报", "2026-W50", [section], datetime(2026, 12, 7, 8)),
+                       make_environment())
+    hrefs = re.findall(r'href="([^"]+)"', html)
+    assert {"https://github.com/PeihaoWu/SOMA-1M", "https://example.org/a/b",
+            "https://example.org/c", "https://example.org/d"} <= set(hrefs), hrefs
+    assert not [h for h in hrefs if h.endswith((".", ",", ";", "!"))]
+    assert "SOMA-1M</a>. Models" in html  # the full stop stays in the sentence

@@ -118,6 +118,10 @@ def test_a_kept_entry_keeps_the_number_its_digest_gave_it(lab) -> None:  # type:
     numbers = dict((t, n) for n, t in _entries(md))
     assert numbers["海洋基础模型 OceanNet"] == "1.7"
     assert numbers["Quantum error correction on superconducting qubits"] == "3.5"  # after 3.4
+    # the holes are said: 1.6 went to a work the lab did not keep, 3.4 is still undecided
+    assert "编号沿用各期周报，空号（1.6、3.4）为实验室未保留的条目" in md
+    html = (settings.home / "out" / "exported-20261202-01.html").read_text(encoding="utf-8")
+    assert not re.search(r"<blockquote[^>]*>\s*<ul[^>]*>\s*</ul>\s*</blockquote>", html)
 
 
 def test_the_regenerated_survey_reseeds_without_duplicates(lab) -> None:  # type: ignore[no-untyped-def]

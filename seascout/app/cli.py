@@ -542,7 +542,7 @@ def _print_run(result: dict) -> None:  # type: ignore[type-arg]
     if "digest" in counts:
         d = counts["digest"]
         deliveries = ", ".join(f"{channel} {state}" for channel, state in
-                               (d.get("deliveries") or {}).items()) or "none configured"
+                               (d.get("deliveries") or {}).items()) or "none"
         console.print(f"digest {d['digest_id']}: {d['items']} items ({d['new']} new, "
                       f"{d['updated']} updated); deliveries: {deliveries}", highlight=False)
     timings = ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in
