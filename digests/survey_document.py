@@ -16,10 +16,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from digests.document import Digest, DigestEntry, ExportFile, digest_from_survey
+from digests.export import DOCUMENT_FORMATS, Target, environment, write_formats
 from digests.figures import attach_figures
-from digests.pdf import font_cache_dir, install_web_font, write_pdf
-from digests.render import make_environment, render_html, render_markdown
-from digests.run import _templates_dir, continue_numbers, place_entries
+from digests.render import render_markdown
+from digests.selection import continue_numbers, place_entries
 from seascout.core import clock
 from seascout.core.config import Settings
 from seascout.core.survey import ExportRow, Survey, parse_survey, read_document, survey_files
@@ -132,8 +132,7 @@ def write_survey(settings: Settings, wh: Warehouse, out: Path | None = None, *,
     version = next_version(survey.exports, out, now.date())
     doc, counts = build_survey(settings, wh, survey, version=version, now=now)
     report = SurveyReport(version, source.name, len(survey.entries), counts)
-    env = make_environment(_templates_dir(settings))
-    stem = out / f"exported-{version}"
+    env = environment(settings)
     figures = attach_figures(settings, wh, doc, out).notes(settings.figures_dir)
     markdown = render_markdown(doc, env)
     latest = _latest(out)
@@ -152,16 +151,11 @@ def write_survey(settings: Settings, wh: Warehouse, out: Path | None = None, *,
     if waiting:
         report.notes.append(f"not yet decided: {waiting} digest entries (`seascout review` or "
                             "`seascout decide`); kept, they join the survey")
-    files = {"md": stem.with_suffix(".md"), "html": stem.with_suffix(".html")}
-    files["md"].write_text(markdown, encoding="utf-8")
-    font = install_web_font(out / "fonts")
-    files["html"].write_text(render_html(doc, env, font_url=f"fonts/{font.name}"),
-                             encoding="utf-8")
-    from digests.word import write_docx
-
-    files["pdf"] = write_pdf(render_html(doc, env, for_print=True), stem.with_suffix(".pdf"),
-                             font_cache=font_cache_dir(settings.cache_dir / "fonts"))
-    files["docx"] = write_docx(markdown, stem.with_suffix(".docx"), title=f"{doc.title} {version}")
+    stem = f"exported-{version}"
+    exported = write_formats(settings, doc, env, markdown, Target(
+        out, stem, f"{stem}.html", out / "fonts", "fonts"), DOCUMENT_FORMATS)
+    report.notes += exported.notes
+    files = exported.files
     report.files = {k: str(v) for k, v in files.items()}
     return report
 
