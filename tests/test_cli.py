@@ -22,7 +22,8 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-unt
     runner = CliRunner()
 
     def run(*args: str, ok: bool = True):  # type: ignore[no-untyped-def]
-        result = runner.invoke(app, [*args, "--config", str(cfg)] if args[0] != "--help" else list(args))
+        bare = args[0] in ("--help", "--version")
+        result = runner.invoke(app, list(args) if bare else [*args, "--config", str(cfg)])
         if ok:
             assert result.exit_code == 0, result.output
         return result
@@ -45,6 +46,34 @@ def test_sql_lists_entries_by_section_in_every_format(cli) -> None:  # type: ign
     assert rows == [["section", "n"], ["1", "5"], ["2", "7"], ["3", "3"], ["4", "1"], ["5", "2"]]
     data = json.loads(cli("sql", q, "--format", "json").output)
     assert data[0] == {"section": 1, "n": 5}
+
+
+def test_sql_csv_ends_lines_as_a_shell_expects(capfd: pytest.CaptureFixture[str]) -> None:
+    from seascout.app.cli import _print_rows
+
+    # (CliRunner folds \r\n in its output, so the writer is read from the file descriptor)
+    _print_rows(["section", "n"], [(1, 5), (2, 7)], "csv")
+    assert capfd.readouterr().out == "section,n\n1,5\n2,7\n"
+
+
+def test_sql_on_an_80_column_terminal_shows_every_cell_whole(cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from seascout.app import cli as cli_module
+
+    monkeypatch.setattr(cli_module.console, "width", 80)
+    cli("seed")
+    q = ("SELECT entry AS digest_entry_number, heading AS entry_heading_in_the_survey, "
+         "citation FROM seed_entries ORDER BY section, entry LIMIT 2")
+    rows = json.loads(cli("sql", q, "--format", "json").output)
+    out = cli("sql", q).output
+    assert all(r["entry_heading_in_the_survey"] in out for r in rows), out  # whole, not `dig…`
+    assert "digest_entry_number | 1.1" in out and "2 row(s)" in out
+    assert "│" in cli("sql", "SELECT 1 AS n").output  # a table still when it fits
+
+
+def test_version_is_printed(cli) -> None:  # type: ignore[no-untyped-def]
+    from importlib.metadata import version
+
+    assert cli("--version").output.strip() == f"seascout {version('seascout')}"
 
 
 def test_sql_refuses_writes_and_explains(cli) -> None:  # type: ignore[no-untyped-def]

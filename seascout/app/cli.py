@@ -28,6 +28,23 @@ app = typer.Typer(
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        from importlib.metadata import version
+
+        console.print(f"seascout {version('seascout')}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True,
+        help="Print the installed version and exit.")] = False) -> None:
+    """seascout — keeps a survey of ocean and remote-sensing foundation models alive."""
+
+
 ConfigOpt = Annotated[Path | None, typer.Option(
     "--config", "-c", help="Config TOML (default: ./seascout.toml).")]
 
@@ -121,6 +138,12 @@ def sql(
     _print_rows(columns, rows, format)
 
 
+def _table_width(columns: list[str], cells: list[list[str]]) -> int:
+    """Width of a table showing every header whole and each cell up to 30 characters."""
+    widths = [max([len(c)] + [min(len(r[i]), 30) for r in cells]) for i, c in enumerate(columns)]
+    return sum(w + 3 for w in widths) + 1
+
+
 def _print_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:  # type: ignore[type-arg]
     if fmt == "json":
         sys.stdout.write(json.dumps([dict(zip(columns, r, strict=True)) for r in rows],
@@ -128,7 +151,7 @@ def _print_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:  # typ
     elif fmt == "csv":
         import csv
 
-        w = csv.writer(sys.stdout)
+        w = csv.writer(sys.stdout, lineterminator="\n")  # `$(seascout sql …)` in a shell
         w.writerow(columns)
         w.writerows(rows)
     elif fmt == "table":
@@ -136,10 +159,21 @@ def _print_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:  # typ
         from rich.text import Text
 
         # cells are data (crawled titles with `[/b]` or `[link=…]`), never rich markup
-        table = Table(*(Column(header=Text(c)) for c in columns), show_lines=False)
-        for r in rows:
-            table.add_row(*(Text("" if v is None else str(v)) for v in r))
-        console.print(table)
+        cells = [["" if v is None else str(v) for v in r] for r in rows]
+        if _table_width(columns, cells) > console.width:
+            # too wide for the terminal: one `column | value` line per cell, as DuckDB's
+            # `.mode line`, rather than cells cut to `dig…`
+            name_width = max(len(c) for c in columns)
+            for n, r in enumerate(cells, 1):
+                console.print(Text(f"-- row {n} --"), style="dim")
+                for c, v in zip(columns, r, strict=True):
+                    console.print(Text(f"{c:>{name_width}} | {v}"))
+        else:
+            table = Table(*(Column(header=Text(c), overflow="fold") for c in columns),
+                          show_lines=False)
+            for r in cells:
+                table.add_row(*(Text(v) for v in r))
+            console.print(table)
         console.print(f"{len(rows)} row(s)")
     else:
         err.print(f"unknown --format {fmt!r}: use table, csv or json")
