@@ -150,6 +150,16 @@ def test_decide_refuses_bad_input_in_one_line(cli, args: list[str], message: str
     assert decisions(cli.wh) == []
 
 
+@pytest.mark.parametrize("command", [["decide", NEAR, "--keep"], ["review", "--port", "0"]])
+def test_without_a_name_decide_and_review_refuse_alike(cli, monkeypatch, command: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """One rule for who decides: the review page never records an anonymous "reviewer"."""
+    monkeypatch.delenv("USER")
+    r = cli(*command)
+    assert r.exit_code == 2, r.output
+    assert r.output.strip() == "who decides is not known: pass --by NAME (or set $USER)"
+    assert decisions(cli.wh) == []
+
+
 # --- one membership rule: the `survey_membership` view ------------------------------------
 def test_survey_membership_is_the_one_rule(warehouse: Warehouse) -> None:
     """Per work: in the survey (the document's entries, what the lab kept or moved) or a

@@ -617,12 +617,21 @@ def decide(
     settings = _settings(config)
     try:
         d = store_decision(_warehouse(settings, existing=True), work_id, action=action, section=section,
-                           title_zh=title_zh, summary=summary, by=by or os.environ.get("USER", ""))
+                           title_zh=title_zh, summary=summary, by=_reviewer(by))
     except DecisionError as e:
         err.print(f"decision refused: {e}", markup=False, highlight=False)
         raise typer.Exit(2) from None
     where = "dropped" if d.section is None else f"{d.action} → section {d.section} ({d.label.value})"
     console.print(f"{d.work_id}: {where}, by {d.decided_by}", markup=False, highlight=False)
+
+
+def _reviewer(by: str | None) -> str:
+    """Who decides, one rule for `decide` and `review`: --by, else $USER; neither is refused."""
+    name = (by or os.environ.get("USER", "")).strip()
+    if not name:
+        err.print("who decides is not known: pass --by NAME (or set $USER)")
+        raise typer.Exit(2)
+    return name
 
 
 def _eval_decisions(settings: Settings, embeddings: bool, folds: int, repeats: int,
@@ -672,7 +681,7 @@ def review(
     if not wh.path.exists():
         err.print(f"{wh.path}: no warehouse yet — run `seascout seed` first", markup=False)
         raise typer.Exit(2)
-    user = (by or os.environ.get("USER", "")).strip() or "reviewer"
+    user = _reviewer(by)
     try:
         review_app = ReviewApp(wh, p.id, p.bounds(), user, host, port)
         server = make_server(review_app)
