@@ -82,6 +82,8 @@ def test_example_config_lists_every_key_with_its_default() -> None:
     ('[[sources.news.sites]]\nname = "a"\nstart_urls = ["https://a.org/"]\nallowed_domains = ["a.org"]\n'
      'article_pattern = "x"\n\n[[sources.news.sites]]\nname = "b"\nstart_urls = ["b.org/news"]\n'
      'allowed_domains = ["b.org"]\narticle_pattern = "x"\n', 9, "not an http(s) URL"),
+    ('[delivery.email]\nenabled = "yes"\n', 2, "'delivery.email.enabled': Input should be a valid boolean"),
+    ('[sources.arxiv]\nenabled = 1\n', 2, "valid boolean"),  # TOML has true and false
 ])
 def test_every_value_is_checked_at_load_with_file_and_line(tmp_path: Path, text: str, line: int,
                                                            what: str) -> None:

@@ -103,6 +103,20 @@ def test_cite_keys_are_unique_and_survive_odd_names() -> None:
         r"\textbraceleft{}Unbalanced\textbraceright{} braces\textbraceright{} 50\% \& more")
 
 
+def test_a_chinese_news_page_gets_a_named_key_not_anon() -> None:
+    """A news page has no author and no ASCII title word: its key names the site (RIS ID)."""
+    from datetime import date
+
+    from seascout.app.references import to_ris
+    from seascout.core.model import Kind
+
+    news = Work(ids=["url:https://www.cas.cn/syky/202611/t20261120_5083321.shtml"],
+                title="海洋大模型发布", kind=Kind.NEWS, published=date(2026, 11, 20))
+    bare = Work(ids=["seed:5.1"], title="海洋论坛", kind=Kind.NEWS)
+    assert cite_keys([news, bare]) == ["cas2026", "news"]
+    assert "ID  - cas2026" in to_ris([news]) and "anon" not in to_ris([news, bare])
+
+
 def test_bibtex_escapes_tex_in_every_field_but_keeps_urls_verbatim() -> None:
     """A title's `\\input/etc/passwd` (issue 23, finding 13) is text, not a TeX command; every
     special character is escaped; the url field stays a working URL; pybtex reads it back."""

@@ -76,6 +76,9 @@ GOOD = "# 1. 海洋大模型\n\n## 1.1 X\n\n> **论文引用**：A. B, “T,” 
      "s.md:3", "broken DOI"),
     ("# 1. 海洋大模型\n## 1.1 x\n> **论文引用**：no quotes here\n", "s.md:3", "IEEE form"),
     ("just text\n", "s.md:1", "no '# N. title'"),
+    (GOOD + "\n## 1.1 Y\n\n> **论文引用**：C. D, “U,” *J*, 2021.\n", "s.md:7",
+     "entry 1.1 appears twice (first at line 3)"),
+    (GOOD + "\n### 1.2 Z\n", "s.md:7", "looks like an entry but has more than two '#'"),
 ])
 def test_malformed_documents_name_file_and_line(text: str, where: str, what: str) -> None:
     with pytest.raises(SurveyError) as e:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 from seascout.core.model import Kind, Work
 
@@ -28,13 +29,23 @@ def cite_keys(works: Sequence[Work]) -> list[str]:
     seen: dict[str, int] = {}
     out = []
     for w in works:
-        family = _ascii_word(split_name(w.authors[0].name)[1]) if w.authors else ""
         first = _ascii_word(w.title)
-        base = f"{family.lower() or 'anon'}{w.published.year if w.published else ''}{first.lower()}"
+        base = f"{_who(w).lower()}{w.published.year if w.published else ''}{first.lower()}"
         n = seen.get(base, 0)
         seen[base] = n + 1
         out.append(base if n == 0 else f"{base}{chr(ord('a') + n - 1) if n <= 26 else n}")
     return out
+
+
+def _who(w: Work) -> str:
+    """The key's first part: the first author's family name, else the site of a news page
+    (`cas` for www.cas.cn), else the kind of work — never an anonymous `anon`."""
+    family = _ascii_word(split_name(w.authors[0].name)[1]) if w.authors else ""
+    if family:
+        return family
+    host = urlsplit(w.key("url") or "").hostname or ""
+    site = next((part for part in host.split(".") if part not in ("www", "")), "")
+    return _ascii_word(site) or w.kind.value
 
 
 def _ascii_word(text: str) -> str:

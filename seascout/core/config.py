@@ -23,6 +23,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     ValidationError,
     field_validator,
     model_validator,
@@ -107,13 +108,13 @@ class _Strict(BaseModel):
 
 
 class ArxivConfig(_Strict):
-    enabled: bool = True
-    rss_enabled: bool = True
+    enabled: StrictBool = True
+    rss_enabled: StrictBool = True
     api_url: HttpUrl = "https://export.arxiv.org/api/query"
     rss_url: HttpUrl = "https://rss.arxiv.org/rss/"
     # Harvested whole: every new submission and cross-list of each category, every run.
     categories: list[str] = ["physics.ao-ph", "cs.CV", "eess.IV", "cs.LG", "cs.CL"]
-    topic_queries: bool = False  # also run the [topics] searches outside these categories
+    topic_queries: StrictBool = False  # also run the [topics] searches outside these categories
     page_size: int = Field(2000, ge=1, le=2000)
     min_interval_seconds: float = Field(3.0, ge=0)  # arXiv asks for one request every 3 s
     overlap_days: int = Field(1, ge=0, le=30)  # before the newest stored submission
@@ -121,7 +122,7 @@ class ArxivConfig(_Strict):
 
 
 class CrossrefConfig(_Strict):
-    enabled: bool = True
+    enabled: StrictBool = True
     base_url: HttpUrl = "https://api.crossref.org"
     rows: int = Field(1000, ge=1, le=1000)
     lookup_limit: int = Field(200, ge=0)  # DOI lookups per run (seeds, journal versions)
@@ -158,12 +159,12 @@ class CrossrefConfig(_Strict):
 
 
 class DataciteConfig(_Strict):
-    enabled: bool = True
+    enabled: StrictBool = True
     base_url: HttpUrl = "https://api.datacite.org"
 
 
 class OpenalexConfig(_Strict):
-    enabled: bool = True
+    enabled: StrictBool = True
     base_url: HttpUrl = "https://api.openalex.org"
     api_key_env: str = "OPENALEX_API_KEY"
     per_page: int = Field(100, ge=1, le=100)
@@ -182,7 +183,7 @@ class FeedConfig(_Strict):
 
 
 class JournalFeedsConfig(_Strict):
-    enabled: bool = True
+    enabled: StrictBool = True
     feeds: list[FeedConfig] = []
 
 
@@ -193,7 +194,7 @@ class NewsSiteConfig(_Strict):
     start_urls: list[HttpUrl] = Field(min_length=1)
     allowed_domains: list[str]
     article_pattern: str  # regex an article URL must match
-    enabled: bool = True
+    enabled: StrictBool = True
     download_delay: float = Field(2.0, ge=0)
     title_css: str | None = None
     date_css: str | None = None
@@ -214,7 +215,7 @@ class NewsSiteConfig(_Strict):
 
 
 class NewsConfig(_Strict):
-    enabled: bool = True
+    enabled: StrictBool = True
     sites: list[NewsSiteConfig] = []  # extra sites on top of the built-in ones
     disabled_sites: list[str] = []  # names of built-in sites to skip
     feeds: list[FeedConfig] = []
@@ -269,7 +270,7 @@ class TriageConfig(_Strict):
     relevance_threshold: float = Field(0.64, ge=0, le=1)  # offline: relevant from this probability
     title_threshold: float = Field(0.35, ge=0, le=1)  # the same for a record with its title alone
     llm_threshold: float = Field(0.005, ge=0, le=1)  # with an LLM: items from this relevance go to it
-    embeddings: bool = True  # multilingual USE sentence embeddings beside the offline model's words
+    embeddings: StrictBool = True  # multilingual USE sentence embeddings beside the offline model's words
     backoff_seconds: float = Field(1.0, ge=0)  # first wait after an LLM 429/5xx, doubling
 
 
@@ -281,12 +282,12 @@ class DigestConfig(_Strict):
     site_url: HttpUrl = ""  # where the static archive is published, for links in feeds and webhooks
     title: str = "海洋与遥感大模型文献周报"
     spot_check_size: int = Field(5, ge=0, le=200)  # 抽查: rejected works sampled per digest (0: none)
-    figures: bool = True  # a figure per entry (arXiv HTML's first figure, else the page's lead image)
+    figures: StrictBool = True  # a figure per entry (arXiv HTML's first figure, else the page's lead image)
     arxiv_html_url: HttpUrl = "https://arxiv.org/html/"  # where arXiv's HTML papers are, id appended
 
 
 class EmailConfig(_Strict):
-    enabled: bool = False
+    enabled: StrictBool = False
     host: str = ""  # required when enabled
     port: int = Field(587, ge=1, le=65535)
     security: Literal["starttls", "ssl", "none"] = "starttls"
@@ -314,7 +315,7 @@ class WebhookConfig(_Strict):
 
 
 class FilesConfig(_Strict):
-    enabled: bool = True
+    enabled: StrictBool = True
     dir: str = ""  # extra folder to copy the digest files into (e.g. the survey's repository)
 
 

@@ -80,6 +80,7 @@ _MONTHS = {m: i for i, m in enumerate(
 
 _SECTION_RE = re.compile(r"^#\s+(\d+)\.\s*(\S.*?)\s*$")
 _ENTRY_RE = re.compile(r"^##\s+(\d+)\.(\d+)\s+(\S.*?)\s*$")
+_DEEP_ENTRY_RE = re.compile(r"^#{3,}\s*\d+\.\d+\s")  # `### 1.3 Title`: a mistyped entry
 _HEADING_RE = re.compile(r"^(#{1,2})(?!#)\s*(.*)$")
 _URL_RE = re.compile(r"https?://[^\s<>\"'）)\]，。；]+")
 _IMAGE_RE = re.compile(r"!\[[^\]]*\]\(([^)\s]+)\)")
@@ -180,8 +181,17 @@ def parse_survey(text: str, name: str, *, now: datetime | None = None) -> Survey
                     raise SurveyError(
                         f"{name}:{n}: entry '{m_ent.group(1)}.{m_ent.group(2)}' is not under "
                         f"section {sec} (entries are numbered N.M inside '# N. …')")
-                blocks.append((sec, f"{sec}.{m_ent.group(2)}", decode(m_ent.group(3)), n, []))
+                number = f"{sec}.{m_ent.group(2)}"
+                twice = next((b[3] for b in blocks if b[1] == number), None)
+                if twice is not None:
+                    raise SurveyError(f"{name}:{n}: entry {number} appears twice (first at line "
+                                      f"{twice}): give one of them the next free number")
+                blocks.append((sec, number, decode(m_ent.group(3)), n, []))
                 continue
+            if _DEEP_ENTRY_RE.match(line):
+                raise SurveyError(
+                    f"{name}:{n}: {line.strip()!r} looks like an entry but has more than two '#': "
+                    "entries are '## N.M title'")
             if _HEADING_RE.match(line):
                 raise SurveyError(
                     f"{name}:{n}: unknown heading {line.strip()!r}: sections are '# N. title' "
