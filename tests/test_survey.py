@@ -117,6 +117,32 @@ def test_reseeding_an_edited_survey_updates_its_entries(warehouse, tmp_path) -> 
     assert run_query(warehouse, "SELECT count(*) FROM seed_entries")[1] == [(18,)]  # nothing half-stored
 
 
+def test_a_notes_file_beside_the_survey_is_refused_naming_both(warehouse, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 24 item 2: `seeds/zz-notes.md` with one section and one entry used to become the
+    survey (the digest showed one section, `seascout survey` one entry)."""
+    from warehouse.query import run_query
+    from warehouse.seeds import seed_if_changed
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    survey = "000_8bc26054f90ad24c.md"
+    (seeds / survey).write_bytes((SEEDS / survey).read_bytes())
+    assert seed_if_changed(warehouse, seeds).new == 18
+    (seeds / "zz-notes.md").write_text(GOOD, encoding="utf-8")
+    with pytest.raises(SurveyError) as e:
+        seed_if_changed(warehouse, seeds)
+    message = str(e.value)
+    assert message.startswith(f"zz-notes.md: would replace {survey} as the survey but drops "
+                              "sections 2, 3, 4, 5, 17 of its 18 entries"), message
+    assert "\n" not in message and f"remove {survey}" in message
+    assert run_query(warehouse, "SELECT count(*) FROM seed_entries")[1] == [(18,)]
+    # a newer export of the whole survey (one more entry) replaces it as before
+    (seeds / "zz-notes.md").unlink()
+    bigger = (SEEDS / survey).read_text(encoding="utf-8") + "\n## 5.9 新的资讯\n\n新内容。\n"
+    (seeds / "001_newer.md").write_text(bigger, encoding="utf-8")
+    assert seed_if_changed(warehouse, seeds) is not None
+
+
 TEXT_ONLY = ("# 5. 相关论坛/资讯\n\n## 5.1 智慧海洋大模型研讨会\n\n"
              "研讨会在青岛举行，发布了海洋大模型的进展。\n")
 

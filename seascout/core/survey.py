@@ -133,8 +133,30 @@ def survey_files(folder: Path) -> list[Path]:
 
 
 def parse_seed_dir(folder: Path) -> list[Survey]:
-    """Every survey document in a folder, in name order (the last is the newest export)."""
-    return [parse_survey(read_document(p.read_bytes(), p.name), p.name) for p in survey_files(folder)]
+    """Every survey document in a folder, in name order (the last is the newest export).
+
+    The newest is the survey, so it may not silently lose what the one before it holds: a
+    file that drops sections or entries (a notes file, a partial export) is refused, naming
+    both files; the lab removes the older export when the smaller one really is the survey."""
+    surveys = [parse_survey(read_document(p.read_bytes(), p.name), p.name)
+               for p in survey_files(folder)]
+    if len(surveys) > 1:
+        _refuse_shrinking(surveys[-2], surveys[-1])
+    return surveys
+
+
+def _refuse_shrinking(older: Survey, newer: Survey) -> None:
+    sections = sorted({s.number for s in older.sections} - {s.number for s in newer.sections})
+    entries = {e.number for e in older.entries} - {e.number for e in newer.entries}
+    if not (sections or entries):
+        return
+    lost = ", ".join(filter(None, [
+        f"sections {', '.join(map(str, sections))}" if sections else "",
+        f"{len(entries)} of its {len(older.entries)} entries" if entries else ""]))
+    raise SurveyError(
+        f"{newer.name}: would replace {older.name} as the survey but drops {lost} — move a "
+        f"notes file out of the seeds folder, or remove {older.name} if {newer.name} is the "
+        "survey now")
 
 
 def read_document(data: bytes, name: str) -> str:
