@@ -30,17 +30,17 @@ def _model() -> Any:
     return USE(threads=2)
 
 
-def _key(text: str) -> bytes:
-    return hashlib.sha1(text.encode()).digest()  # noqa: S324 — a lookup key, not a signature
+def _key(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()  # noqa: S324 — a lookup key, not a signature
 
 
 @cache
-def _shipped() -> dict[bytes, np.ndarray]:
+def _shipped() -> dict[str, np.ndarray]:
     path = resources.files("triage") / SHIPPED
     if not path.is_file():
         return {}
     with path.open("rb") as f, np.load(f) as z:
-        return dict(zip((bytes(k) for k in z["keys"]), z["vectors"], strict=True))
+        return dict(zip(z["keys"].tolist(), z["vectors"], strict=True))
 
 
 _MEMO: dict[str, np.ndarray] = {}  # a refit (cross-validation) embeds each text once
@@ -79,7 +79,7 @@ def training_texts() -> list[str]:
 def write_shipped(path: Path) -> int:
     texts = training_texts()
     vectors = _compute(texts)
-    keys = np.asarray([_key(t) for t in texts], dtype="S20")
+    keys = np.asarray([_key(t) for t in texts], dtype="U40")
     with path.open("wb") as f:
         np.savez_compressed(f, keys=keys, vectors=vectors)
     return len(texts)
