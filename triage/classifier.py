@@ -5,12 +5,12 @@ A real arXiv day is ~99 % irrelevant, so the classifier is built for that base r
 1. **Screen** (`rules.in_fields`): an item that names none of the survey's fields (the ocean,
    remote sensing, ships) is irrelevant at once. About one arXiv item in twelve passes. A
    record with its title alone is screened with the wider title vocabulary and its venue.
-2. **Relevance**: a logistic regression over tf-idf words and bigrams, the boundary-rule
-   features (`rules.rule_features`, the rule vote) and multilingual sentence embeddings
-   (`triage.embedding`, `triage.embeddings = true`), trained on real labelled arXiv items and
-   news pages (`triage/training/`: the field's papers *and* its near misses at their real
-   frequency), the project's written examples and the survey's own entries. An item is
-   relevant when its probability reaches `threshold`.
+2. **Relevance**: a logistic regression over tf-idf words and bigrams, the title's character
+   n-grams, the boundary-rule features (`rules.rule_features`, the rule vote) and multilingual
+   sentence embeddings (`triage.embedding`, `triage.embeddings = true`), trained on real
+   labelled arXiv items and news pages (`triage/training/`: the field's papers *and* its near
+   misses at their real frequency), the project's written examples and the survey's own
+   entries. An item is relevant when its probability reaches `threshold`.
 3. **Section**: a second logistic regression over the same features, trained on the relevant
    items only, picks the section (a news page is section 5 or nothing).
 
@@ -107,16 +107,12 @@ def _rule_row(h: Hits) -> list[float]:
 
 
 class _Head:
-    """One reader: tf-idf words and bigrams (and, for titles, character n-grams that catch coined
-    names such as GeoSolver or SkyNative), the rule features, optionally sentence embeddings,
+    """One reader: tf-idf words and bigrams, character n-grams of the title that catch coined
+    names such as GeoSolver or SkyNative, the rule features, optionally sentence embeddings,
     and two logistic regressions — relevance, then the section among the relevant."""
 
-    def __init__(self, *, titles: bool, C: float, rule_weight: float, use_embeddings: bool,
-                 embed_weight: float = 1.0, title_chars: bool = False, balanced: bool = False,
-                 blend: bool = False):
+    def __init__(self, *, titles: bool, C: float, rule_weight: float, use_embeddings: bool):
         self.titles, self.C, self.rule_weight, self.use_embeddings = titles, C, rule_weight, use_embeddings
-        self.embed_weight, self.title_chars, self.balanced = embed_weight, title_chars, balanced
-        self.blend = blend and use_embeddings
 
     @staticmethod
     def _text(d: Doc) -> str:
@@ -128,49 +124,40 @@ class _Head:
         texts = [self._text(d) for d in docs]
         rules = np.asarray([_rule_row(_hits(d.title, d.text, d.news)) for d in docs], dtype=np.float32)
         parts = [v.transform(texts) for v in self._vectorizers] + [csr_matrix(rules * self.rule_weight)]
-        if self.title_chars:
-            parts.append(self._title_vec.transform([d.title for d in docs]))
+        if not self.titles:  # coined names in the title (GeoSolver, SkyNative) beside the words
+            parts.append(self._title_chars.transform([d.title for d in docs]))
         if self.use_embeddings:
             from triage.embedding import embed
 
-            parts.append(csr_matrix(embed(texts) * self.embed_weight))
+            parts.append(csr_matrix(embed(texts)))
         return hstack(parts).tocsr()
 
     def fit(self, docs: Sequence[Doc], y: np.ndarray) -> _Head:
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
 
+        def chars() -> TfidfVectorizer:
+            return TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=3, sublinear_tf=True,
+                                   lowercase=True, dtype=np.float32)
+
         self._vectorizers = [TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True,
                                              stop_words="english", dtype=np.float32)]
         if self.titles:
-            self._vectorizers.append(TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=3,
-                                                     sublinear_tf=True, lowercase=True, dtype=np.float32))
+            self._vectorizers.append(chars())
         texts = [self._text(d) for d in docs]
         for v in self._vectorizers:
             v.fit(texts)
-        if self.title_chars:
-            self._title_vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=3,
-                                              sublinear_tf=True, lowercase=True, dtype=np.float32)
-            self._title_vec.fit([d.title for d in docs])
+        if not self.titles:
+            self._title_chars = chars().fit([d.title for d in docs])
         x = self._features(docs)
         relevant = y != _INDEX[Label.IRRELEVANT]
-        if self.blend:
-            self._n_emb = 512
-            self.relevance_emb = LogisticRegression(C=self.C, max_iter=3000).fit(self._emb_part(x), relevant)
-        self.relevance = LogisticRegression(C=self.C, max_iter=3000,
-                                            class_weight="balanced" if self.balanced else None).fit(x, relevant)
+        self.relevance = LogisticRegression(C=self.C, max_iter=3000).fit(x, relevant)
         self.section = LogisticRegression(C=self.C, max_iter=3000).fit(x[relevant], y[relevant])
         return self
-
-    def _emb_part(self, x):  # type: ignore[no-untyped-def]
-        n_rules = len(_rule_row(_hits("", "", False)))
-        return x[:, x.shape[1] - 512 - n_rules:]
 
     def predict(self, docs: Sequence[Doc]) -> tuple[np.ndarray, list[dict[Label, float]]]:
         x = self._features(docs)
         p_rel = self.relevance.predict_proba(x)[:, 1]
-        if self.blend:
-            p_rel = (p_rel + self.relevance_emb.predict_proba(self._emb_part(x))[:, 1]) / 2
         classes = [LABELS[c] for c in self.section.classes_]
         sections = [dict(zip(classes, row.tolist(), strict=True)) for row in self.section.predict_proba(x)]
         return p_rel, sections
@@ -185,12 +172,7 @@ class OfflineClassifier:
     its title."""
 
     def __init__(self, *, use_embeddings: bool = False, threshold: float = 0.64, C: float = 8.0,
-                 rule_weight: float = 0.5, title_threshold: float = 0.35, embed_weight: float = 1.0,
-                 title_chars: bool = False, balanced: bool = False, blend: bool = False,
-                 title_weight: float = 0.0):
-        self.extra = {"embed_weight": embed_weight, "title_chars": title_chars, "balanced": balanced,
-                      "blend": blend}
-        self.title_weight = title_weight
+                 rule_weight: float = 0.5, title_threshold: float = 0.35):
         self.use_embeddings = use_embeddings
         self.threshold = threshold
         self.title_threshold = title_threshold
@@ -205,7 +187,7 @@ class OfflineClassifier:
         titles = [(t, lb) for t, lb in ((d.title_only(), lb) for d, lb in zip(docs, labels, strict=True)
                                         if not d.news and d.title) if t.in_fields]
         self._full = _Head(titles=False, C=self.C, rule_weight=self.rule_weight,
-                           use_embeddings=self.use_embeddings, **self.extra).fit(
+                           use_embeddings=self.use_embeddings).fit(
             [d for d, _ in full], np.asarray([_INDEX[lb] for _, lb in full]))
         self._title = _Head(titles=True, C=self.C, rule_weight=self.rule_weight,  # embeddings add nothing
                             use_embeddings=False).fit(
@@ -233,10 +215,6 @@ class OfflineClassifier:
             idx = [i for i, d in enumerate(docs) if out[i] is None and (d.bare and not d.news) is bare]
             if idx:
                 p_rel, sections = head.predict([docs[i] for i in idx])
-                if not bare and self.title_weight:
-                    p_title, _ = self._title.predict([docs[i].title_only() for i in idx])
-                    news = np.asarray([docs[i].news for i in idx])
-                    p_rel = np.where(news, p_rel, (1 - self.title_weight) * p_rel + self.title_weight * p_title)
                 for j, i in enumerate(idx):
                     h = _hits(docs[i].title, docs[i].text, docs[i].news)
                     section = {Label.NEWS: 1.0} if docs[i].news else sections[j]  # a page is news or nothing
