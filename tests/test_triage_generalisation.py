@@ -27,7 +27,8 @@ def test_the_title_screen_keeps_the_fields_words_a_title_uses() -> None:
     for title in ("Earth vision: a benchmark for observing the Earth with multimodal models",
                   "SpectralGPT: Spectral Foundation Model",
                   "UAV-VL-R1: Generalizing Vision-Language Models for UAV Visual Reasoning",
-                  "GlobalGeoTree: A Multi-Granular Vision-Language Dataset"):
+                  "GlobalGeoTree: A Multi-Granular Vision-Language Dataset",
+                  "A Framework for Flexible Peak Storm Surge Prediction"):
         assert in_fields(title, "", bare=True), title
         assert not in_fields(title, ""), "the narrow screen is for items with an abstract"
     assert not in_fields("Geometric deep learning on graphs", "", bare=True)
