@@ -147,7 +147,7 @@ def test_a_trickling_server_is_not_waited_for_beyond_the_deadline(headers_too: b
 
 def test_zotero_honours_a_retry_after_date(srv: ReplayServer) -> None:
     """Its own backoff read `Retry-After` as a number only: a date fell back to the backoff."""
-    from seascout.app.zotero import ZoteroClient
+    from seascout.app.zotero import ZoteroClient, ZoteroError
 
     srv.add("/users/1/items", [Reply.raw(b"[]", "application/json", status=429,
                                          **{"Retry-After": in_30_seconds()}),
@@ -160,6 +160,15 @@ def test_zotero_honours_a_retry_after_date(srv: ReplayServer) -> None:
         zc.close()
     assert zc.retries == 1 and len(waits) == 1 and 25 <= waits[0] <= 31
     assert all(h.headers["zotero-api-key"] == "zkey-SECRET" for h in srv.hits())
+    srv.add("/users/1/items", Reply.text("bad request from key zkey-SECRET", status=400),
+            method="POST")
+    zc = ZoteroClient("users/1", "zkey-SECRET", base=srv.base_url, backoff=0, sleep=waits.append)
+    try:
+        with pytest.raises(ZoteroError, match=r"refused the batch \(400\)") as e:
+            zc.create([{"title": "x"}])
+    finally:
+        zc.close()
+    assert "zkey-SECRET" not in str(e.value)  # a server echoing the key does not leak it
 
 
 def test_a_webhook_error_never_names_its_token(srv: ReplayServer) -> None:

@@ -140,6 +140,7 @@ class ZoteroClient:
             if e.status is None:
                 raise ZoteroError(f"Zotero API unreachable: {e.reason}") from None
             text = e.body[:200].decode("utf-8", "replace")
+            text = text.replace(self.headers["Zotero-API-Key"], "<key>")  # an echo of the key
             raise ZoteroError(f"Zotero {what} ({e.status}): {text}") from None
         except FetchError as e:
             raise ZoteroError(f"Zotero API unreachable: {e.reason}") from None
