@@ -98,13 +98,12 @@ def build_payload(kind: str, digest: Digest) -> dict[str, Any]:
     raise ValueError(f"unknown webhook kind {kind!r}")
 
 
-def post_webhook(kind: str, url: str, payload: dict[str, Any], *, timeout: float = 20.0,
-                 http: HttpClient | None = None) -> None:
+def post_webhook(kind: str, url: str, payload: dict[str, Any], *, timeout: float = 20.0) -> None:
     """Post once through the one HTTP client (a failed channel is retried by the next
     delivery, never twice here: a platform may have shown a message it answered 5xx to).
     The URL holds the token: no error names it."""
-    client = http or HttpClient(timeout=timeout, retry=RetryPolicy(max_attempts=1),
-                                trusted=trusted_origins([url]))
+    client = HttpClient(timeout=timeout, retry=RetryPolicy(max_attempts=1),
+                        trusted=trusted_origins([url]))
     try:
         resp = client.post(url, json=payload, accept=range(200, 300))
     except HttpStatusError as e:
@@ -115,8 +114,7 @@ def post_webhook(kind: str, url: str, payload: dict[str, Any], *, timeout: float
     except FetchError as e:
         raise WebhookError(_without(url, f"{kind}: {e.reason}")) from None
     finally:
-        if http is None:
-            client.close()
+        client.close()
     try:
         reply = json.loads(resp.content)
     except ValueError:

@@ -397,7 +397,6 @@ class HttpClient:
             except httpx.DecodingError as e:
                 raise _Retryable(f"body could not be decoded ({_short(e)})") from None
 
-
     def _late(self, method: str, url: str) -> DeadlineError:
         return DeadlineError(url, f"no complete answer within the {self.deadline:g} s deadline "
                              "(the server sends too slowly)", "try again later",

@@ -33,14 +33,12 @@ class FeedError(RuntimeError):
     """The feed could not be fetched or is not a feed."""
 
 
-def fetch_feed(url: str, *, user_agent: str, max_bytes: int,
-               http: HttpClient | None = None) -> bytes:
+def fetch_feed(url: str, *, user_agent: str, max_bytes: int) -> bytes:
     """The feed's bytes through the one HTTP client: one attempt, as before (the next run
     asks again), with the client's size cap, deadline and address guard (the configured
     feed's host is trusted; a redirect elsewhere is checked)."""
-    client = http or HttpClient(user_agent=user_agent, timeout=FEED_TIMEOUT_SECONDS,
-                                max_bytes=max_bytes, retry=RetryPolicy(max_attempts=1),
-                                trusted=trusted_origins([url]))
+    client = HttpClient(user_agent=user_agent, timeout=FEED_TIMEOUT_SECONDS, max_bytes=max_bytes,
+                        retry=RetryPolicy(max_attempts=1), trusted=trusted_origins([url]))
     try:
         return client.get(url).content
     except HttpStatusError as e:
@@ -55,8 +53,7 @@ def fetch_feed(url: str, *, user_agent: str, max_bytes: int,
     except FetchError as e:
         raise FeedError(f"{e.reason} for {url}") from None
     finally:
-        if http is None:
-            client.close()
+        client.close()
 
 
 def _text(html: str) -> tuple[str, list[str]]:
