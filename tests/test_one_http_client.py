@@ -38,21 +38,21 @@ def client(waits: list[float] | None = None, **kw: object) -> HttpClient:
     return HttpClient(**options)  # type: ignore[arg-type]
 
 
-def in_30_seconds() -> str:
-    return email.utils.format_datetime(clock.now() + timedelta(seconds=30), usegmt=True)
+def in_100_seconds() -> str:
+    return email.utils.format_datetime(clock.now() + timedelta(seconds=100), usegmt=True)
 
 
 def test_post_sends_json_and_headers_retries_on_an_http_date_and_never_asks_robots(
         srv: ReplayServer) -> None:
     srv.add("/robots.txt", Reply.text("User-agent: *\nDisallow: /\n"))
     srv.add("/hook", [Reply.raw(b"busy", "text/plain", status=429,
-                                **{"Retry-After": in_30_seconds()}),
+                                **{"Retry-After": in_100_seconds()}),
                       Reply.json({"ok": True})], method="POST")
     waits: list[float] = []
     with client(waits) as http:
         r = http.post(srv.url("/hook"), json={"text": "海洋"}, headers={"X-Token": "t"})
     assert json.loads(r.content) == {"ok": True} and http.retries == 1
-    assert len(waits) == 1 and 25 <= waits[0] <= 31  # the date's delay, slept by the injected sleep
+    assert len(waits) == 1 and 60 <= waits[0] <= 101  # the date's delay, slept by the injected sleep
     (post, _) = srv.hits("/hook")
     assert post.method == "POST" and post.headers["x-token"] == "t"
     assert post.headers["content-type"] == "application/json"
@@ -150,7 +150,7 @@ def test_zotero_honours_a_retry_after_date(srv: ReplayServer) -> None:
     from seascout.app.zotero import ZoteroClient, ZoteroError
 
     srv.add("/users/1/items", [Reply.raw(b"[]", "application/json", status=429,
-                                         **{"Retry-After": in_30_seconds()}),
+                                         **{"Retry-After": in_100_seconds()}),
                                Reply.raw(b"[]", "application/json", **{"Total-Results": "0"})])
     waits: list[float] = []
     zc = ZoteroClient("users/1", "zkey-SECRET", base=srv.base_url, backoff=0, sleep=waits.append)
@@ -158,7 +158,7 @@ def test_zotero_honours_a_retry_after_date(srv: ReplayServer) -> None:
         assert zc.pushed_tags() == set()
     finally:
         zc.close()
-    assert zc.retries == 1 and len(waits) == 1 and 25 <= waits[0] <= 31
+    assert zc.retries == 1 and len(waits) == 1 and 60 <= waits[0] <= 101
     assert all(h.headers["zotero-api-key"] == "zkey-SECRET" for h in srv.hits())
     srv.add("/users/1/items", Reply.text("bad request from key zkey-SECRET", status=400),
             method="POST")
