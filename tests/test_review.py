@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -182,3 +185,118 @@ def test_a_title_only_edit_in_the_browser_never_stores_the_summary(review: Revie
         page.wait_for_load_state()
     [d] = decisions(review.wh)
     assert (d.title_zh, d.summary) == ("海洋基础模型（实验室）", "实验室的摘要。")
+
+
+# -- the server's robustness (issue 23 item 15) ----------------------------------------------
+
+def _raw(app: ReviewApp, data: bytes, address: str = "127.0.0.1") -> bytes:
+    """What the server sends back on a connection that sends `data` and nothing more, until
+    the server closes it (the client gives up after 20 s: a server without a socket timeout
+    never closes, and the test fails on the `socket.timeout`)."""
+    with socket.create_connection((address, app.port), timeout=20) as s:
+        s.sendall(data)
+        got = b""
+        while chunk := s.recv(65536):
+            got += chunk
+        return got
+
+
+def test_bound_to_every_address_the_machines_own_addresses_are_accepted_with_the_token(
+        warehouse: Warehouse) -> None:
+    build(warehouse)
+    app = _app(warehouse, host="0.0.0.0")  # noqa: S104 (the test talks to loopback only)
+    _, stop = serve_in_thread(app)
+    try:
+        assert app.token and f":{app.port}/?token=" in app.url()
+        for address in ("127.0.0.1", "127.0.0.2"):  # whichever address the browser used
+            host = f"{address}:{app.port}"
+            got = httpx.get(f"http://{host}/", params={"token": app.token})
+            assert got.status_code == 200 and "OceanNet" in got.text
+            assert httpx.get(f"http://{host}/").status_code == 403  # still token-gated
+            r = httpx.post(f"http://{host}/decide", data=_form(app, token=app.token),
+                           headers={"Origin": f"http://{host}"})
+            assert r.status_code == 303
+        named = httpx.get(f"http://127.0.0.1:{app.port}/", params={"token": app.token},
+                          headers={"Host": f"{socket.gethostname()}:{app.port}"})
+        assert named.status_code == 200  # the machine's own name
+        rebound = httpx.get(f"http://127.0.0.1:{app.port}/", params={"token": app.token},
+                            headers={"Host": f"rebound.example:{app.port}"})
+        assert rebound.status_code == 421
+        other = httpx.get(f"http://127.0.0.1:{app.port}/", params={"token": app.token},
+                          headers={"Host": f"127.0.0.2:{app.port}"})  # not where it came in
+        assert other.status_code == 421
+    finally:
+        stop()
+
+
+def test_a_half_open_request_and_a_short_body_are_closed_by_the_server(
+        warehouse: Warehouse) -> None:
+    build(warehouse)
+    app = _app(warehouse)
+    app.timeout = 0.2
+    _, stop = serve_in_thread(app)
+    try:
+        assert _raw(app, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n") == b""  # headers never end
+        head = (f"POST /decide HTTP/1.1\r\nHost: 127.0.0.1:{app.port}\r\n"
+                f"Origin: {app.origin}\r\nContent-Length: 60000\r\n\r\n").encode()
+        assert _raw(app, head + b"csrf=x&work_id=") == b""  # a body that never comes
+        assert decisions(warehouse) == []
+        assert httpx.get(app.url()).status_code == 200  # and the server still answers
+    finally:
+        stop()
+
+
+def test_more_connections_than_threads_get_a_503_not_a_thread(warehouse: Warehouse) -> None:
+    build(warehouse)
+    app = _app(warehouse)
+    app.max_threads = 2
+    _, stop = serve_in_thread(app)
+    held = [socket.create_connection(("127.0.0.1", app.port), timeout=20) for _ in range(2)]
+    try:
+        for s in held:
+            s.sendall(b"GET / HTTP/1.1\r\n")  # half-open: each holds a handler thread
+        refused = _raw(app, b"")
+        assert refused.startswith(b"HTTP/1.0 503 ") and b"too many requests" in refused
+        held.pop().close()  # a slot frees when its connection ends
+        assert httpx.get(app.url()).status_code == 200
+    finally:
+        for s in held:
+            s.close()
+        stop()
+
+
+HOLD = """import sys, duckdb
+con = duckdb.connect(sys.argv[1])
+print("holding", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_a_page_waiting_on_a_writer_lock_says_so_in_one_line(
+        warehouse: Warehouse, capfd: pytest.CaptureFixture[str]) -> None:
+    build(warehouse)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(warehouse.path)], text=True,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    app = _app(Warehouse(warehouse.path, lock_wait=0))  # a running flow holds the file
+    _, stop = serve_in_thread(app)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        page = httpx.get(app.url())
+        assert page.status_code == 503
+        assert "the warehouse is busy" in page.text and "Reload the page" in page.text
+        assert len(page.text.splitlines()) == 1
+        r = _post(app, _form(app))
+        assert r.status_code == 503 and "nothing was changed" in r.text
+    finally:
+        stop()
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(30)
+    assert "Traceback" not in capfd.readouterr().err
+    assert decisions(warehouse) == []
+    app2 = _app(warehouse)
+    _, stop2 = serve_in_thread(app2)
+    try:
+        assert httpx.get(app2.url()).status_code == 200
+    finally:
+        stop2()

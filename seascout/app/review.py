@@ -5,32 +5,58 @@ escaped) and takes one POST form per decision. Safety, in order of the checks:
 
 - bound to 127.0.0.1 by default; bound anywhere else, every request needs the server's
   random access token (`?token=` on the page's URL, a hidden field in its forms);
-- the `Host` header must name the address the server listens on (no DNS rebinding);
+- the `Host` header must name the address the server listens on (no DNS rebinding); bound to
+  every address (`0.0.0.0`, `::`), the address the request came in on or the machine's name;
 - a POST must come from the page itself: its `Origin` (or, without one, its `Referer`) must
   be this server, and it must carry the per-server CSRF token;
 - a refused request gets a 4xx and changes nothing (the decision store checks the work and
   the section inside its transaction).
+
+Robustness: each connection has a socket timeout (a half-open request or a short body is
+dropped after `timeout` seconds), at most `max_threads` requests are handled at once (more get
+an immediate 503), and a warehouse held by a running flow gives a one-line 503 page, not a
+traceback. `SEASCOUT_REVIEW_TIMEOUT` and `SEASCOUT_REVIEW_THREADS` set the two limits.
 """
 
 from __future__ import annotations
 
 import hmac
+import os
 import secrets
+import socket
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from jinja2 import Environment
 
-from warehouse.db import Warehouse
+from warehouse.db import Warehouse, WarehouseLockedError
 from warehouse.decisions_store import DecisionError, decide, review_candidates, section_titles
 
 MAX_FORM_BYTES = 64 * 1024
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+WILDCARD = ("0.0.0.0", "::", "")  # noqa: S104 (compared with, never bound by default)
+DEFAULT_TIMEOUT = 30.0  # seconds a connection may take to send its request
+DEFAULT_THREADS = 16  # requests handled at once
+
+
+def _env_number(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value <= 0:
+        raise SystemExit(f"{name}={raw!r} is not a positive number: unset it or give e.g. {default:g}")
+    return value
 
 _ENV = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
 _PAGE = _ENV.from_string("""<!doctype html>
@@ -97,14 +123,33 @@ class ReviewApp:
     port: int = 0
     token: str | None = None  # required on every request when not bound to loopback
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    timeout: float = field(default_factory=lambda: _env_number(
+        "SEASCOUT_REVIEW_TIMEOUT", DEFAULT_TIMEOUT))
+    max_threads: int = field(default_factory=lambda: int(_env_number(
+        "SEASCOUT_REVIEW_THREADS", DEFAULT_THREADS)))
 
     @property
     def origin(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"http://{_netloc(self.host, self.port)}"
 
     def url(self) -> str:
-        return self.origin + "/" + (f"?{urlencode({'token': self.token})}" if self.token else "")
+        """The page's address as printed: bound to every address, the machine's name."""
+        origin = f"http://{_netloc(socket.gethostname(), self.port)}" if self.wildcard else self.origin
+        return origin + "/" + (f"?{urlencode({'token': self.token})}" if self.token else "")
+
+    @property
+    def wildcard(self) -> bool:
+        return self.host in WILDCARD
+
+    def hosts(self, local_address: str) -> set[str]:
+        """The `Host` headers a request that came in on `local_address` may carry."""
+        names = {self.host}
+        local = local_address.removeprefix("::ffff:")
+        if self.wildcard:
+            names |= {local, socket.gethostname()}
+        if local.startswith("127.") or local == "::1":
+            names |= {"localhost", local}
+        return {_netloc(n, self.port) for n in names}
 
     def page(self, message: str = "") -> str:
         sections = section_titles(self.wh)
@@ -131,6 +176,10 @@ class ReviewApp:
                    summary=_changed(form, "summary") if action == "edit" else None)
         where = "dropped" if d.section is None else f"{d.action} in section {d.section}"
         return f"{d.work_id}: {where}"
+
+
+def _netloc(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def _changed(form: dict[str, str], name: str) -> str | None:
@@ -175,8 +224,14 @@ def _handler(app: ReviewApp) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
+        timeout = app.timeout  # the socket's: a half-open request or short body is dropped
+
         def _host_ok(self) -> bool:
-            return self.headers.get("Host", "") == urlsplit(app.origin).netloc
+            return self.headers.get("Host", "") in app.hosts(self.connection.getsockname()[0])
+
+        def _busy(self, e: WarehouseLockedError) -> None:
+            self._send(HTTPStatus.SERVICE_UNAVAILABLE, f"the warehouse is busy, nothing was "
+                       f"changed: {e} Reload the page when it is free.")
 
         def _token_ok(self, given: str | None) -> bool:
             return app.token is None or (given is not None and hmac.compare_digest(given, app.token))
@@ -190,13 +245,17 @@ def _handler(app: ReviewApp) -> type[BaseHTTPRequestHandler]:
                 return self._send(HTTPStatus.FORBIDDEN, "missing or wrong ?token= (printed at start)")
             if url.path != "/":
                 return self._send(HTTPStatus.NOT_FOUND, "not found")
-            self._send(HTTPStatus.OK, app.page((query.get("msg") or [""])[0][:300]))
+            try:
+                page = app.page((query.get("msg") or [""])[0][:300])
+            except WarehouseLockedError as e:
+                return self._busy(e)
+            self._send(HTTPStatus.OK, page)
 
         def do_POST(self) -> None:
             if not self._host_ok():
                 return self._send(HTTPStatus.MISDIRECTED_REQUEST, "unknown Host header")
             origin = self.headers.get("Origin") or _origin_of(self.headers.get("Referer", ""))
-            if origin != app.origin:
+            if origin != f"http://{self.headers.get('Host', '')}":
                 return self._send(HTTPStatus.FORBIDDEN, "cross-site request refused (Origin)")
             if urlsplit(self.path).path != "/decide":
                 return self._send(HTTPStatus.NOT_FOUND, "not found")
@@ -216,6 +275,8 @@ def _handler(app: ReviewApp) -> type[BaseHTTPRequestHandler]:
                 message = app.apply(form)
             except DecisionError as e:
                 return self._send(HTTPStatus.BAD_REQUEST, f"decision refused: {e}")
+            except WarehouseLockedError as e:
+                return self._busy(e)
             query = {"msg": message, **({"token": app.token} if app.token else {})}
             self._send(HTTPStatus.SEE_OTHER, message, location="/?" + urlencode(query))
 
@@ -227,16 +288,68 @@ def _origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
-def make_server(app: ReviewApp) -> ThreadingHTTPServer:
+class ReviewServer(ThreadingHTTPServer):
+    """A threading server that handles at most `max_threads` requests at once: a connection
+    beyond them gets a 503 at once instead of another thread."""
+
+    daemon_threads = True
+
+    def __init__(self, app: ReviewApp) -> None:
+        self.address_family = socket.AF_INET6 if ":" in app.host else socket.AF_INET
+        self.slots = threading.BoundedSemaphore(max(1, app.max_threads))
+        super().__init__((app.host, app.port), _handler(app))
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.slots.acquire(blocking=False):
+            _refuse_busy(request)
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            self.slots.release()  # before the close: a client that saw it close finds a slot
+            self.shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """One line on stderr, never a traceback."""
+        kind, error = sys.exc_info()[:2]
+        name = kind.__name__ if kind else "error"
+        print(f"seascout review: request from {client_address[0]} failed: {name}: {error}",
+              file=sys.stderr)
+
+
+_BUSY = ("HTTP/1.0 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+         "Retry-After: 5\r\nConnection: close\r\nContent-Length: {n}\r\n\r\n{body}")
+
+
+def _refuse_busy(request: socket.socket) -> None:
+    body = "too many requests at once: reload the page in a moment\n"
+    try:
+        request.settimeout(1.0)
+        request.sendall(_BUSY.format(n=len(body), body=body).encode())
+    except OSError:
+        pass
+
+
+def make_server(app: ReviewApp) -> ReviewServer:
     """Bind (port 0: any free port) and fix the app's port and token; not yet serving."""
     if app.host not in LOOPBACK and app.token is None:
         app.token = secrets.token_urlsafe(24)
-    server = ThreadingHTTPServer((app.host, app.port), _handler(app))
+    server = ReviewServer(app)
     app.port = server.server_address[1]
     return server
 
 
-def serve_in_thread(app: ReviewApp) -> tuple[ThreadingHTTPServer, Callable[[], None]]:
+def serve_in_thread(app: ReviewApp) -> tuple[ReviewServer, Callable[[], None]]:
     """A server answering in a background thread, and the function that stops it (tests)."""
     server = make_server(app)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
