@@ -20,9 +20,11 @@ traceback. `SEASCOUT_REVIEW_TIMEOUT` and `SEASCOUT_REVIEW_THREADS` set the two l
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import os
 import secrets
+import shutil
 import socket
 import sys
 import threading
@@ -31,13 +33,28 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from jinja2 import Environment
+from jinja2 import Environment, PackageLoader
 
+from digests.document import DigestEntry, DigestSection, LabelledLink
+from digests.entry_text import news_body, tex_to_text
+from digests.pdf import WEB_FONT, cjk_font_path
+from digests.selection import continue_numbers, place_entries
+from seascout.core.model import Kind, Work
+from warehouse import digest_store
 from warehouse.db import Warehouse, WarehouseLockedError
-from warehouse.decisions_store import DecisionError, decide, review_candidates, section_titles
+from warehouse.decisions_store import (
+    Candidate,
+    DecisionError,
+    decide,
+    review_candidates,
+    section_titles,
+)
+from warehouse.figures_store import get_figures
+from warehouse.works import get_works
 
 MAX_FORM_BYTES = 64 * 1024
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -58,57 +75,40 @@ def _env_number(name: str, default: float) -> float:
         raise SystemExit(f"{name}={raw!r} is not a positive number: unset it or give e.g. {default:g}")
     return value
 
-_ENV = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
-_PAGE = _ENV.from_string("""<!doctype html>
-<html lang="zh"><head><meta charset="utf-8"><title>seascout review {{ period }}</title>
-<style>
-body{font-family:system-ui,"Noto Sans CJK SC",sans-serif;margin:1.5em;max-width:70em;color:#222}
-article{border:1px solid #ccc;border-radius:6px;padding:.6em 1em;margin:.8em 0}
-article.drop{opacity:.55} article.candidate{border-style:dashed}
-.spot{font-size:.7em;background:#fff8c5;border:1px solid #bf8700;border-radius:4px;padding:0 .3em}
-.meta{color:#555;font-size:.9em} .state{font-weight:bold}
-form{display:inline-block;margin:.2em .4em .2em 0} form.edit{display:block}
-label{display:block;margin-top:.3em}
-textarea,input[type=text]{width:100%;box-sizing:border-box}
-</style></head><body>
-{% macro hidden(c) %}<input type="hidden" name="csrf" value="{{ csrf }}">
-{% if token %}<input type="hidden" name="token" value="{{ token }}">{% endif %}
-<input type="hidden" name="work_id" value="{{ c.work_id }}">{% endmacro %}
-<h1>seascout review · {{ period }}</h1>
-<p class="meta">{{ entries|length }} work(s) first seen this week: in a section first, then the
-digest's 抽查 sample of triage's rejections (your keeps there estimate what the digest missed),
-then the ones triage rejected with the least certainty. Decided by <b>{{ user }}</b>.</p>
-{% if message %}<p class="state" role="status">{{ message }}</p>{% endif %}
-{% for c in entries %}
-<article id="w{{ loop.index }}" class="{{ 'drop' if c.decision == 'drop' else '' }}
- {{ 'candidate' if c.relevance_section is none else '' }}" data-work="{{ c.work_id }}">
-<h2>{% if c.spot_check %}<span class="spot">抽查</span> {% endif %}{{ c.title }}</h2>
-<p class="meta">{{ c.work_id }}{% if c.doi %} · doi {{ c.doi }}{% endif %}{% if c.arxiv_id %}
- · arXiv {{ c.arxiv_id }}{% endif %} · {{ c.kind }}{% if c.published %} · {{ c.published }}{% endif %}
- · triage: {{ c.label or 'not classified' }}{% if c.confidence is not none %}
- ({{ '%.2f'|format(c.confidence) }}){% endif %}</p>
-<p class="state">{% if c.decision == 'drop' %}dropped{% elif c.relevance_section is not none %}
-section {{ c.relevance_section }} · {{ titles.get(c.relevance_section, '') }}{% else %}
-not in the survey{% endif %}{% if c.decision %} — decided ({{ c.decision }}) by {{ c.decided_by }}
-{% endif %}</p>
-<form method="post" action="/decide">{{ hidden(c) }}
-<button name="action" value="keep">keep</button>
-<button name="action" value="drop">drop</button></form>
-<form method="post" action="/decide">{{ hidden(c) }}<input type="hidden" name="action" value="move">
-<select name="section" aria-label="section">{% for n, t in sections %}
-<option value="{{ n }}"{% if n == c.relevance_section %} selected{% endif %}>{{ n }}. {{ t }}</option>
-{% endfor %}</select> <button>move</button></form>
-<form method="post" action="/decide" class="edit">{{ hidden(c) }}
-<input type="hidden" name="action" value="edit">
-<input type="hidden" name="title_zh_shown" value="{{ c.title_zh or '' }}">
-<input type="hidden" name="summary_shown" value="{{ c.summary or '' }}">
-<label>中文标题 <input type="text" name="title_zh" value="{{ c.title_zh or '' }}"></label>
-<label>中文摘要 <textarea name="summary" rows="3">{{ c.summary or '' }}</textarea></label>
-<button>save</button></form>
-</article>
-{% endfor %}
-</body></html>
-""")
+_ENV = Environment(loader=PackageLoader("seascout.app", "templates"), autoescape=True,
+                   trim_blocks=True, lstrip_blocks=True)
+KINDS = {"paper": "论文", "preprint": "预印本", "news": "新闻", "dataset": "数据集", "other": "其他"}
+ACTIONS = {"keep": " 保留", "move": " 移入"}  # after who decided: （lin 保留）
+FONT_PATH = f"/font/{WEB_FONT}"
+CSP = ("default-src 'none'; style-src 'unsafe-inline'; font-src 'self'; img-src 'self'; "
+       "form-action 'self'")
+IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+               ".gif": "image/gif", ".webp": "image/webp"}
+
+
+@dataclass
+class Card:
+    """One work on the page: what the lab decides from."""
+
+    candidate: Candidate
+    number: str | None  # the entry number the digest gives it ("1.6"); None: not an entry
+    abstract_label: str
+    abstract: list[str]  # paragraphs
+    links: list[LabelledLink]
+    figure: str | None  # the figure's URL on this server
+
+    @property
+    def work_id(self) -> str:
+        return self.candidate.work_id
+
+    @property
+    def anchor(self) -> str:
+        return anchor(self.work_id)
+
+
+def anchor(work_id: str) -> str:
+    """The card's `id` (a fragment the page returns to after an action)."""
+    return "w-" + hashlib.sha1(work_id.encode()).hexdigest()[:12]  # noqa: S324 (not security)
 
 
 @dataclass
@@ -127,6 +127,7 @@ class ReviewApp:
         "SEASCOUT_REVIEW_TIMEOUT", DEFAULT_TIMEOUT))
     max_threads: int = field(default_factory=lambda: int(_env_number(
         "SEASCOUT_REVIEW_THREADS", DEFAULT_THREADS)))
+    figures: Path | None = None  # where the figures the cards show are stored
 
     @property
     def origin(self) -> str:
@@ -151,12 +152,63 @@ class ReviewApp:
             names |= {"localhost", local}
         return {_netloc(n, self.port) for n in names}
 
-    def page(self, message: str = "") -> str:
+    def page(self, message: str = "", at: str = "") -> str:
+        """The page; `message` shown on the card of work `at` (else at the top)."""
         sections = section_titles(self.wh)
-        entries = review_candidates(self.wh, *self.bounds)
-        return _PAGE.render(period=self.period, entries=entries, sections=sections,
-                            titles=dict(sections), user=self.user, message=message,
-                            csrf=self.csrf, token=self.token)
+        cards = self.cards()
+        at = at if any(c.work_id == at for c in cards) else ""
+        return _ENV.get_template("review.html.j2").render(
+            period=self.period, cards=cards, sections=sections, titles=dict(sections),
+            user=self.user, message=message, message_at=at, csrf=self.csrf, token=self.token,
+            font_url=self._with_token(FONT_PATH), kinds=KINDS, actions=ACTIONS)
+
+    def cards(self) -> list[Card]:
+        """The week's candidates in an order the lab's decisions do not change (triage's
+        section, then the 抽查 sample, then the least certain rejections), each with its
+        digest entry number, abstract, figure and labelled links."""
+        listed = sorted(review_candidates(self.wh, *self.bounds), key=_stable_order)
+        works = {w.work_id: w for w in get_works(self.wh, [c.work_id for c in listed])}
+        numbers = self.entry_numbers()
+        figures = get_figures(self.wh, [c.work_id for c in listed]) if self.figures else {}
+        cards = []
+        for c in listed:
+            work = works.get(c.work_id)
+            news = work is not None and work.kind is Kind.NEWS
+            record = figures.get(c.work_id)
+            shown = record is not None and record.status == "stored" and bool(record.file)
+            cards.append(Card(
+                c, numbers.get(c.work_id), "正文（原文节选）" if news else "论文摘要（原文）",
+                _paragraphs(work), _links(work),
+                self._with_token("/figure?" + urlencode({"work": c.work_id})) if shown else None))
+        return cards
+
+    def entry_numbers(self) -> dict[str, str]:
+        """work_id → the `N.M` number the period's digest gives (or gave) the work."""
+        lo, hi = self.bounds
+        selected = digest_store.select_items(self.wh, self.period, lo, hi)
+        sections = [DigestSection(n, t) for n, t in digest_store.sections(self.wh)]
+        entries = place_entries(self.wh, selected, sections)
+        continue_numbers(sections, entries, digest_store.entry_numbers(self.wh, self.period))
+        return {wid: e.number for wid, e in entries.items()}
+
+    def figure_file(self, work_id: str) -> Path | None:
+        """The stored figure of `work_id` under the figures folder, if there is one."""
+        if self.figures is None:
+            return None
+        record = get_figures(self.wh, [work_id]).get(work_id)
+        if record is None or record.status != "stored" or not record.file:
+            return None
+        root = self.figures.resolve()
+        path = (root / record.file).resolve()
+        if not path.is_relative_to(root) or not path.is_file() \
+                or path.suffix.lower() not in IMAGE_TYPES:
+            return None
+        return path
+
+    def _with_token(self, path: str) -> str:
+        if not self.token:
+            return path
+        return path + ("&" if "?" in path else "?") + urlencode({"token": self.token})
 
     def apply(self, form: dict[str, str]) -> str:
         """Store one form's decision; raises DecisionError for a bad one."""
@@ -174,8 +226,36 @@ class ReviewApp:
                    section=number, by=self.user,
                    title_zh=_changed(form, "title_zh") if action == "edit" else None,
                    summary=_changed(form, "summary") if action == "edit" else None)
-        where = "dropped" if d.section is None else f"{d.action} in section {d.section}"
-        return f"{d.work_id}: {where}"
+        if action == "edit":
+            return f"{d.work_id}：已保存中文标题与摘要"
+        if d.section is None:
+            return f"{d.work_id}：已剔除"
+        return f"{d.work_id}：已{'保留在' if d.action == 'keep' else '移至'}第 {d.section} 章"
+
+
+def _stable_order(c: Candidate) -> tuple[int, int, float, str]:
+    """Triage's order, which no decision changes: its sections, then the 抽查 sample, then the
+    rejections it was least sure of."""
+    confidence = c.confidence if c.confidence is not None else 1.0
+    if c.triage_section is not None:
+        return (0, c.triage_section, -confidence, c.work_id)
+    return (1 if c.spot_check else 2, 0, confidence, c.work_id)
+
+
+def _paragraphs(work: Work | None) -> list[str]:
+    """The whole abstract (a news item: its opening paragraphs) as paragraphs."""
+    if work is None or not work.abstract:
+        return []
+    text = news_body(work.abstract, work.title) if work.kind is Kind.NEWS else tex_to_text(work.abstract)
+    return [" ".join(p.split()) for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
+
+
+def _links(work: Work | None) -> list[LabelledLink]:
+    """The links the digest gives the work, labelled as the survey writes them (http(s) only)."""
+    if work is None:
+        return []
+    return [ln for ln in DigestEntry("", work.title, work).links
+            if ln.url.lower().startswith(("https://", "http://"))]
 
 
 def _netloc(host: str, port: int) -> str:
@@ -210,19 +290,28 @@ def _handler(app: ReviewApp) -> type[BaseHTTPRequestHandler]:
 
         def _send(self, status: int, body: str, *, location: str | None = None) -> None:
             data = body.encode("utf-8")
+            self._head(status, "text/html; charset=utf-8" if status == HTTPStatus.OK
+                       else "text/plain; charset=utf-8", len(data), location=location)
+            self.wfile.write(data)
+
+        def _head(self, status: int, content_type: str, length: int, *,
+                  location: str | None = None, cache: str = "no-store") -> None:
             self.send_response(status)
-            self.send_header("Content-Type", "text/html; charset=utf-8" if status == HTTPStatus.OK
-                             else "text/plain; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(length))
             self.send_header("X-Frame-Options", "DENY")
-            self.send_header("Content-Security-Policy",
-                             "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'")
+            self.send_header("X-Content-Type-Options", "nosniff")
+            self.send_header("Content-Security-Policy", CSP)
             self.send_header("Referrer-Policy", "same-origin")
-            self.send_header("Cache-Control", "no-store")
+            self.send_header("Cache-Control", cache)
             if location:
                 self.send_header("Location", location)
             self.end_headers()
-            self.wfile.write(data)
+
+        def _send_file(self, path: Path, content_type: str, cache: str) -> None:
+            with path.open("rb") as f:
+                self._head(HTTPStatus.OK, content_type, os.fstat(f.fileno()).st_size, cache=cache)
+                shutil.copyfileobj(f, self.wfile)
 
         timeout = app.timeout  # the socket's: a half-open request or short body is dropped
 
@@ -243,10 +332,18 @@ def _handler(app: ReviewApp) -> type[BaseHTTPRequestHandler]:
                 return self._send(HTTPStatus.MISDIRECTED_REQUEST, "unknown Host header")
             if not self._token_ok(next(iter(query.get("token", [])), None)):
                 return self._send(HTTPStatus.FORBIDDEN, "missing or wrong ?token= (printed at start)")
-            if url.path != "/":
+            if url.path == FONT_PATH:  # the packaged CJK font: Chinese without system fonts
+                return self._send_file(cjk_font_path(), "font/ttf", "private, max-age=86400")
+            if url.path not in ("/", "/figure"):
                 return self._send(HTTPStatus.NOT_FOUND, "not found")
+            first = {k: v[0] for k, v in query.items()}
             try:
-                page = app.page((query.get("msg") or [""])[0][:300])
+                if url.path == "/figure":
+                    figure = app.figure_file(first.get("work", ""))
+                    if figure is None:
+                        return self._send(HTTPStatus.NOT_FOUND, "no figure stored for this work")
+                    return self._send_file(figure, IMAGE_TYPES[figure.suffix.lower()], "no-store")
+                page = app.page(first.get("msg", "")[:300], first.get("at", ""))
             except WarehouseLockedError as e:
                 return self._busy(e)
             self._send(HTTPStatus.OK, page)
@@ -274,11 +371,14 @@ def _handler(app: ReviewApp) -> type[BaseHTTPRequestHandler]:
             try:
                 message = app.apply(form)
             except DecisionError as e:
-                return self._send(HTTPStatus.BAD_REQUEST, f"decision refused: {e}")
+                return self._send(HTTPStatus.BAD_REQUEST, f"决定未保存 (decision refused): {e}")
             except WarehouseLockedError as e:
                 return self._busy(e)
-            query = {"msg": message, **({"token": app.token} if app.token else {})}
-            self._send(HTTPStatus.SEE_OTHER, message, location="/?" + urlencode(query))
+            # back to the card acted on (a fragment): the page stays where the lab was
+            work_id = form.get("work_id", "")
+            query = {"msg": message, "at": work_id, **({"token": app.token} if app.token else {})}
+            self._send(HTTPStatus.SEE_OTHER, message,
+                       location=f"/?{urlencode(query)}#{anchor(work_id)}")
 
     return Handler
 
