@@ -403,3 +403,9 @@ def test_a_page_waiting_on_a_writer_lock_says_so_in_one_line(
         assert httpx.get(app2.url()).status_code == 200
     finally:
         stop2()
+
+
+def test_a_form_from_before_a_restart_says_to_reload_in_both_languages(review: ReviewApp) -> None:
+    r = _post(review, _form(review, csrf="from-the-server-before"))
+    assert r.status_code == 403 and "请刷新" in r.text and "reload the page" in r.text
+    assert decisions(review.wh) == []

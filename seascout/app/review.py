@@ -80,6 +80,7 @@ _ENV = Environment(loader=PackageLoader("seascout.app", "templates"), autoescape
 KINDS = {"paper": "论文", "preprint": "预印本", "news": "新闻", "dataset": "数据集", "other": "其他"}
 ACTIONS = {"keep": " 保留", "move": " 移入"}  # after who decided: （lin 保留）
 FONT_PATH = f"/font/{WEB_FONT}"
+WRONG_HOST = "请按启动时打印的地址打开 — unknown Host header: open the address printed at start"
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; font-src 'self'; img-src 'self'; "
        "form-action 'self'")
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
@@ -319,8 +320,8 @@ def _handler(app: ReviewApp) -> type[BaseHTTPRequestHandler]:
             return self.headers.get("Host", "") in app.hosts(self.connection.getsockname()[0])
 
         def _busy(self, e: WarehouseLockedError) -> None:
-            self._send(HTTPStatus.SERVICE_UNAVAILABLE, f"the warehouse is busy, nothing was "
-                       f"changed: {e} Reload the page when it is free.")
+            self._send(HTTPStatus.SERVICE_UNAVAILABLE, f"仓库正被占用，未作改动 — the warehouse is "
+                       f"busy, nothing was changed: {e} Reload the page when it is free.")
 
         def _token_ok(self, given: str | None) -> bool:
             return app.token is None or (given is not None and hmac.compare_digest(given, app.token))
@@ -329,9 +330,10 @@ def _handler(app: ReviewApp) -> type[BaseHTTPRequestHandler]:
             url = urlsplit(self.path)
             query = parse_qs(url.query)
             if not self._host_ok():
-                return self._send(HTTPStatus.MISDIRECTED_REQUEST, "unknown Host header")
+                return self._send(HTTPStatus.MISDIRECTED_REQUEST, WRONG_HOST)
             if not self._token_ok(next(iter(query.get("token", [])), None)):
-                return self._send(HTTPStatus.FORBIDDEN, "missing or wrong ?token= (printed at start)")
+                return self._send(HTTPStatus.FORBIDDEN, "缺少或错误的 token — missing or wrong "
+                                  "?token= (open the address printed at start)")
             if url.path == FONT_PATH:  # the packaged CJK font: Chinese without system fonts
                 return self._send_file(cjk_font_path(), "font/ttf", "private, max-age=86400")
             if url.path not in ("/", "/figure"):
@@ -350,7 +352,7 @@ def _handler(app: ReviewApp) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             if not self._host_ok():
-                return self._send(HTTPStatus.MISDIRECTED_REQUEST, "unknown Host header")
+                return self._send(HTTPStatus.MISDIRECTED_REQUEST, WRONG_HOST)
             origin = self.headers.get("Origin") or _origin_of(self.headers.get("Referer", ""))
             if origin != f"http://{self.headers.get('Host', '')}":
                 return self._send(HTTPStatus.FORBIDDEN, "cross-site request refused (Origin)")
@@ -367,7 +369,8 @@ def _handler(app: ReviewApp) -> type[BaseHTTPRequestHandler]:
             if not self._token_ok(form.get("token")):
                 return self._send(HTTPStatus.FORBIDDEN, "missing or wrong token")
             if not hmac.compare_digest(form.get("csrf", ""), app.csrf):
-                return self._send(HTTPStatus.FORBIDDEN, "missing or wrong CSRF token: reload the page")
+                return self._send(HTTPStatus.FORBIDDEN, "页面已过期，请刷新 — missing or wrong CSRF "
+                                  "token: reload the page")
             try:
                 message = app.apply(form)
             except DecisionError as e:
@@ -428,14 +431,14 @@ class ReviewServer(ThreadingHTTPServer):
 
 
 _BUSY = ("HTTP/1.0 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
-         "Retry-After: 5\r\nConnection: close\r\nContent-Length: {n}\r\n\r\n{body}")
+         "Retry-After: 5\r\nConnection: close\r\nContent-Length: {n}\r\n\r\n")
 
 
 def _refuse_busy(request: socket.socket) -> None:
-    body = "too many requests at once: reload the page in a moment\n"
+    body = "请求过多，请稍后刷新 — too many requests at once: reload the page in a moment\n".encode()
     try:
         request.settimeout(1.0)
-        request.sendall(_BUSY.format(n=len(body), body=body).encode())
+        request.sendall(_BUSY.format(n=len(body)).encode() + body)
     except OSError:
         pass
 
