@@ -20,7 +20,6 @@ traceback. `SEASCOUT_REVIEW_TIMEOUT` and `SEASCOUT_REVIEW_THREADS` set the two l
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 import secrets
@@ -39,22 +38,10 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from jinja2 import Environment, PackageLoader
 
-from digests.document import DigestEntry, DigestSection, LabelledLink
-from digests.entry_text import news_body, tex_to_text
 from digests.pdf import WEB_FONT, cjk_font_path
-from digests.selection import continue_numbers, place_entries
-from seascout.core.model import Kind, Work
-from warehouse import digest_store
+from seascout.app.review_cards import IMAGE_TYPES, Card, anchor, cards, figure_file
 from warehouse.db import Warehouse, WarehouseLockedError
-from warehouse.decisions_store import (
-    Candidate,
-    DecisionError,
-    decide,
-    review_candidates,
-    section_titles,
-)
-from warehouse.figures_store import get_figures
-from warehouse.works import get_works
+from warehouse.decisions_store import DecisionError, decide, section_titles
 
 MAX_FORM_BYTES = 64 * 1024
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -75,6 +62,7 @@ def _env_number(name: str, default: float) -> float:
         raise SystemExit(f"{name}={raw!r} is not a positive number: unset it or give e.g. {default:g}")
     return value
 
+
 _ENV = Environment(loader=PackageLoader("seascout.app", "templates"), autoescape=True,
                    trim_blocks=True, lstrip_blocks=True)
 KINDS = {"paper": "论文", "preprint": "预印本", "news": "新闻", "dataset": "数据集", "other": "其他"}
@@ -83,33 +71,7 @@ FONT_PATH = f"/font/{WEB_FONT}"
 WRONG_HOST = "请按启动时打印的地址打开 — unknown Host header: open the address printed at start"
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; font-src 'self'; img-src 'self'; "
        "form-action 'self'")
-IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
-               ".gif": "image/gif", ".webp": "image/webp"}
 
-
-@dataclass
-class Card:
-    """One work on the page: what the lab decides from."""
-
-    candidate: Candidate
-    number: str | None  # the entry number the digest gives it ("1.6"); None: not an entry
-    abstract_label: str
-    abstract: list[str]  # paragraphs
-    links: list[LabelledLink]
-    figure: str | None  # the figure's URL on this server
-
-    @property
-    def work_id(self) -> str:
-        return self.candidate.work_id
-
-    @property
-    def anchor(self) -> str:
-        return anchor(self.work_id)
-
-
-def anchor(work_id: str) -> str:
-    """The card's `id` (a fragment the page returns to after an action)."""
-    return "w-" + hashlib.sha1(work_id.encode()).hexdigest()[:12]  # noqa: S324 (not security)
 
 
 @dataclass
@@ -164,47 +126,7 @@ class ReviewApp:
             font_url=self._with_token(FONT_PATH), kinds=KINDS, actions=ACTIONS)
 
     def cards(self) -> list[Card]:
-        """The week's candidates in an order the lab's decisions do not change (triage's
-        section, then the 抽查 sample, then the least certain rejections), each with its
-        digest entry number, abstract, figure and labelled links."""
-        listed = sorted(review_candidates(self.wh, *self.bounds), key=_stable_order)
-        works = {w.work_id: w for w in get_works(self.wh, [c.work_id for c in listed])}
-        numbers = self.entry_numbers()
-        figures = get_figures(self.wh, [c.work_id for c in listed]) if self.figures else {}
-        cards = []
-        for c in listed:
-            work = works.get(c.work_id)
-            news = work is not None and work.kind is Kind.NEWS
-            record = figures.get(c.work_id)
-            shown = record is not None and record.status == "stored" and bool(record.file)
-            cards.append(Card(
-                c, numbers.get(c.work_id), "正文（原文节选）" if news else "论文摘要（原文）",
-                _paragraphs(work), _links(work),
-                self._with_token("/figure?" + urlencode({"work": c.work_id})) if shown else None))
-        return cards
-
-    def entry_numbers(self) -> dict[str, str]:
-        """work_id → the `N.M` number the period's digest gives (or gave) the work."""
-        lo, hi = self.bounds
-        selected = digest_store.select_items(self.wh, self.period, lo, hi)
-        sections = [DigestSection(n, t) for n, t in digest_store.sections(self.wh)]
-        entries = place_entries(self.wh, selected, sections)
-        continue_numbers(sections, entries, digest_store.entry_numbers(self.wh, self.period))
-        return {wid: e.number for wid, e in entries.items()}
-
-    def figure_file(self, work_id: str) -> Path | None:
-        """The stored figure of `work_id` under the figures folder, if there is one."""
-        if self.figures is None:
-            return None
-        record = get_figures(self.wh, [work_id]).get(work_id)
-        if record is None or record.status != "stored" or not record.file:
-            return None
-        root = self.figures.resolve()
-        path = (root / record.file).resolve()
-        if not path.is_relative_to(root) or not path.is_file() \
-                or path.suffix.lower() not in IMAGE_TYPES:
-            return None
-        return path
+        return cards(self.wh, self.period, self.bounds, self.figures, self._with_token)
 
     def _with_token(self, path: str) -> str:
         if not self.token:
@@ -232,31 +154,6 @@ class ReviewApp:
         if d.section is None:
             return f"{d.work_id}：已剔除"
         return f"{d.work_id}：已{'保留在' if d.action == 'keep' else '移至'}第 {d.section} 章"
-
-
-def _stable_order(c: Candidate) -> tuple[int, int, float, str]:
-    """Triage's order, which no decision changes: its sections, then the 抽查 sample, then the
-    rejections it was least sure of."""
-    confidence = c.confidence if c.confidence is not None else 1.0
-    if c.triage_section is not None:
-        return (0, c.triage_section, -confidence, c.work_id)
-    return (1 if c.spot_check else 2, 0, confidence, c.work_id)
-
-
-def _paragraphs(work: Work | None) -> list[str]:
-    """The whole abstract (a news item: its opening paragraphs) as paragraphs."""
-    if work is None or not work.abstract:
-        return []
-    text = news_body(work.abstract, work.title) if work.kind is Kind.NEWS else tex_to_text(work.abstract)
-    return [" ".join(p.split()) for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
-
-
-def _links(work: Work | None) -> list[LabelledLink]:
-    """The links the digest gives the work, labelled as the survey writes them (http(s) only)."""
-    if work is None:
-        return []
-    return [ln for ln in DigestEntry("", work.title, work).links
-            if ln.url.lower().startswith(("https://", "http://"))]
 
 
 def _netloc(host: str, port: int) -> str:
@@ -341,7 +238,7 @@ def _handler(app: ReviewApp) -> type[BaseHTTPRequestHandler]:
             first = {k: v[0] for k, v in query.items()}
             try:
                 if url.path == "/figure":
-                    figure = app.figure_file(first.get("work", ""))
+                    figure = figure_file(app.wh, app.figures, first.get("work", ""))
                     if figure is None:
                         return self._send(HTTPStatus.NOT_FOUND, "no figure stored for this work")
                     return self._send_file(figure, IMAGE_TYPES[figure.suffix.lower()], "no-store")
