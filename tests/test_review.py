@@ -10,21 +10,25 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from lab_world import NEAR, NOISE, OCEAN, ROOT, SHIPS, WEEK, build
+from lab_world import NEAR, NOISE, OCEAN, ROOT, SEEN, SHIPS, WEEK, build
 from PIL import Image
 
 from digests.pdf import cjk_font_path
 from seascout.app.review import ReviewApp, anchor, serve_in_thread
+from seascout.core.model import Author, Classification, Kind, Label, Work
 from seascout.core.period import parse_period
 from seascout.core.survey import parse_seed_dir
 from warehouse.db import Warehouse
 from warehouse.decisions_store import decisions
 from warehouse.figures_store import FigureRecord, save_figures
+from warehouse.triage_store import save_results
+from warehouse.works import upsert_works
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -409,3 +413,17 @@ def test_a_form_from_before_a_restart_says_to_reload_in_both_languages(review: R
     r = _post(review, _form(review, csrf="from-the-server-before"))
     assert r.status_code == 403 and "请刷新" in r.text and "reload the page" in r.text
     assert decisions(review.wh) == []
+
+
+def test_inside_a_section_the_cards_come_in_the_digests_number_order(review: ReviewApp) -> None:
+    older = Work(ids=["arxiv:2611.00005"], title="AAA: an older ocean model", kind=Kind.PREPRINT,
+                 abstract="An ocean model.", authors=[Author("Ada Lovelace")],
+                 published=date(2026, 11, 2))
+    upsert_works(review.wh, [older], now=SEEN)
+    save_results(review.wh, [Classification("arxiv:2611.00005", Label.OCEAN_MODELS, 0.95, "offline")], [])
+    html = httpx.get(review.url()).text
+    first, second = _next_number(1), f"1.{int(_next_number(1).split('.')[1]) + 1}"
+    # OceanNet (published 2026-11-24) is the digest's first new entry of section 1, AAA the
+    # next, although triage is surer of AAA
+    assert html.index(f'class="num">{first}') < html.index(f'class="num">{second}')
+    assert html.index("OceanNet") < html.index("AAA: an older")

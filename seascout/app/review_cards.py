@@ -54,7 +54,7 @@ def cards(wh: Warehouse, period: str, bounds: tuple[datetime, datetime], figures
     """The week's candidates in an order the lab's decisions do not change (triage's
     section, then the 抽查 sample, then the least certain rejections), each with its digest
     entry number, abstract, figure (`url` makes its address) and labelled links."""
-    listed = sorted(review_candidates(wh, *bounds), key=_stable_order)
+    listed = _ordered(review_candidates(wh, *bounds))
     works = {w.work_id: w for w in get_works(wh, [c.work_id for c in listed])}
     numbers = entry_numbers(wh, period, bounds)
     stored = get_figures(wh, [c.work_id for c in listed]) if figures else {}
@@ -94,13 +94,19 @@ def figure_file(wh: Warehouse, figures: Path | None, work_id: str) -> Path | Non
     return path
 
 
-def _stable_order(c: Candidate) -> tuple[int, int, float, str]:
-    """Triage's order, which no decision changes: its sections, then the 抽查 sample, then the
-    rejections it was least sure of."""
-    confidence = c.confidence if c.confidence is not None else 1.0
+def _ordered(listed: list[Candidate]) -> list[Candidate]:
+    """Triage's order, which no decision changes: its sections (inside one, as the digest
+    numbers them: newest first, then by title), then the 抽查 sample, then the rejections it
+    was least sure of."""
+    by_digest = sorted(sorted(listed, key=lambda c: c.title),
+                       key=lambda c: c.published or "", reverse=True)  # NULLS LAST
+    return sorted(by_digest, key=_group)
+
+
+def _group(c: Candidate) -> tuple[int, int, float]:
     if c.triage_section is not None:
-        return (0, c.triage_section, -confidence, c.work_id)
-    return (1 if c.spot_check else 2, 0, confidence, c.work_id)
+        return (0, c.triage_section, 0.0)
+    return (1 if c.spot_check else 2, 0, c.confidence if c.confidence is not None else 1.0)
 
 
 def _paragraphs(work: Work | None) -> list[str]:
