@@ -427,3 +427,17 @@ def test_inside_a_section_the_cards_come_in_the_digests_number_order(review: Rev
     # next, although triage is surer of AAA
     assert html.index(f'class="num">{first}') < html.index(f'class="num">{second}')
     assert html.index("OceanNet") < html.index("AAA: an older")
+
+
+def test_saving_an_untouched_edit_form_stores_no_decision(review: ReviewApp) -> None:
+    """保存 on a card nobody edited must not record a keep the lab never made."""
+    shown = {"title_zh": "海洋基础模型 OceanNet", "title_zh_shown": "海洋基础模型 OceanNet",
+             "summary": "一个海洋基础模型。\r\n", "summary_shown": "一个海洋基础模型。"}
+    r = _post(review, _form(review, work_id=OCEAN, action="edit", **shown))
+    assert r.status_code == 303 and decisions(review.wh) == []
+    assert "没有改动" in httpx.get(review.origin + r.headers["Location"]).text
+    r = _post(review, _form(review, work_id=OCEAN, action="edit",
+                            **{**shown, "summary": "实验室的摘要。"}))
+    assert "已保存中文摘要" in httpx.get(review.origin + r.headers["Location"]).text
+    [d] = decisions(review.wh)
+    assert (d.action, d.title_zh, d.summary) == ("keep", None, "实验室的摘要。")

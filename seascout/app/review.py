@@ -145,12 +145,15 @@ class ReviewApp:
                 raise DecisionError(f"section {section!r} is not a section number") from None
         if action not in ("keep", "drop", "move", "edit"):
             raise DecisionError(f"{action!r}: unknown action (keep, drop, move or edit)")
-        d = decide(self.wh, form.get("work_id", ""), action=None if action == "edit" else action,
-                   section=number, by=self.user,
-                   title_zh=_changed(form, "title_zh") if action == "edit" else None,
-                   summary=_changed(form, "summary") if action == "edit" else None)
+        work_id = form.get("work_id", "")
         if action == "edit":
-            return f"{d.work_id}：已保存中文标题与摘要"
+            title, summary = _changed(form, "title_zh"), _changed(form, "summary")
+            if title is None and summary is None:  # 保存 pressed on an untouched form
+                return f"{work_id}：没有改动，未保存任何内容"
+            d = decide(self.wh, work_id, action=None, by=self.user, title_zh=title, summary=summary)
+            saved = "与".join(n for n, v in (("中文标题", title), ("中文摘要", summary)) if v is not None)
+            return f"{d.work_id}：已保存{saved}"
+        d = decide(self.wh, work_id, action=action, section=number, by=self.user)
         if d.section is None:
             return f"{d.work_id}：已剔除"
         return f"{d.work_id}：已{'保留在' if d.action == 'keep' else '移至'}第 {d.section} 章"
