@@ -441,3 +441,16 @@ def test_saving_an_untouched_edit_form_stores_no_decision(review: ReviewApp) -> 
     assert "已保存中文摘要" in httpx.get(review.origin + r.headers["Location"]).text
     [d] = decisions(review.wh)
     assert (d.action, d.title_zh, d.summary) == ("keep", None, "实验室的摘要。")
+
+
+def test_bound_to_every_ipv6_address_both_families_are_served(warehouse: Warehouse) -> None:
+    build(warehouse)
+    app = _app(warehouse, host="::")
+    _, stop = serve_in_thread(app)
+    try:
+        for host in (f"127.0.0.1:{app.port}", f"[::1]:{app.port}"):  # IPv4-mapped, then IPv6
+            got = httpx.get(f"http://{host}/", params={"token": app.token})
+            assert got.status_code == 200, host
+            assert httpx.get(f"http://{host}/").status_code == 403
+    finally:
+        stop()
