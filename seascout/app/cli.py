@@ -683,7 +683,7 @@ def review(
         raise typer.Exit(2)
     user = _reviewer(by)
     try:
-        review_app = ReviewApp(wh, p.id, p.bounds(), user, host, port)
+        review_app = ReviewApp(wh, p.id, p.bounds(), user, host, port, figures=settings.figures_dir)
         server = make_server(review_app)
     except OSError as e:
         err.print(f"cannot listen on {host}:{port}: {e.strerror or e} (try another --port)",
