@@ -4,6 +4,7 @@ connection; an oversize image on a host fails its own work, for good, and nobody
 
 from __future__ import annotations
 
+import gzip
 import socket
 from datetime import timedelta
 from pathlib import Path
@@ -89,7 +90,9 @@ def test_the_stage_fetches_the_digests_own_selection(tmp_path: Path, warehouse: 
 
 OVERSIZE = "2611.00013"  # a 40 MB PNG: past the client's 30 MB cap, refused on its header
 BIG = "2611.00014"  # a 10 MB PNG: under the client's cap, over the 8 MB figure limit
-PAPERS = ("2611.00011", "2611.00012", OVERSIZE, BIG, "2611.00015", "2611.00016")
+BOMB = "2611.00015"  # 40 KB of gzip that inflates past the cap: cut off while inflating
+PAPERS = ("2611.00011", "2611.00012", OVERSIZE, BIG, BOMB, "2611.00016", "2611.00017")
+LARGE = (OVERSIZE, BIG, BOMB)
 
 
 def papers_host(srv: ReplayServer) -> None:
@@ -97,10 +100,13 @@ def papers_host(srv: ReplayServer) -> None:
     good = png(800, 400)
     huge = b"\x89PNG\r\n\x1a\n" + bytes(40_000_000)
     big = b"\x89PNG\r\n\x1a\n" + bytes(10_000_000)
+    bomb = gzip.compress(huge)
 
     def html(req: Recorded) -> Reply:
         arxiv_id = req.path.split("/")[2].removesuffix("v1")
         if req.path.endswith(".png"):
+            if arxiv_id == BOMB:
+                return Reply.raw(bomb, "image/png", **{"Content-Encoding": "gzip"})
             return Reply.raw(huge if arxiv_id == OVERSIZE else big if arxiv_id == BIG else good,
                              "image/png")
         return Reply.raw(page.replace(b"2611.00001", arxiv_id.encode()), "text/html")
@@ -128,15 +134,16 @@ def test_an_oversize_image_fails_its_work_only_and_is_never_downloaded_again(
         asked = [h.path for h in srv.hits()]
         again = fetch_figures(settings, warehouse, period=PERIOD)
         assert len(srv.hits()) == len(asked)  # nothing at all asked again, the big ones neither
-    assert asked.count(f"/html/{OVERSIZE}v1/x1.png") == 1 and asked.count(f"/html/{BIG}v1/x1.png") == 1
-    assert first.fetched == 4 and first.later == [], first
+    assert all(asked.count(f"/html/{a}v1/x1.png") == 1 for a in LARGE)
+    assert first.fetched == len(PAPERS) - len(LARGE) and first.later == [], first
     (note,) = first.notes(settings.figures_dir)
     assert f"{OVERSIZE}: too large: body of 40000008 bytes is over the 30000000-byte cap" in note
     assert f"{BIG}: image of 10000008 bytes is over the 8000000-byte limit" in note
+    assert f"{BOMB}: too large: gzip body inflates past the 30000000-byte cap" in note
     assert "not fetched" not in note  # the host stays reachable for the works after them
     assert again.counts()["known"] == len(PAPERS) and again.notes(settings.figures_dir) == []
     with warehouse.read() as con:
         rows = dict(con.execute("SELECT work_id, status FROM figures").fetchall())
-    assert rows == {f"arxiv:{a}": "failed" if a in (OVERSIZE, BIG) else "stored" for a in PAPERS}
+    assert rows == {f"arxiv:{a}": "failed" if a in LARGE else "stored" for a in PAPERS}
     report = run_digest(settings, warehouse, period=PERIOD, deliver=False)
-    assert figures_in(report.files["md"]) == 4
+    assert figures_in(report.files["md"]) == len(PAPERS) - len(LARGE)
