@@ -147,3 +147,30 @@ def test_an_oversize_image_fails_its_work_only_and_is_never_downloaded_again(
     assert rows == {f"arxiv:{a}": "failed" if a in LARGE else "stored" for a in PAPERS}
     report = run_digest(settings, warehouse, period=PERIOD, deliver=False)
     assert figures_in(report.files["md"]) == len(PAPERS) - len(LARGE)
+
+
+def test_every_figure_request_and_redirect_hop_is_guarded_and_the_final_url_kept(
+        tmp_path: Path, warehouse: Warehouse) -> None:
+    """Issue 23 finding 1, in the stage: a public image that redirects to this machine is
+    refused at that hop (nothing reaches the inside host) and fails its own work; a figure
+    reached after two public hops keeps its final URL."""
+    with ReplayServer() as srv, ReplayServer() as internal:
+        serve(srv)
+        srv.add("/robots.txt", Reply.text("User-agent: *\nAllow: /\n"))
+        srv.add("/html/2611.00001v1/x1.png", Reply.raw(b"", status=302, Location=srv.url("/hop")))
+        srv.add("/hop", Reply.raw(b"", status=301, Location=srv.url("/img/final.png")))
+        srv.add("/img/final.png", Reply.raw(png(1100, 500), "image/png"))
+        srv.add("/private/lead.png", Reply.raw(b"", status=302, Location=internal.url("/x.png")))
+        internal.add("/x.png", Reply.raw(png(), "image/png"))
+        seed(warehouse, srv.base_url)
+        settings = make_settings(tmp_path, srv.base_url)
+        outcome = fetch_figures(settings, warehouse, period=PERIOD)
+        assert not internal.hits()
+        final = srv.url("/img/final.png")
+    with warehouse.read() as con:
+        rows = {r[0]: r[1:] for r in con.execute(
+            "SELECT work_id, status, image_url, note FROM figures").fetchall()}
+    assert rows["arxiv:2611.00001"][:2] == ("stored", final)
+    status, _, note = rows["arxiv:2611.00002"]
+    assert status == "failed" and note.startswith("private address refused"), note
+    assert outcome.fetched == 2 and outcome.later == []  # the host's other works unaffected
