@@ -16,7 +16,7 @@ from digests.figure_fetch import fetch_figures
 from seascout.core.config import Settings
 from seascout.core.model import Kind, Work
 from seascout.core.period import parse_period
-from testing.replay import Recorded, ReplayServer, Reply
+from testing.replay import AnyLoopbackPort, Recorded, ReplayServer, Reply
 from tests.test_digest_figures import LATEXML, PERIOD, make_settings, png, seed, serve
 from warehouse.db import Warehouse
 from warehouse.works import upsert_works
@@ -174,3 +174,30 @@ def test_every_figure_request_and_redirect_hop_is_guarded_and_the_final_url_kept
     status, _, note = rows["arxiv:2611.00002"]
     assert status == "failed" and note.startswith("private address refused"), note
     assert outcome.fetched == 2 and outcome.later == []  # the host's other works unaffected
+
+
+def test_a_stage_cut_off_halfway_keeps_what_it_fetched(tmp_path: Path, warehouse: Warehouse) -> None:
+    """Each answer is stored as soon as it is known: a run killed on the third work (Ctrl-C
+    here) keeps the first two, and the next run asks only for the rest."""
+    from spiders.http import HttpClient, Response
+
+    class CutOff(HttpClient):
+        def get(self, url: str, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
+            if "/news/" in url:
+                raise KeyboardInterrupt
+            return super().get(url, *args, **kwargs)  # type: ignore[arg-type]
+
+    with ReplayServer() as srv:
+        serve(srv)
+        seed(warehouse, srv.base_url)
+        settings = make_settings(tmp_path, srv.base_url)
+        with CutOff(user_agent="t", trusted=AnyLoopbackPort()) as http, \
+                pytest.raises(KeyboardInterrupt):
+            fetch_figures(settings, warehouse, period=PERIOD, http=http)
+        with warehouse.read() as con:
+            kept = dict(con.execute("SELECT work_id, status FROM figures").fetchall())
+        assert kept == {"arxiv:2611.00001": "stored", "arxiv:2611.00002": "failed"}
+        srv.requests.clear()
+        rest = fetch_figures(settings, warehouse, period=PERIOD)
+    assert rest.known == 2 and rest.fetched == 1
+    assert all("/html/" not in h.path for h in srv.hits())
