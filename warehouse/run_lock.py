@@ -1,4 +1,5 @@
-"""One run at a time per warehouse: `weekly`, `backfill` and `crawl` take `<warehouse>.run.lock`.
+"""One run at a time per warehouse: `weekly`, `backfill` and `crawl` take `<warehouse>.run.lock`
+(and every digest delivery `<warehouse>.deliver.lock`, `exclusive_delivery`).
 
 Two runs at once would crawl every source twice (twice the request rate to each host) and
 interleave their writes. The lock is an advisory `flock` on a file next to the warehouse, so
@@ -37,6 +38,29 @@ _held_lock = threading.Lock()
 
 def lock_path(db_path: Path) -> Path:
     return Path(f"{db_path}.run.lock")
+
+
+def delivery_lock_path(db_path: Path) -> Path:
+    return Path(f"{db_path}.deliver.lock")
+
+
+@contextmanager
+def exclusive_delivery(db_path: Path, *, on_wait: Callable[[str], object] = lambda _: None,
+                       wait: float | None = None) -> Iterator[None]:
+    """Hold the warehouse's delivery lock (`<warehouse>.deliver.lock`) for the block: one
+    process at a time sends digests, so two `seascout digest` at once never deliver a channel
+    twice, and a channel found `sending` under the lock was left so by a process that is gone.
+    Waits like `exclusive_run` (SEASCOUT_RUN_WAIT), telling `on_wait` once."""
+    limit = wait if wait is not None else float(
+        os.environ.get("SEASCOUT_RUN_WAIT", DEFAULT_RUN_WAIT_SECONDS))
+    with _exclusive(delivery_lock_path(db_path), "delivery",
+                    lambda who: f"waiting for the digest {who} to finish on {db_path} (one "
+                                "delivery at a time)",
+                    lambda who: f"{db_path}: the digest {who} is still sending; waited {limit:.0f} s "
+                                "— run `seascout digest` again when it finishes (or set "
+                                "SEASCOUT_RUN_WAIT to wait longer)",
+                    limit, on_wait):
+        yield
 
 
 @contextmanager
