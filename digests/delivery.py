@@ -14,6 +14,7 @@ from digests.channels import deliver_channel
 from digests.document import Digest
 from digests.report import DigestReport
 from seascout.core.config import Settings
+from seascout.core.redact import redact
 from warehouse import digest_store as store
 from warehouse.db import Warehouse
 from warehouse.run_lock import exclusive_delivery
@@ -57,7 +58,8 @@ def _deliver(settings: Settings, wh: Warehouse, digest: Digest, report: DigestRe
     try:
         deliver_channel(settings, channel, digest, report.files)
     except Exception as e:  # one channel failing never stops the others
-        message = f"{channel}: {e}"
+        reason = redact(str(e))  # a server may echo the password or token it refused
+        message = f"{channel}: {reason}"
         report.deliveries[channel] = "failed"
         report.errors.append(f"{digest.digest_id} {message}")
         store.record_delivery(wh, digest.digest_id, channel, ok=False, error=message)
@@ -65,7 +67,7 @@ def _deliver(settings: Settings, wh: Warehouse, digest: Digest, report: DigestRe
         if run_id:
             from warehouse.state import log_error
 
-            log_error(wh, run_id, "deliver", channel, f"{digest.digest_id}: {e}")
+            log_error(wh, run_id, "deliver", channel, f"{digest.digest_id}: {reason}")
         return
     store.record_delivery(wh, digest.digest_id, channel, ok=True, items=items)
     report.deliveries[channel] = "sent"

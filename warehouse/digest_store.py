@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from seascout.core import clock
+from seascout.core.redact import redact
 from warehouse.db import Warehouse
 
 UPDATE_NOTES = ("published", "new version%")
@@ -402,7 +403,7 @@ def record_delivery(wh: Warehouse, digest_id: str, channel: str, *, ok: bool,
                ON CONFLICT (digest_id, channel) DO UPDATE SET status = excluded.status,
                    attempts = deliveries.attempts + 1, last_error = excluded.last_error,
                    delivered_at = excluded.delivered_at""",
-            [digest_id, channel, "sent" if ok else "failed", error[:2000] if error else None,
+            [digest_id, channel, "sent" if ok else "failed", redact(error)[:2000] if error else None,
              now if ok else None])
         if ok and items:
             con.executemany(

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from seascout.core import clock
+from seascout.core.redact import redact
 from warehouse.db import Warehouse
 
 
@@ -69,7 +70,7 @@ def log_error(wh: Warehouse, run_id: str, stage: str, source: str, message: str,
               level: str = "error") -> None:
     with wh.write() as con:
         con.execute("INSERT INTO run_errors VALUES (?, ?, ?, ?, ?, ?)",
-                    [run_id, stage, source, level, message, clock.now()])
+                    [run_id, stage, source, level, redact(message), clock.now()])
 
 
 def finish_run(wh: Warehouse, run_id: str, *, status: str, counts: Mapping[str, Any] | None = None,
@@ -129,6 +130,6 @@ def _close(wh: Warehouse, run_id: str, status: str, reason: str) -> None:
     now = clock.now()
     with wh.write() as con:
         con.execute("INSERT INTO run_errors SELECT run_id, 'run', flow, 'error', ?, ? "
-                    "FROM runs WHERE run_id = ? AND status = 'running'", [reason, now, run_id])
+                    "FROM runs WHERE run_id = ? AND status = 'running'", [redact(reason), now, run_id])
         con.execute("UPDATE runs SET status = ?, finished_at = ? "
                     "WHERE run_id = ? AND status = 'running'", [status, now, run_id])
