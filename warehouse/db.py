@@ -143,7 +143,7 @@ class Warehouse:
 
 # Users' SQL reaches the warehouse file and nothing else; `lock_configuration` stops a query
 # from SETting any of this back. DuckDB always allows the database file (and its WAL) itself.
-SANDBOX_CONFIG = {
+SANDBOX_CONFIG: dict[str, str | bool] = {
     "enable_external_access": False,  # no other file: ATTACH, COPY TO, read_*(), glob, EXPORT
     "autoinstall_known_extensions": False,  # no download (INSTALL httpfs fails too: no access)
     "autoload_known_extensions": False,
