@@ -107,3 +107,28 @@ def test_a_finished_run_and_a_run_of_this_process_are_left_alone(tmp_path: Path)
         finish_run(wh, live, status="ok")
     assert dict((r, s) for r, s, _ in _runs(wh)) == {done: "partial", live: "ok"}
     assert _errors(wh, done) == [] and _errors(wh, live) == []
+
+
+def test_ctrl_c_during_seascout_crawl_is_recorded_interrupted(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI's crawl (its own run row, under the run lock) stopped by Ctrl-C: one line on
+    the terminal, `interrupted` in `runs`."""
+    from typer.testing import CliRunner
+
+    import spiders.crawl
+    from seascout.app.cli import app
+
+    def stopped(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    home = tmp_path / "data"
+    monkeypatch.setenv("SEASCOUT_HOME", str(home))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(spiders.crawl, "run_all", stopped)
+    result = CliRunner().invoke(app, ["crawl", "--source", "arxiv_api"])
+    assert result.exit_code == 130, result.output
+    assert result.output.strip().startswith("interrupted: stopped by Ctrl-C")
+    wh = Warehouse(home / "seascout.duckdb", lock_wait=10)
+    [(run_id, status, finished)] = _runs(wh)
+    assert (status, finished) == ("interrupted", True)
+    assert [s for s, _, _ in _errors(wh, run_id)] == ["run"]
