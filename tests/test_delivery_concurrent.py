@@ -117,3 +117,67 @@ def test_two_deliveries_at_once_reach_each_channel_once(tmp_path: Path, monkeypa
     with Warehouse(db).read() as con:
         rows = con.execute("SELECT channel, status, attempts, last_error FROM deliveries").fetchall()
     assert sorted(rows) == [(c, "sent", 1, None) for c in sorted(channels)]
+
+
+CHILD = """
+import json, logging, os, sys, urllib.request
+from pathlib import Path
+from digests import run_digest
+from tests.test_digest_delivery import PERIOD, make_settings
+from warehouse.db import Warehouse
+
+class Env:
+    setenv = staticmethod(os.environ.__setitem__)
+
+class Waiting(logging.Handler):  # tell the test's server that this one waits for the other
+    def emit(self, record):
+        if "waiting for the digest delivery" in record.getMessage():
+            urllib.request.urlopen(urllib.request.Request(
+                sys.argv[3] + "/waiting", data=b"{}", method="POST"), timeout=30).read()
+
+logger = logging.getLogger("digests.delivery")
+logger.addHandler(Waiting())
+logger.setLevel(logging.INFO)
+home = Path(sys.argv[1])
+settings = make_settings(home, smtp_port=int(sys.argv[2]), hook_base=sys.argv[3], monkeypatch=Env)
+report = run_digest(settings, Warehouse(home / "seascout.duckdb", lock_wait=60), period=PERIOD)
+print(json.dumps({"deliveries": report.deliveries, "errors": report.errors}))
+"""
+
+
+def test_two_digest_processes_at_once_reach_each_channel_once(tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                              held_hooks) -> None:
+    import subprocess
+    import sys
+
+    rec, base = held_hooks
+    inbox = _Inbox()
+    port = free_port()
+    ctl = Controller(inbox, hostname="127.0.0.1", port=port)
+    ctl.start()
+    seed_warehouse(Warehouse(tmp_path / "seascout.duckdb", lock_wait=10))
+    root = Path(__file__).resolve().parents[1]
+
+    def start() -> subprocess.Popen[str]:
+        return subprocess.Popen([sys.executable, "-c", CHILD, str(tmp_path), str(port), base],
+                                cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+
+    try:
+        first = start()
+        assert rec.first_arrived.wait(BOUND * 3), "the first process never reached the webhook"
+        second = start()
+        out2, err2 = second.communicate(timeout=BOUND * 3)
+        rec.release.set()  # (an old second process that sent nothing lets the first go on)
+        out1, err1 = first.communicate(timeout=BOUND * 3)
+    finally:
+        rec.release.set()
+        ctl.stop()
+    assert first.returncode == 0 and second.returncode == 0, err1[-2000:] + err2[-2000:]
+    a, b = json.loads(out1.splitlines()[-1]), json.loads(out2.splitlines()[-1])
+    assert len(inbox.messages) == 1
+    assert sorted(p for p in rec.paths if p != "/waiting") == [
+        "/dingtalk", "/feishu", "/slack", "/wecom"]
+    assert "/waiting" in rec.paths  # the second did wait for the first
+    assert set(a["deliveries"].values()) == {"sent"} and a["errors"] == []
+    assert set(b["deliveries"].values()) == {"already sent"} and b["errors"] == []
