@@ -11,6 +11,7 @@ from datetime import datetime
 
 from digests.citation import citation_plain, display_doi, format_citation, is_paper
 from digests.quality import QualityRow, SpotCheckBlock
+from digests.relation_line import RELATION_LABEL, RelatedEntry, relation_markdown, relation_text
 from seascout.core.ids import InvalidIdError, url_key
 from seascout.core.model import Kind, Link, LinkKind, QuoteLine, Section, SeedEntry, Work
 
@@ -46,6 +47,7 @@ class DigestEntry:
     quote: list[QuoteLine] | None = None  # a survey entry's own blockquote, kept as written
     from_survey: bool = False  # a survey entry: its text carries its own images
     figure: str | None = None  # its figure, relative to the digest's folder (`figures/…`)
+    relations: list[RelatedEntry] = field(default_factory=list)  # the survey entries it relates to
 
     @property
     def summary_parts(self) -> tuple[str, str]:
@@ -64,7 +66,8 @@ class DigestEntry:
         """The blockquote under the heading: the survey's own lines for a survey entry, else
         update, citation (or the original title) and labelled links in the survey's form."""
         if self.quote is not None:
-            return self.quote
+            own = [q for q in self.quote if q.label != RELATION_LABEL]
+            return own + self._relation_line
         out: list[QuoteLine] = []
         if self.update_text:
             out.append(QuoteLine("更新", self.update_text))
@@ -73,7 +76,19 @@ class DigestEntry:
         elif self.work.title != self.title:
             out.append(QuoteLine("论文标题", self.work.title))
         out.extend(QuoteLine(ln.label, ln.url) for ln in self.links)
-        return out
+        return out + self._relation_line
+
+    @property
+    def _relation_line(self) -> list[QuoteLine]:
+        """`> - **关联**：延续 2.4 RemoteCLIP；对比 1.3 OceanGPT`, when it relates to any."""
+        if not self.relations:
+            return []
+        return [QuoteLine(RELATION_LABEL, relation_markdown(self.relations), bold="label")]
+
+    @property
+    def relation_text(self) -> str:
+        """The 关联 line in plain text (the text e-mail)."""
+        return relation_text(self.relations)
 
     @property
     def survey_layout(self) -> bool:

@@ -29,6 +29,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from digests.entry_text import short_name
+from seascout.core.model import WorkRelation as Relation
 
 KINDS = ("new_version_of", "builds_on", "compares_with", "uses_dataset", "cites")
 MAX_EVIDENCE = 400
@@ -56,15 +57,6 @@ class Item:
     abstract: str = ""
     authors: tuple[str, ...] = ()
     cites: tuple[tuple[str, str], ...] = ()  # (key of a cited work, the record that says so)
-
-
-@dataclass(frozen=True, slots=True)
-class Relation:
-    work_id: str
-    target_id: str
-    kind: str
-    evidence: str  # the sentence that says it, or the record that does
-    matched: str = ""  # the name (or title) found
 
 
 _LATIN_NAME = re.compile(r"[A-Za-z][\w+\-.]*[\w+]")
@@ -162,6 +154,21 @@ _DATASET_BEFORE = re.compile(
 _VERSION = r"(?:[-\s]?[vV]?\d+(?:\.\d+)?|\+\+|[-\s]?[vV]\d+)"
 
 
+def _base(name: str) -> str:
+    """A name without its version: `DINOv2` → `DINO`, `XiHe-2` → `XiHe`, `SatMAE++` → `SatMAE`."""
+    return re.sub(r"(?:[-\s]?[vV]?\d+(?:\.\d+)?|\+\+)$", "", name) or name
+
+
+def _own_name(title: str) -> str | None:
+    """A work's own short name: the one its title opens with, or a title that is one name."""
+    title = " ".join(title.split())
+    short = short_name(title)
+    if short != title:
+        return short
+    return title if re.fullmatch(r"[A-Za-z][\w+\-.]*[\w+]", title) and _NAMELIKE.match(title) \
+        else None
+
+
 def _surnames(authors: Iterable[str]) -> set[str]:
     out = set()
     for a in authors:
@@ -198,9 +205,11 @@ class Matcher:
         self._titles = [(i, _words(t.title)) for i, t in enumerate(self.targets)
                         if len(_words(t.title).split()) >= 5]
         self._by_key = {k: i for i, t in enumerate(self.targets) for k in t.keys}
-        self._versions = [
-            (i, re.compile(rf"^(?:{'|'.join(_name_pattern(n, False) for n in t.names)}){_VERSION}$"))
-            for i, t in enumerate(self.targets) if t.names and t.authors]
+        self._versions = []  # (target, its names with another version)
+        for i, t in enumerate(self.targets):
+            if t.names and t.authors:
+                bases = "|".join(_name_pattern(_base(n), False) for n in t.names)
+                self._versions.append((i, re.compile(f"^(?:{bases}){_VERSION}$")))
 
     def relations(self, item: Item) -> list[Relation]:
         """Every relation of `item` to the entries, one per (entry, kind), in text order."""
@@ -217,9 +226,9 @@ class Matcher:
             if (i := self._by_key.get(key)) is not None:
                 cited.add(i)
                 add(i, "cites", f"OpenAlex {record} cites {key}".replace("  ", " "), key)
-        own = short_name(item.title)
+        own = _own_name(item.title)
         for i, pattern in self._versions:
-            if own != item.title and pattern.match(own):
+            if own and own not in self.targets[i].names and pattern.match(own):
                 shared = _shared_authors(item.authors, self.targets[i].authors)
                 if shared:
                     add(i, "new_version_of",

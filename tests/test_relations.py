@@ -133,3 +133,17 @@ def test_million_aid_with_a_hyphen_is_the_same_name() -> None:
     found = find_relations([Item("w", "A work", "We pretrain on Million-AID and report.")],
                            [million])
     assert [r.kind for r in found] == ["uses_dataset"]
+
+
+def test_a_successor_by_the_same_authors_is_a_new_version() -> None:
+    # arxiv_stream.jsonl:6618: "DINOv3", by authors of DINOv2
+    dinov3 = Item("w", "DINOv3", "This technical report introduces DINOv3, a major milestone.",
+                  ("Oriane Siméoni", "Maxime Oquab", "Timothée Darcet", "Théo Moutakanni"))
+    assert {r.kind for r in find_relations([dinov3], ALL)} == {"new_version_of"}
+    # arxiv_stream.jsonl:9293: "SSDD" in another sense shares no author and is no dataset use
+    ssdd = Target("doi:10.3390/rs13183690", "SSDD", "SAR Ship Detection Dataset (SSDD): Official "
+                  "Release and Comprehensive Data Analysis", ("SSDD",), ("Tianwen Zhang",), True)
+    other = Item("w", "SSDD: Single-Step Diffusion Decoder for Efficient Image Tokenization",
+                 "Tokenizers are a key component of state-of-the-art generative image models.",
+                 ("Théophane Vallaeys", "Jakob Verbeek", "Matthieu Cord"))
+    assert find_relations([other], [ssdd]) == []
