@@ -97,19 +97,27 @@ def unsafe(name: str) -> bool:
             or name.lower() in _ORDINARY)
 
 
+def _squeeze(text: str) -> str:
+    return text.lower().replace("-", "").replace(" ", "")
+
+
+_PARTS = re.compile(r"[-\s]+|(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z])(?=v\d)|(?<=[A-Za-z])(?=\d)")
+
+
 def _name_pattern(name: str, dataset: bool) -> str:
     """A regex for a name: hyphens and spaces optional where the name changes case or has
-    one (`MillionAID` ~ `Million-AID`, `NWPU-RESISC45` ~ `NWPU RESISC45`); a dataset may carry
-    its version (`DOTA-v1.0`)."""
-    parts = re.split(r"[-\s]+|(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z])(?=\d)", name)
+    one (`MillionAID` ~ `Million-AID`, `NWPU-RESISC45` ~ `NWPU RESISC45`, `DINOv2` ~
+    `DINO-v2`), any case unless the name is unsafe (`DinoV2`, but `AID` is not `Aid`); a
+    dataset may carry its version (`DOTA-v1.0`)."""
+    parts = _PARTS.split(name)
     body = r"[-\s]?".join(re.escape(p) for p in parts if p)
     if dataset:
         body += r"(?:[-\s]?v\d+(?:\.\d+)*|-\d+\.\d+)?"
-    return body
+    return body if unsafe(name) else f"(?i:{body})"
 
 
 _LEFT = r"(?<![\w/.@#-])"
-_RIGHT = r"(?![\w/@]|-(?!based\b|like\b|style\b|inspired\b)\w|\.\w)"
+_RIGHT = r"(?![\w@]|-(?!based\b|like\b|style\b|inspired\b)\w|\.\w)"
 _SENTENCE_END = re.compile(r"(?<!\be\.g)(?<!\bi\.e)(?<!\bvs)(?<!\bal)(?<!\bcf)(?<!\bet)"
                            r"[.!?;](?=\s+|$)|\n")
 
@@ -202,6 +210,8 @@ class Matcher:
                 groups.append(f"(?P<t{i}>{alt})")
         self._names = re.compile(_LEFT + "(?:" + "|".join(groups) + ")" + _RIGHT) \
             if groups else None
+        # a cheap first look: each name in lower case without hyphens and spaces
+        self._keys = sorted({_squeeze(n) for t in self.targets for n in t.names})
         self._titles = [(i, _words(t.title)) for i, t in enumerate(self.targets)
                         if len(_words(t.title).split()) >= 5]
         self._by_key = {k: i for i, t in enumerate(self.targets) for k in t.keys}
@@ -233,8 +243,9 @@ class Matcher:
                 if shared:
                     add(i, "new_version_of",
                         f"{item.title} (shared authors: {', '.join(sorted(shared))})", own)
-        text = f"{item.title}\n{item.abstract or ''}"
-        if self._names is None:
+        text = f"{item.title}\n{item.abstract or ''}".replace("~", " ")  # a TeX tie: a space
+        squeezed = _squeeze(text)
+        if self._names is None or not any(k in squeezed for k in self._keys):
             return list(found.values())
         matches = [(m, int(m.lastgroup[1:])) for m in self._names.finditer(text)
                    if m.lastgroup]
@@ -267,8 +278,8 @@ class Matcher:
             return False
         if _DATASET_AFTER.match(after) or _DATASET_BEFORE.search(before):
             return True
-        return any(j != i and self.targets[j].dataset and not unsafe(m.group(0))
-                   and m.group(0) in sentence for m, j in matches)
+        return any(j != i and self.targets[j].dataset and m.group(0) in sentence
+                   for m, j in matches)  # listed with another dataset entry
 
 
 def _kind(t: Target, before: str, after: str) -> str:
