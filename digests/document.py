@@ -11,7 +11,14 @@ from datetime import datetime
 
 from digests.citation import citation_plain, display_doi, format_citation, is_paper
 from digests.quality import QualityRow, SpotCheckBlock
-from digests.relation_line import RELATION_LABEL, RelatedEntry, relation_markdown, relation_text
+from digests.relation_line import (
+    FOLLOW_UP_LABEL,
+    RELATION_LABEL,
+    RelatedEntry,
+    follow_up_markdown,
+    relation_markdown,
+    relation_text,
+)
 from seascout.core.ids import InvalidIdError, url_key
 from seascout.core.model import Kind, Link, LinkKind, QuoteLine, Section, SeedEntry, Work
 
@@ -48,6 +55,7 @@ class DigestEntry:
     from_survey: bool = False  # a survey entry: its text carries its own images
     figure: str | None = None  # its figure, relative to the digest's folder (`figures/…`)
     relations: list[RelatedEntry] = field(default_factory=list)  # the survey entries it relates to
+    follow_ups: list[RelatedEntry] = field(default_factory=list)  # kept works relating to it
 
     @property
     def summary_parts(self) -> tuple[str, str]:
@@ -66,7 +74,7 @@ class DigestEntry:
         """The blockquote under the heading: the survey's own lines for a survey entry, else
         update, citation (or the original title) and labelled links in the survey's form."""
         if self.quote is not None:
-            own = [q for q in self.quote if q.label != RELATION_LABEL]
+            own = [q for q in self.quote if q.label not in (RELATION_LABEL, FOLLOW_UP_LABEL)]
             return own + self._relation_line
         out: list[QuoteLine] = []
         if self.update_text:
@@ -80,10 +88,15 @@ class DigestEntry:
 
     @property
     def _relation_line(self) -> list[QuoteLine]:
-        """`> - **关联**：延续 2.4 RemoteCLIP；对比 1.3 OceanGPT`, when it relates to any."""
-        if not self.relations:
-            return []
-        return [QuoteLine(RELATION_LABEL, relation_markdown(self.relations), bold="label")]
+        """`> - **关联**：延续 2.4 RemoteCLIP；对比 1.3 OceanGPT`, when it relates to any, and in
+        the regenerated survey `> - **后续工作**：…`, the kept works that relate to it."""
+        out = []
+        if self.relations:
+            out.append(QuoteLine(RELATION_LABEL, relation_markdown(self.relations), bold="label"))
+        if self.follow_ups:
+            out.append(QuoteLine(FOLLOW_UP_LABEL, follow_up_markdown(self.follow_ups),
+                                 bold="label"))
+        return out
 
     @property
     def relation_text(self) -> str:

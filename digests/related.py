@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from digests.document import DigestEntry
+from digests.document import DigestEntry, DigestSection
 from digests.relation_line import RelatedEntry
 from digests.relations import KINDS, Item, Target, display_name, entry_names, find_relations
 from seascout.core.model import WorkRelation
@@ -78,3 +78,27 @@ def entry_url(e: store.EntryRow) -> str | None:
 
 def _order(number: str) -> tuple[int, ...]:
     return tuple(int(n) for n in re.findall(r"\d+", number))
+
+
+def attach_follow_ups(wh: Warehouse, sections: Sequence[DigestSection],
+                      kept: Mapping[str, DigestEntry]) -> None:
+    """Give each entry of the regenerated survey its 后续工作: the kept entries (`kept`, by work
+    id) that relate to it, newest first, the strongest kind for each."""
+    rows = store.survey_entries(wh)
+    seed = {(r.section, r.number): r.work_id for r in rows}
+    by_work: dict[str, DigestEntry] = dict(kept)
+    for s in sections:
+        for e in s.entries:
+            if e.from_survey and (wid := seed.get((s.number, e.number))):
+                by_work.setdefault(wid, e)
+    for target, related in store.follow_ups(wh).items():
+        entry = by_work.get(target)
+        if entry is None:
+            continue
+        best: dict[str, str] = {}
+        for wid, kind in related:
+            if wid in kept and (wid not in best or KINDS.index(kind) < KINDS.index(best[wid])):
+                best[wid] = kind
+        entry.follow_ups = [RelatedEntry(kind, kept[wid].number, kept[wid].title, kept[wid].url)
+                            for wid, kind in best.items()]
+

@@ -7,6 +7,7 @@ corpus, CC0 arXiv metadata: arxiv_stream.jsonl lines 1143 and 17557), the titles
 
 from __future__ import annotations
 
+import shutil
 import zipfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -15,6 +16,7 @@ from lab_world import seeded
 
 from digests import run_digest
 from digests.related import refresh_relations
+from digests.survey_document import write_survey
 from seascout.core.config import Config, DigestConfig, Settings
 from seascout.core.model import Author, Kind, Work
 from seascout.core.period import parse_period
@@ -24,6 +26,7 @@ from warehouse.relations_store import relations_of
 from warehouse.works import upsert_works
 
 NOW = datetime(2027, 1, 1, 9)
+SEED = Path(__file__).resolve().parents[1] / "seeds" / "000_8bc26054f90ad24c.md"
 DISDOP = ("To address this limitation, we propose DisDop, a unified framework that "
           "systematically distills multi-level domain priors from remote sensing foundation "
           "models (e.g., RemoteCLIP and DINOv3) into a lightweight detector.")
@@ -114,3 +117,33 @@ def test_refresh_is_idempotent_and_reads_citing_works(warehouse: Warehouse) -> N
     assert [(r.target_id, r.kind, r.evidence) for r in
             relations_of(warehouse, ["arxiv:2611.30001"])] == [
         ("arxiv:2308.03152", "cites", "OpenAlex W4385000001 cites arxiv:2308.03152")]
+
+
+def test_the_regenerated_survey_lists_each_entrys_follow_ups(tmp_path: Path,
+                                                             warehouse: Warehouse) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    shutil.copy(SEED, seeds / SEED.name)
+    s = Settings(config=Config(seeds_dir=str(seeds), digest=DigestConfig(
+        formats=["md"], spot_check_size=0, figures=False)), home=tmp_path, root=tmp_path,
+        config_path=None)  # type: ignore[arg-type]
+    seeded(warehouse)
+    crawl(warehouse, "2026-W48", [
+        ("arxiv:2611.20001", "DisDop: domain priors for remote sensing detection", DISDOP,
+         "rs_foundation_models"),
+        ("arxiv:2611.20002", "LoRA-Det: low-rank detection in aerial images", LORA,
+         "ship_detection")])
+    run_digest(s, warehouse, period="2026-W48", deliver=False, now=NOW)
+    decide(warehouse, "arxiv:2611.20001", action="keep", by="lab", now=NOW)
+    report = write_survey(s, warehouse, tmp_path / "survey", now=NOW)
+    md = Path(report.files["md"]).read_text(encoding="utf-8")
+    remoteclip = quote(md, "## 2.4 RemoteCLIP")
+    assert remoteclip[-1] == ("> - **后续工作**：[2.8 DisDop](https://doi.org/10.48550/arXiv.2611.20001)"
+                              "（延续）")
+    assert quote(md, "## 2.8 DisDop")[-1].startswith("> - **关联**：延续 [2.4 RemoteCLIP]")
+    # LoRA-Det was not kept: it is no one's follow-up; the lab drops DisDop: none left
+    assert "LoRA-Det" not in md
+    decide(warehouse, "arxiv:2611.20001", action="drop", by="lab", now=NOW)
+    again = write_survey(s, warehouse, tmp_path / "survey", now=NOW)
+    md = Path(again.files["md"]).read_text(encoding="utf-8")
+    assert not any("后续工作" in ln for ln in quote(md, "## 2.4 RemoteCLIP"))

@@ -99,3 +99,18 @@ def relations_of(wh: Warehouse, work_ids: Sequence[str]) -> list[WorkRelation]:
             "WHERE list_contains($ids, work_id) ORDER BY work_id, target_section, target_entry, "
             "kind", {"ids": list(work_ids)}).fetchall()
     return [WorkRelation(*r) for r in rows]
+
+
+def follow_ups(wh: Warehouse) -> dict[str, list[tuple[str, str]]]:
+    """Per survey entry, (work, kind) of the works in the survey that relate to it, newest
+    first (by publication date): what the regenerated survey lists as its 后续工作."""
+    with wh.read() as con:
+        rows = con.execute(
+            "SELECT r.target_id, r.work_id, r.kind FROM survey_relations r "
+            "JOIN survey_membership sm ON sm.work_id = r.work_id AND sm.in_survey "
+            "JOIN works w ON w.work_id = r.work_id "
+            "ORDER BY r.target_id, w.published DESC NULLS LAST, r.work_id, r.kind").fetchall()
+    out: dict[str, list[tuple[str, str]]] = {}
+    for target, work, kind in rows:
+        out.setdefault(target, []).append((work, kind))
+    return out
