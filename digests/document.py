@@ -42,6 +42,9 @@ class LabelledLink:
     url: str
 
 
+SUCCESSOR = "successor of "  # the change note of a survey entry's successor: "successor of 2.4 X"
+
+
 @dataclass
 class DigestEntry:
     number: str  # "1.2"
@@ -91,8 +94,10 @@ class DigestEntry:
         """`> - **关联**：延续 2.4 RemoteCLIP；对比 1.3 OceanGPT`, when it relates to any, and in
         the regenerated survey `> - **后续工作**：…`, the kept works that relate to it."""
         out = []
-        if self.relations:
-            out.append(QuoteLine(RELATION_LABEL, relation_markdown(self.relations), bold="label"))
+        said = self.change_note and self.change_note.startswith(SUCCESSOR)  # by the 更新 line
+        shown = [r for r in self.relations if not (said and r.kind == "new_version_of")]
+        if shown:
+            out.append(QuoteLine(RELATION_LABEL, relation_markdown(shown), bold="label"))
         if self.follow_ups:
             out.append(QuoteLine(FOLLOW_UP_LABEL, follow_up_markdown(self.follow_ups),
                                  bold="label"))
@@ -134,6 +139,13 @@ class DigestEntry:
             return f"已正式发表{'于 ' + venue if venue else ''}"
         if note.startswith("new version"):
             return f"arXiv 新版本 {note.removeprefix('new version').strip()}".strip()
+        if note.startswith(SUCCESSOR):  # a successor of a survey entry by its authors
+            parts = [f"{note.removeprefix(SUCCESSOR).strip()} 的新版本"]
+            if self.work.venue.journal:
+                parts.append(f"发表于 {self.work.venue.journal}")
+            if any(ln.kind is LinkKind.CODE for ln in self.work.links):
+                parts.append("已开源代码")
+            return "，".join(parts)
         return "元数据更新"
 
     @property

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from digests.document import DigestEntry, DigestSection
+from digests.document import SUCCESSOR, DigestEntry, DigestSection
 from digests.relation_line import RelatedEntry
 from digests.relations import KINDS, Item, Target, display_name, entry_names, find_relations
 from seascout.core.model import WorkRelation
@@ -56,14 +56,20 @@ def related_entries(wh: Warehouse, work_ids: Sequence[str]) -> dict[str, list[Re
             for w, v in out.items()}
 
 
-def attach_relations(wh: Warehouse, entries: Mapping[str, DigestEntry]) -> None:
+def attach_relations(wh: Warehouse, entries: Mapping[str, DigestEntry], *,
+                     updates: bool = True) -> None:
     """Recompute the relations of the entries' works (by work id) and give each its
-    `relations`."""
+    `relations`; a new work that succeeds a survey entry (`new_version_of`) is listed as an
+    update of that entry (更新), not as a new entry (`updates`: a digest; not the survey)."""
     ids = list(entries)
     refresh_relations(wh, ids)
     related = related_entries(wh, ids)
     for wid, entry in entries.items():
         entry.relations = related.get(wid, [])
+        successor = next((r for r in entry.relations if r.kind == "new_version_of"), None)
+        if updates and successor and entry.status == "new":  # listed as an update of the entry it succeeds
+            entry.status = "updated"
+            entry.change_note = f"{SUCCESSOR}{successor.number} {successor.name}"
 
 
 def entry_url(e: store.EntryRow) -> str | None:

@@ -72,7 +72,7 @@ def build_survey(settings: Settings, wh: Warehouse, survey: Survey, *, version: 
         if item.work_id in added:
             counts[item.section] = counts.get(item.section, 0) + 1
     _number_after_survey(doc, added, store.entry_numbers(wh, ""), survey)
-    attach_relations(wh, added)
+    attach_relations(wh, added, updates=False)
     attach_follow_ups(wh, doc.sections, added)
     base = cfg.site_url.rstrip("/")
     note = f"seascout：新增 {len(added)} 条" if added else "seascout"

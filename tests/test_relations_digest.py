@@ -147,3 +147,25 @@ def test_the_regenerated_survey_lists_each_entrys_follow_ups(tmp_path: Path,
     again = write_survey(s, warehouse, tmp_path / "survey", now=NOW)
     md = Path(again.files["md"]).read_text(encoding="utf-8")
     assert not any("后续工作" in ln for ln in quote(md, "## 2.4 RemoteCLIP"))
+
+
+def test_a_successor_of_a_survey_entry_is_listed_as_its_update(tmp_path: Path,
+                                                               warehouse: Warehouse) -> None:
+    seeded(warehouse)  # 2.4 RemoteCLIP is by F. Liu, D. Chen, Z. Guan, …
+    lo, _ = parse_period("2026-W48", "Asia/Shanghai").bounds()
+    upsert_works(warehouse, [Work(
+        ids=["arxiv:2611.20003"], title="RemoteCLIP-2: Scaling Vision Language Models",
+        kind=Kind.PREPRINT, abstract="We scale the model to more data.",
+        authors=[Author("Fan Liu"), Author("Delong Chen"), Author("A B")],
+        published=date(2026, 11, 24))], now=lo + timedelta(days=1))
+    with warehouse.write() as con:
+        con.execute("INSERT INTO classifications (work_id, label, confidence, method, "
+                    "classified_at) VALUES ('arxiv:2611.20003', 'rs_foundation_models', 0.9, "
+                    "'offline', now())")
+    report = run_digest(settings(tmp_path, ["md"]), warehouse, period="2026-W48",
+                        deliver=False, now=NOW)
+    md = Path(report.files["md"]).read_text(encoding="utf-8")
+    assert "## 2.8 RemoteCLIP-2（更新）" in md
+    assert quote(md, "## 2.8 RemoteCLIP-2")[0] == "> - **更新：**2.4 RemoteCLIP 的新版本"
+    assert not any("关联" in ln for ln in quote(md, "## 2.8 RemoteCLIP-2"))  # said once
+    assert (report.new, report.updated) == (0, 1)
