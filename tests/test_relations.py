@@ -147,3 +147,17 @@ def test_a_successor_by_the_same_authors_is_a_new_version() -> None:
                  "Tokenizers are a key component of state-of-the-art generative image models.",
                  ("Théophane Vallaeys", "Jakob Verbeek", "Matthieu Cord"))
     assert find_relations([other], [ssdd]) == []
+
+
+def test_the_relation_line_escapes_an_entry_name_and_keeps_only_web_links() -> None:
+    from digests.relation_line import RelatedEntry, relation_markdown
+    from digests.render import markdown_inline
+
+    hostile = RelatedEntry("builds_on", "2.9", "[x](javascript:alert(1))<b>*", "javascript:x")
+    line = relation_markdown([hostile, RelatedEntry("compares_with", "1.3", "OceanGPT",
+                                                    "https://arxiv.org/abs/2310.02031")])
+    assert line == (r"延续 2.9 \[x\]\(javascript:alert\(1\)\)<b>\*；"
+                    "对比 [1.3 OceanGPT](https://arxiv.org/abs/2310.02031)")
+    html = str(markdown_inline(line))
+    assert 'href="javascript' not in html and "<b>" not in html
+    assert '<a href="https://arxiv.org/abs/2310.02031">1.3 OceanGPT</a>' in html
