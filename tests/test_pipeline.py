@@ -63,6 +63,8 @@ def test_demo_command_runs_the_whole_pipeline(tmp_path: Path) -> None:
     assert not any(e.startswith("1.1 ") for _, entries in sections for e in entries)
     assert "the digest, entry by entry:" in out and "SOMA-1M" in out
     assert "> - **开源代码：**https://github.com/PeihaoWu/SOMA-1M" in md
+    # DisDop (a real record) distils from the survey's own 2.4 RemoteCLIP: its 关联 line says so
+    assert "> - **关联**：延续 [2.4 RemoteCLIP](https://arxiv.org/abs/2306.11029)" in md
     # figures: the first figure of the entries whose arXiv HTML version the replay serves
     assert "![](./figures/arxiv_2601.07392-" in md and "![](./figures/arxiv_2508.02384-" in md
     assert len(list(next((home / "digests").glob("*/figures")).iterdir())) == 2
