@@ -62,7 +62,8 @@ def export_parquet(wh: Warehouse, folder: Path) -> list[tuple[str, Path, int]]:
         ).fetchall()]
         for name in names:
             path = folder / f"{name}.parquet"
-            con.execute(f'COPY (SELECT * FROM "{name}") TO \'{path}\' (FORMAT parquet)')
+            # the path as a parameter: a folder named `it's` is a folder, not SQL
+            con.execute(f'COPY (SELECT * FROM "{name}") TO ? (FORMAT parquet)', [str(path)])
             n = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]  # type: ignore[index]
             out.append((name, path, n))
     return out
