@@ -108,3 +108,23 @@ def test_litellm_prints_no_banner_when_the_provider_fails(
     assert report.stopped and report.fallback == 1  # the failure is ours to tell, in one line
     out, err = capfd.readouterr()
     assert not [b for b in BANNERS if b in out + err], out + err
+
+
+def test_the_review_page_shows_the_flag_with_both_labels(warehouse: Any, tmp_path: Path) -> None:
+    import httpx
+
+    from seascout.app.review import ReviewApp, serve_in_thread
+    from seascout.core.period import parse_period
+
+    upsert_works(warehouse, [INJECTED], now=NOW)
+    run_triage(llm_settings(tmp_path), warehouse,
+               llm_completion=FakeModel(default=lambda m: reply_for("ocean_models")))
+    period = parse_period("2026-W02", "Asia/Shanghai")  # the week NOW falls in
+    app = ReviewApp(warehouse, period.id, period.bounds(), "lin", "127.0.0.1")
+    _, stop = serve_in_thread(app)
+    try:
+        html = httpx.get(app.url()).text
+    finally:
+        stop()
+    assert "Building extraction from aerial images" in html
+    assert "[needs review: the LLM says ocean_models, the offline model irrelevant (0.9" in html
