@@ -92,6 +92,11 @@ def test_weekly_rerun_stores_and_sends_nothing_twice(tmp_path: Path, prefect_har
         crawl = second["counts"]["crawl"]
         assert sum(c["new"] for c in crawl.values()) == 0
         assert second["counts"]["triage"]["classified"] == 0  # nothing left to classify
+        # The figures stage, before the digest: the demo's two HTML papers once, then nothing.
+        fig, again = first["counts"]["figures"], second["counts"]["figures"]
+        assert fig["fetched"] == 2 and fig["later"] == 0 and "figures" in first["timings"]
+        assert again["fetched"] == again["none"] == again["failed"] == 0
+        assert again["known"] == fig["known"] + fig["fetched"] + fig["none"] + fig["failed"]
         # The survey is regenerated once; a rerun with nothing newly kept writes no version.
         assert Path(first["counts"]["survey"]["files"]["md"]).is_file()
         assert second["counts"]["survey"]["files"] == {}

@@ -25,6 +25,7 @@ import duckdb
 from seascout.core import clock
 
 DEFAULT_LOCK_WAIT_SECONDS = 60.0
+SANDBOX_MEMORY_LIMIT = "2GB"  # for users' SQL; DuckDB's default is 80 % of the machine's memory
 ROW_GROUP_SIZE = 16_384  # see `_Database`
 ALIAS = "warehouse"  # the catalog name SQL sees
 _LOCK_RE = re.compile(r"Could not set lock on file|Conflicting lock", re.IGNORECASE)
@@ -127,12 +128,14 @@ class Warehouse:
             con.execute("COMMIT")
 
     @contextmanager
-    def sandboxed(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def sandboxed(self, *, memory_limit: str = SANDBOX_MEMORY_LIMIT
+                  ) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection for SQL written by users (`seascout sql`): the warehouse file, read-only,
         and nothing else. DuckDB's own settings, locked for the connection's life, forbid every
-        other file (ATTACH, COPY … TO, read_csv('/etc/…'), EXPORT), extension installs and loads."""
+        other file (ATTACH, COPY … TO, read_csv('/etc/…'), EXPORT), extension installs and loads;
+        no temp folder (so not even `<db>.tmp/` is writable) and at most `memory_limit`."""
         self.require()
-        con = self._retrying(lambda: _open_sandbox(self.path))
+        con = self._retrying(lambda: _open_sandbox(self.path, memory_limit))
         try:
             yield con
         finally:
@@ -190,22 +193,26 @@ class Warehouse:
 
 # Users' SQL reaches the warehouse file and nothing else; `lock_configuration` stops a query
 # from SETting any of this back. DuckDB always allows the database file (and its WAL) itself.
-SANDBOX_CONFIG = {
+SANDBOX_CONFIG: dict[str, str | bool] = {
     "enable_external_access": False,  # no other file: ATTACH, COPY TO, read_*(), glob, EXPORT
     "autoinstall_known_extensions": False,  # no download (INSTALL httpfs fails too: no access)
     "autoload_known_extensions": False,
     "allow_community_extensions": False,
+    # DuckDB lets a query write into its temp folder even without external access: with none,
+    # `COPY … TO '<db>.tmp/x.csv'` is refused too (and a query never spills to disk).
+    "temp_directory": "",
     "lock_configuration": True,
 }
 
 
-def _open_sandbox(path: Path) -> duckdb.DuckDBPyConnection:
+def _open_sandbox(path: Path, memory_limit: str) -> duckdb.DuckDBPyConnection:
     key = path.resolve()
     with _registry_lock:
         if key in _databases:  # this process has it open (a flow's short write): wait it out
             raise _InUse("this process")
     config: dict[str, str | bool | int | float | list[str]] = {
         k: v for k, v in SANDBOX_CONFIG.items() if k != "lock_configuration"}
+    config["memory_limit"] = memory_limit
     try:
         con = duckdb.connect(str(key), read_only=True, config=config)
     except duckdb.Error as e:
