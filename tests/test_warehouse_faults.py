@@ -76,8 +76,12 @@ DAMAGE = {
 }
 
 
-@pytest.mark.parametrize("damage", list(DAMAGE))
-@pytest.mark.parametrize("command", [("seed",), ("export", "--parquet", "OUT")])
+COMMANDS = [("seed",), ("export", "--parquet", "OUT"), ("sql", "SELECT * FROM works, work_ids")]
+
+
+# (a zeroed block lies in some table's data: `export` reads them all, this `sql` two tables)
+@pytest.mark.parametrize(("damage", "command"), [
+    (d, c) for d in DAMAGE for c in COMMANDS if (d, c[0]) != ("zeroed block", "sql")])
 def test_a_damaged_warehouse_is_one_line_naming_it_and_left_as_it_is(
         cli: Callable[..., Any], tmp_path: Path, damage: str, command: tuple[str, ...]) -> None:
     assert cli("seed").exit_code == 0

@@ -58,7 +58,7 @@ _DISK_FULL_RE = re.compile(r"No space left on device|Disk quota exceeded", re.IG
 _FILE_RE = re.compile(r'file \\?"([^"\\]+)')
 
 
-def _unusable(path: Path, error: BaseException) -> WarehouseMissingError | None:
+def fault_error(path: Path, error: BaseException) -> WarehouseMissingError | None:
     """The one-line domain error for a damaged warehouse file or a full disk, else None."""
     text = " ".join(str(error).split())
     full = isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)
@@ -82,7 +82,7 @@ def _translated(path: Path) -> Iterator[None]:
     try:
         yield
     except (duckdb.Error, OSError) as e:
-        unusable = _unusable(path, e)
+        unusable = fault_error(path, e)
         if unusable is None:
             raise
         raise unusable from None
