@@ -9,6 +9,7 @@ process, the short connections are cursors on one shared DuckDB instance (`_Data
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import threading
@@ -37,7 +38,54 @@ class WarehouseLockedError(RuntimeError):
 
 
 class WarehouseMissingError(FileNotFoundError):
-    """A read was asked of a warehouse that does not exist yet."""
+    """A read was asked of a warehouse that does not exist yet (and the base of what else
+    leaves a command without a usable warehouse: the CLI prints each as one line)."""
+
+
+class WarehouseDamagedError(WarehouseMissingError):
+    """The file is there but is no DuckDB database DuckDB can read: another file, truncated,
+    zeroed, a corrupt block. It is left exactly as it is."""
+
+
+class WarehouseDiskFullError(WarehouseMissingError):
+    """A write ran out of disk space; its transaction was rolled back."""
+
+
+_DAMAGED_RE = re.compile(
+    r"not a valid DuckDB database file|Could not read enough bytes|Corrupt database file"
+    r"|does not match stored checksum", re.IGNORECASE)
+_DISK_FULL_RE = re.compile(r"No space left on device|Disk quota exceeded", re.IGNORECASE)
+_FILE_RE = re.compile(r'file \\?"([^"\\]+)')
+
+
+def fault_error(path: Path, error: BaseException) -> WarehouseMissingError | None:
+    """The one-line domain error for a damaged warehouse file or a full disk, else None."""
+    text = " ".join(str(error).split())
+    full = isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)
+    if full or _DISK_FULL_RE.search(text):
+        named = _FILE_RE.search(text)
+        where = getattr(error, "filename", None) or (named.group(1) if named else path)
+        return WarehouseDiskFullError(
+            f"{Path(where).parent}: no space left on device — free space, then rerun: the "
+            "warehouse is unchanged")
+    if isinstance(error, duckdb.Error) and _DAMAGED_RE.search(text):
+        return WarehouseDamagedError(
+            f"{path}: not a readable DuckDB warehouse ({text[:160]}); it was left as it is — "
+            "restore it from a backup or your last `seascout export --parquet` folder, or move "
+            "it aside and run `seascout seed` to start afresh")
+    return None
+
+
+@contextmanager
+def _translated(path: Path) -> Iterator[None]:
+    """Re-raise a damaged file or a full disk met inside the block as its domain error."""
+    try:
+        yield
+    except (duckdb.Error, OSError) as e:
+        unusable = fault_error(path, e)
+        if unusable is None:
+            raise
+        raise unusable from None
 
 
 class Warehouse:
@@ -74,7 +122,8 @@ class Warehouse:
             try:
                 yield con
             except BaseException:
-                con.execute("ROLLBACK")
+                with suppress(duckdb.Error):  # a damaged file may refuse this too: keep the cause
+                    con.execute("ROLLBACK")
                 raise
             con.execute("COMMIT")
 
@@ -96,7 +145,7 @@ class Warehouse:
     def _connection(self, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
         database = self._retrying(lambda: _Database.open(self.path, read_only=read_only))
         try:
-            with database.connection() as con:
+            with _translated(self.path), database.connection() as con:
                 yield con
         finally:
             database.release()
@@ -107,7 +156,8 @@ class Warehouse:
         delay = 0.05
         while True:
             try:
-                return open_()
+                with _translated(self.path):
+                    return open_()
             except _InUse as e:
                 holder = str(e)
             except duckdb.IOException as e:
@@ -133,7 +183,7 @@ class Warehouse:
         with _writer_lock(self.path):
             database = self._retrying(lambda: _Database.open(self.path, read_only=False))
             try:
-                with database.connection() as con:
+                with _translated(self.path), database.connection() as con:
                     applied = apply_migrations(con, machine_zone=database.machine_zone)
             finally:
                 database.release()

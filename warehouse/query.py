@@ -11,7 +11,7 @@ from typing import Any
 import duckdb
 
 from seascout.core.model import Work
-from warehouse.db import SANDBOX_MEMORY_LIMIT, Warehouse
+from warehouse.db import SANDBOX_MEMORY_LIMIT, Warehouse, fault_error
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
 _SIZE = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
@@ -48,6 +48,9 @@ def run_query(wh: Warehouse, query: str, params: list[Any] | None = None, *,
                 "limit; or export with `seascout export --parquet DIR` and query the files)"
             ) from None
         except duckdb.Error as e:
+            fault = fault_error(wh.path, e)  # a corrupt block: the file's fault, not the query's
+            if fault is not None:
+                raise fault from None
             raise QueryError(_explain(e, memory)) from None
         finally:
             timer.cancel()
@@ -99,7 +102,8 @@ def export_parquet(wh: Warehouse, folder: Path) -> list[tuple[str, Path, int]]:
         ).fetchall()]
         for name in names:
             path = folder / f"{name}.parquet"
-            con.execute(f'COPY (SELECT * FROM "{name}") TO \'{path}\' (FORMAT parquet)')
+            # the path as a parameter: a folder named `it's` is a folder, not SQL
+            con.execute(f'COPY (SELECT * FROM "{name}") TO ? (FORMAT parquet)', [str(path)])
             n = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]  # type: ignore[index]
             out.append((name, path, n))
     return out

@@ -219,7 +219,7 @@ class Classification:
     prompt_version: str | None = None
     content_hash: str | None = None
     reason: str | None = None
-    flagged: bool = False  # the LLM reply failed validation and the offline result was kept
+    flagged: bool = False  # worth a human look: offline kept for a failed LLM, or LLM vs a confident offline
 
 
 @dataclass(slots=True)
