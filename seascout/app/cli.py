@@ -407,12 +407,12 @@ def digest(
     config: ConfigOpt = None,
 ) -> None:
     """Render the weekly digest (Markdown, HTML, PDF, DOCX, Atom, archive) and deliver it."""
-    from digests import run_digest
+    from digests.figure_fetch import digest_with_figures
     from seascout.core.period import PeriodError
 
     settings = _settings(config)
     try:
-        report = run_digest(settings, _warehouse(settings, existing=True), period=period,
+        report = digest_with_figures(settings, _warehouse(settings, existing=True), period=period,
                             deliver=deliver, resend=resend)
     except PeriodError as e:
         err.print(f"[red]period error[/red]: {e}")
@@ -683,7 +683,7 @@ def review(
         raise typer.Exit(2)
     user = _reviewer(by)
     try:
-        review_app = ReviewApp(wh, p.id, p.bounds(), user, host, port)
+        review_app = ReviewApp(wh, p.id, p.bounds(), user, host, port, figures=settings.figures_dir)
         server = make_server(review_app)
     except OSError as e:
         err.print(f"cannot listen on {host}:{port}: {e.strerror or e} (try another --port)",
