@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from prefect.artifacts import create_markdown_artifact
 from prefect.states import Completed, Failed, State
 
-from seascout.core.model import SourceReport
+from spiders.crawl import CrawlReport
 from warehouse.db import Warehouse
 from warehouse.state import finish_run, log_error
 
@@ -41,7 +41,17 @@ class StageLog:
     counts: dict[str, Any] = field(default_factory=dict)
     errors: list[tuple[str, str, str]] = field(default_factory=list)  # stage, source, message
     timings: dict[str, float] = field(default_factory=dict)
-    crawled: list[SourceReport] = field(default_factory=list)  # every source report of the run
+    crawl: CrawlReport = field(default_factory=CrawlReport)  # every crawl pass of the run
+
+    def add_crawl(self, report: CrawlReport) -> None:
+        """A crawl pass: into the run's report (kept as `counts["crawl"]`) and its errors, each
+        message once however many passes (months) repeated it."""
+        self.crawl.add(report.sources)
+        self.counts["crawl"] = self.crawl.counts()
+        for r in report.sources:
+            for message in r.errors:
+                if ("crawl", r.source, message) not in self.errors:
+                    self.errors.append(("crawl", r.source, message))
 
     def timed(self, stage: str, fn: Callable[[], T]) -> T:
         start = time.monotonic()
@@ -56,9 +66,7 @@ class StageLog:
         to find); partial when something failed and the rest completed."""
         if not self.errors:
             return "ok"
-        from spiders.crawl import crawl_status
-
-        return "failed" if self.crawled and crawl_status(self.crawled) == "failed" else "partial"
+        return "failed" if self.crawl.sources and self.crawl.status == "failed" else "partial"
 
     def failures(self) -> str:
         """What failed, by stage and source (`crawl arxiv_api, deliver email`); the messages
@@ -70,7 +78,8 @@ class StageLog:
 
 def record(wh: Warehouse, run_id: str, log: StageLog) -> None:
     for stage, source, message in log.errors:
-        log_error(wh, run_id, stage, source, message)
+        if stage != "crawl":  # the crawl driver keeps its own, as they happen
+            log_error(wh, run_id, stage, source, message)
     # LLM calls, tokens and cost are added to the run row by triage itself.
     finish_run(wh, run_id, status=log.status, counts=log.counts, timings=log.timings)
 
@@ -104,23 +113,28 @@ def summary_markdown(log: StageLog, title: str) -> str:
     if log.errors:
         lines += [f"**{'Every source failed' if log.status == 'failed' else 'Partial'}**: "
                   f"{len(log.errors)} error(s), listed below.", ""]
-    crawl = log.counts.get("crawl", {})
-    if crawl:
-        lines += _table(["source", "fetched", "new", "requests", "status"], [
-            [source, c.get("fetched", 0), c.get("new", 0), c.get("requests", 0),
-             "skipped: " + c["skipped"] if c.get("skipped") else
-             f"failed ({c['errors']} error(s))" if c.get("errors") else "ok"]
-            for source, c in crawl.items()])
-        lines.append("")
+    lines += crawl_markdown(CrawlReport.from_counts(log.counts))
     stages: list[list[object]] = [[stage, words] for stage, words in _stage_words(log.counts)]
     if stages:
         lines += [*_table(["stage", "result"], stages), ""]
-    if log.errors:
-        errors: list[list[object]] = [list(e) for e in log.errors]
-        lines += ["## Errors", "", *_table(["stage", "source", "message"], errors), ""]
+    others: list[list[object]] = [list(e) for e in log.errors if e[0] != "crawl"]
+    if others:  # the crawl's are under its table
+        lines += ["## Errors", "", *_table(["stage", "source", "message"], others), ""]
     if log.timings:
         lines.append("Seconds per stage: " + ", ".join(f"{k} {v:.1f}" for k, v in log.timings.items()))
     return "\n".join(lines).rstrip() + "\n"
+
+
+CRAWL_HEADER = ["source", "fetched", "new", "updated", "requests", "status"]
+
+
+def crawl_markdown(report: CrawlReport) -> list[str]:
+    """The crawl as the summary artifact shows it: the rows and notes the terminal prints."""
+    if not report.sources:
+        return []
+    notes = [f"- {_cell(source)} {kind}: {_cell(text)}" for kind, source, text in report.notes()]
+    return [*_table(CRAWL_HEADER, [list(row) for row in report.rows()]), "",
+            *([*notes, ""] if notes else [])]
 
 
 def _stage_words(counts: dict[str, Any]) -> list[tuple[str, str]]:

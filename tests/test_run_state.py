@@ -9,6 +9,7 @@ import pytest
 
 from flows.runlog import StageLog, digest_preview, final_state, summary_markdown
 from seascout.core.model import SourceReport
+from spiders.crawl import CrawlReport
 from testing.demo import demo_environment
 from testing.replay import Reply
 from warehouse.db import Warehouse
@@ -19,12 +20,7 @@ OFFLINE = "offline: cannot reach export.arxiv.org (ConnectError)"
 
 def _log(*reports: SourceReport) -> StageLog:
     log = StageLog()
-    log.crawled.extend(reports)
-    for r in reports:
-        log.counts.setdefault("crawl", {})[r.source] = {
-            "fetched": r.fetched, "new": r.new, "requests": r.requests, "skipped": r.skipped,
-            "errors": len(r.errors)}
-        log.errors.extend(("crawl", r.source, e) for e in r.errors)
+    log.add_crawl(CrawlReport.of(reports))
     return log
 
 
@@ -58,14 +54,15 @@ def test_the_summary_is_a_readable_markdown_table() -> None:
     log.timings = {"crawl": 1.234, "triage": 0.5}
     md = summary_markdown(log, "seascout backfill 2024-01-01 … 2024-02-29 (all sources)")
     assert "{" not in md and "'" not in md  # no Python dict or repr anywhere
-    assert "| arxiv_rss | 3 | 3 | 1 | ok |" in md
-    assert "| crawl | arxiv_api | HTTP 503 \\| Service Unavailable retry later |" in md
+    assert "| arxiv_rss | 3 | 3 | 0 | 1 | ok |" in md
+    assert "| arxiv_api | 0 | 0 | 0 | 0 | failed |" in md
+    assert "- arxiv_api error: HTTP 503 \\| Service Unavailable retry later" in md
     assert "| triage | 3 classified (irrelevant 1, ocean_models 2) |" in md
     assert "| digest | 2026-W48: 2 items (2 new, 0 updated); deliveries: email sent |" in md
     for line in md.splitlines():  # every table row has as many cells as its header
         if line.startswith("|"):
             cells = line.replace("\\|", "").count("|")
-            assert cells in (3, 4, 6), line
+            assert cells in (3, 4, 7), line
 
 
 def test_the_digest_preview_renders_in_the_ui() -> None:
@@ -95,13 +92,13 @@ def _console_handlers_write_to_this_tests_stderr(monkeypatch: pytest.MonkeyPatch
 
 def test_a_backfill_whose_every_source_failed_ends_failed_in_prefect(
         tmp_path: Path, prefect_harness: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    import flows.crawl
+    import spiders.crawl
     from flows.backfill import backfill_flow
     from spiders.http import RetryPolicy
 
-    real = flows.crawl.make_http_client
+    real = spiders.crawl.make_http_client
     fast = RetryPolicy(max_attempts=2, backoff_base=0.01, backoff_max=0.02)
-    monkeypatch.setattr(flows.crawl, "make_http_client",
+    monkeypatch.setattr(spiders.crawl, "make_http_client",
                         lambda settings, **kw: real(settings, **{"retry": fast, **kw}))
     _console_handlers_write_to_this_tests_stderr(monkeypatch)
     home = tmp_path / "home"
