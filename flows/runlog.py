@@ -27,6 +27,41 @@ MESSAGE_LIMIT = 600  # characters of a state message (the UI shows one line)
 IN_SUMMARY = {"seascout_in_summary": True}
 
 
+class RunFailed(Exception):
+    """The data of a run's Failed state: an exception Prefect can raise where it wants one
+    (a dict there was `TypeError: Unexpected result for failed state`), carrying the run's
+    record for whoever reads the state (`run_result`)."""
+
+    def __init__(self, message: str, result: dict[str, Any]):
+        super().__init__(message)
+        self.result = result
+
+    def __reduce__(self) -> tuple[Any, ...]:  # the state's data is pickled with its record
+        return (RunFailed, (str(self), self.result))
+
+
+def run_result(state: State) -> dict[str, Any]:
+    """A finished run's record, whether it ended Completed or Failed."""
+    data = state.result(raise_on_failure=False)
+    if isinstance(data, RunFailed):
+        return dict(data.result)
+    if isinstance(data, BaseException):  # the flow raised: a bug, or an error the CLI words
+        raise data
+    return dict(data)
+
+
+class _FailedRunSaidOnce(logging.Filter):
+    """A deployment run (`seascout serve`) that ends Failed is said in one line by Prefect
+    (`Finished in state Failed('every source failed: …')`); its engine then logs the same
+    failure again as "exited with unexpected exception" with a 40-line traceback: dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], RunFailed))
+
+
+logging.getLogger("prefect.flow_runs").addFilter(_FailedRunSaidOnce())
+
+
 class HideSummarised(logging.Filter):
     """For a console handler while the CLI runs a flow and then prints its summary."""
 
@@ -89,7 +124,8 @@ def final_state(log: StageLog, result: dict[str, Any]) -> State:
     Completed named "Partial" with what failed as its message, else Completed."""
     where = "(messages in the run's summary artifact)"
     if log.status == "failed":
-        return Failed(message=f"every source failed: {log.failures()} {where}", data=result)
+        message = f"every source failed: {log.failures()} {where}"
+        return Failed(message=message, data=RunFailed(message, result))
     if log.status == "partial":
         return Completed(name="Partial", message=f"partial: {log.failures()} failed {where}",
                          data=result)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.runlog import StageLog, digest_preview, final_state, summary_markdown
+from flows.runlog import StageLog, digest_preview, final_state, run_result, summary_markdown
 from seascout.core.model import SourceReport
 from spiders.crawl import CrawlReport
 from testing.demo import demo_environment
@@ -109,7 +109,7 @@ def test_a_backfill_whose_every_source_failed_ends_failed_in_prefect(
                               config_path=str(env.config_path), return_state=True)
         assert state.is_failed(), state
         assert state.message is not None and state.message.startswith("every source failed: crawl arxiv_api")
-        result = state.result(raise_on_failure=False)
+        result = run_result(state)
         assert result["status"] == "failed"
         partial = backfill_flow(since="2024-01-01", until="2024-01-31",
                                 sources=["arxiv_api", "arxiv_rss"],
@@ -158,3 +158,42 @@ def test_the_terminal_prints_a_failure_once(monkeypatch: pytest.MonkeyPatch) -> 
         logging.getLogger().removeHandler(terminal)
     assert seen == ["arxiv_rss: 3 fetched, 3 new, 1 requests",
                     f"arxiv_api FAILED: {OFFLINE} (still stored 0)"]
+
+
+def test_a_failed_deployment_run_is_one_line_not_a_traceback(prefect_harness: None) -> None:
+    """Issue 24 item 8: `seascout serve` runs a deployment as `python -m prefect.engine`
+    does — `run_flow(flow, error_logger=…)`, which takes the run's result. A Failed state
+    holding a dict made that a `TypeError: Unexpected result for failed state` and a 40-line
+    traceback in the serve terminal."""
+    import logging
+
+    from prefect import flow
+    from prefect.flow_engine import run_flow
+
+    from flows.runlog import RunFailed
+
+    log = _log(SourceReport("arxiv_api", errors=[OFFLINE]))
+
+    @flow(name="fails")
+    def fails() -> object:
+        return final_state(log, {"run_id": "r1", "status": log.status})
+
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    engine_log = logging.getLogger("prefect.flow_runs")
+    keep = Keep()
+    engine_log.addHandler(keep)
+    try:
+        with pytest.raises(RunFailed, match="every source failed: crawl arxiv_api") as failed:
+            run_flow(fails, error_logger=engine_log)  # type: ignore[arg-type]
+    finally:
+        engine_log.removeHandler(keep)
+    assert failed.value.result == {"run_id": "r1", "status": "failed"}  # the record rides along
+    said = [r.getMessage() for r in records]
+    assert any(m.startswith("Finished in state Failed(") and "every source failed" in m
+               for m in said), said
+    assert [r.getMessage() for r in records if r.exc_info] == []  # no traceback

@@ -546,7 +546,7 @@ def _run_flow(status: str, run: Callable[[], Any]) -> dict[str, Any]:
     returns the run's final state; a Failed run still carries its record."""
     import logging
 
-    from flows.runlog import HideSummarised
+    from flows.runlog import HideSummarised, run_result
     from seascout.app.runtime import interruptible, prefect_api_for_runs
 
     hide = HideSummarised()  # what `_print_run` prints at the end is not logged here first
@@ -562,10 +562,7 @@ def _run_flow(status: str, run: Callable[[], Any]) -> dict[str, Any]:
     finally:
         for handler in handlers:
             handler.removeFilter(hide)
-    data = state.result(raise_on_failure=False)
-    if isinstance(data, BaseException):  # the flow raised: the guard words it, or it is a bug
-        raise data
-    return dict(data)
+    return run_result(state)  # the flow raised: the boundary words it, or it is a bug
 
 
 def _say(line: str) -> None:
