@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import click
 import typer
@@ -18,6 +18,9 @@ from rich.table import Table
 from seascout.app.runtime import check_home, prepare_environment
 from seascout.core.config import ConfigError, Settings, load_settings
 from warehouse.run_lock import exclusive_run
+
+if TYPE_CHECKING:
+    from spiders.crawl import CrawlReport
 
 app = typer.Typer(
     help="seascout — keeps a survey of ocean and remote-sensing foundation models alive.",
@@ -29,6 +32,11 @@ app = typer.Typer(
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
+# Exit codes, the same for every command (README, "Exit codes"):
+EXIT_FAILED = 1  # the command ran and failed: every source, the delivery, the push
+EXIT_BAD_INPUT = 2  # an option, the config, the survey, a missing warehouse or data folder
+EXIT_BUSY = 3  # another run holds the warehouse
+EXIT_INTERRUPTED = 130  # Ctrl-C
 
 
 def _print_version(asked: bool) -> None:
@@ -79,13 +87,6 @@ def _warehouse(settings: Settings, *, existing: bool = False):  # type: ignore[n
 
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-# Exit codes, the same for every command (README, "Exit codes"):
-EXIT_FAILED = 1  # the command ran and failed: every source, the delivery, the push
-EXIT_BAD_INPUT = 2  # an option, the config, the survey, a missing warehouse or data folder
-EXIT_BUSY = 3  # another run holds the warehouse
-EXIT_INTERRUPTED = 130  # Ctrl-C
 
 
 def _fail(what: str, error: object, code: int) -> typer.Exit:
@@ -218,7 +219,7 @@ def _print_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:  # typ
         console.print(f"{len(rows)} row(s)")
     else:
         err.print(f"unknown --format {fmt!r}: use table, csv or json")
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_BAD_INPUT)
 
 
 @app.command()
@@ -277,7 +278,7 @@ def crawl(
         start = date.fromisoformat(since) if since else None
         end = date.fromisoformat(until) if until else None
     except ValueError as e:
-        raise _fail("bad date", f"{e} (use YYYY-MM-DD)", 2) from None
+        raise _fail("bad date", f"{e} (use YYYY-MM-DD)", EXIT_BAD_INPUT) from None
     wh = _warehouse(settings)
     with exclusive_run(settings.db_path, "crawl", on_wait=_note):  # one run at a time
         run_id = start_run(wh, "crawl", {"sources": source, "since": since, "until": until})
@@ -291,14 +292,14 @@ def crawl(
     _print_crawl(report)
     console.print(f"{report.summary()} (run {run_id})", highlight=False)
     if report.status == "failed":
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILED)
 
 
 _STATE_STYLE = {"ok": "green", "partial": "red", "failed": "red", "skipped": "yellow"}
 _NOTE_STYLE = {"skipped": "yellow", "error": "red", "warning": ""}
 
 
-def _print_crawl(report: Any) -> None:
+def _print_crawl(report: CrawlReport) -> None:
     """A `CrawlReport` on the terminal: the rows and notes of the run's summary artifact."""
     table = Table("source", "fetched", "new", "updated", "requests", "status")
     for source, fetched, new, updated, requests, state in report.rows():
@@ -337,7 +338,7 @@ def add(
         work, article, result = add_article(settings, _warehouse(settings), url)
     except (FetchError, ExtractionError) as e:
         err.print(f"[red]add failed[/red]: {escape(str(e))}", highlight=False)
-        raise typer.Exit(1) from None
+        raise typer.Exit(EXIT_FAILED) from None
     state = "new" if result.inserted else "already stored (merged)"
     console.print(f"{work.work_id} — {state}\n  {work.title}\n  published: "
                   f"{work.published or 'unknown'} · {len(work.abstract or '')} chars · "
@@ -397,7 +398,7 @@ def eval_(
 
         if by not in ("day", "source"):
             err.print(f"--by {by}: use 'day' or 'source'")
-            raise typer.Exit(2)
+            raise typer.Exit(EXIT_BAD_INPUT)
         report = grouped_cv(by=by, k=folds or 5, threshold=cfg.relevance_threshold,
                             title_threshold=cfg.title_threshold, llm_threshold=cfg.llm_threshold,
                             daily_volume=daily_volume, use_embeddings=embeddings)
@@ -407,13 +408,13 @@ def eval_(
         return _eval_decisions(settings, embeddings, folds, repeats, daily_volume)
     if labels is None:
         err.print("pass --labels FILE.jsonl (or --decisions to score on the lab's decisions)")
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_BAD_INPUT)
     if not labels.is_file():
         err.print(f"{labels}: no such file")
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_BAD_INPUT)
     if llm and not settings.llm_model:
         err.print("--llm: no model configured (set triage.model or SEASCOUT_LLM_MODEL)")
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_BAD_INPUT)
     clf = build_classifier(settings, None, use_embeddings=embeddings)
     predict = llm_predictor(settings, clf) if llm else None
     try:
@@ -422,7 +423,7 @@ def eval_(
                           predictions=predictions, llm_predict=predict)
     except (ValueError, OSError) as e:
         err.print(f"{labels}: {e}")
-        raise typer.Exit(2) from None
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     console.print(result.describe(), markup=False, highlight=False)
     if predictions is not None:
         console.print(f"predictions: {predictions}", markup=False, highlight=False)
@@ -448,7 +449,7 @@ def digest(
                         deliver=deliver, resend=resend)
     console.print(report.describe())
     if not report.ok:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILED)
 
 
 @app.command()
@@ -510,9 +511,9 @@ def backfill(
         start = date.fromisoformat(since)
         end = date.fromisoformat(until) if until else today(settings.config.digest.timezone)
     except ValueError as e:
-        raise _fail("bad date", f"{e} (use YYYY-MM-DD)", 2) from None
+        raise _fail("bad date", f"{e} (use YYYY-MM-DD)", EXIT_BAD_INPUT) from None
     if start > end:
-        raise _fail("bad window", f"--since {start} is after --until {end}", 2)
+        raise _fail("bad window", f"--since {start} is after --until {end}", EXIT_BAD_INPUT)
     from flows.backfill import backfill_flow
 
     with exclusive_run(settings.db_path, "backfill", on_wait=_note):  # one run at a time
@@ -533,7 +534,7 @@ def serve(config: ConfigOpt = None) -> None:
     try:
         api = prefect_api_for_serve()
     except PrefectServerError as e:
-        raise _fail("no Prefect server", e, 1) from None
+        raise _fail("no Prefect server", e, EXIT_FAILED) from None
     from flows.deploy import serve_all
 
     with ServerWatch(api.url, say=_say):
@@ -606,7 +607,7 @@ def _print_run(result: dict) -> None:  # type: ignore[type-arg]
     console.print(f"run {result.get('run_id')}: [bold]{result.get('status')}[/bold]"
                   + (f" ({timings})" if timings else ""), highlight=False)
     if result.get("status") == "failed":  # every source failed: as in the runs table and Prefect
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILED)
 
 
 # --- decisions (issue 17) -----------------------------------------------------------------
@@ -628,13 +629,13 @@ def decide(
 
     if keep and drop:
         err.print("--keep and --drop exclude each other: pass one")
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_BAD_INPUT)
     if drop and section is not None:
         err.print("--drop takes no --section: a dropped work belongs in none")
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_BAD_INPUT)
     if not (keep or drop or section is not None or title_zh is not None or summary is not None):
         err.print("nothing to decide: pass --keep, --drop, --section N, --title-zh or --summary")
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_BAD_INPUT)
     action = "drop" if drop else "keep" if keep else "move" if section is not None else None
     settings = _settings(config)
     d = store_decision(_warehouse(settings, existing=True), work_id, action=action, section=section,
@@ -648,7 +649,7 @@ def _reviewer(by: str | None) -> str:
     name = (by or os.environ.get("USER", "")).strip()
     if not name:
         err.print("who decides is not known: pass --by NAME (or set $USER)")
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_BAD_INPUT)
     return name
 
 
@@ -662,7 +663,7 @@ def _eval_decisions(settings: Settings, embeddings: bool, folds: int, repeats: i
     items = decision_items(wh) if wh.path.exists() else []
     if not items:
         err.print("--decisions: the lab has decided nothing yet (`seascout decide` or `seascout review`)")
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_BAD_INPUT)
     clf = build_classifier(settings, wh, use_embeddings=embeddings, with_decisions=False)
     try:
         result = run_decisions_eval(items, clf, training_extra(wh, with_decisions=False),
@@ -670,7 +671,7 @@ def _eval_decisions(settings: Settings, embeddings: bool, folds: int, repeats: i
                                     daily_volume=daily_volume)
     except ValueError as e:
         err.print(f"--decisions: {e}", markup=False, highlight=False)
-        raise typer.Exit(2) from None
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     console.print(result.describe(), markup=False, highlight=False)
 
 
@@ -700,7 +701,7 @@ def review(
     except OSError as e:
         err.print(f"cannot listen on {host}:{port}: {e.strerror or e} (try another --port)",
                   markup=False, highlight=False)
-        raise typer.Exit(2) from None
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     console.print(f"review {p.id}: open {review_app.url()} (Ctrl-C to stop)", markup=False,
                   highlight=False)
     try:
@@ -720,13 +721,13 @@ def _export_references(settings: Settings, fmt: str | None, period: str | None, 
 
     if fmt is None:
         err.print("pass --parquet DIR, or --format bibtex|ris|csljson")
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_BAD_INPUT)
     if fmt not in FORMATS:
         err.print(f"unknown --format {fmt!r}: use {', '.join(FORMATS)}", markup=False)
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_BAD_INPUT)
     if parquet is not None or (survey and period):
         err.print("--format takes --period P or --survey (not both, and not --parquet)")
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_BAD_INPUT)
     bounds = None
     if not survey:
         tz = settings.config.digest.timezone
@@ -768,17 +769,17 @@ def zotero(
 
     if action != "push":
         err.print(f"unknown action {action!r}: use `seascout zotero push`", markup=False)
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_BAD_INPUT)
     settings = _settings(config, writes=False)
     key = os.environ.get("ZOTERO_API_KEY", "").strip()
     lib = (library or os.environ.get("ZOTERO_LIBRARY", "")).strip().strip("/")
     if not key:
         err.print("ZOTERO_API_KEY is not set: create a key with write access at zotero.org/settings/keys")
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_BAD_INPUT)
     if not (lib.startswith(("users/", "groups/")) and lib.split("/", 1)[1].isdigit()):
         err.print(f"--library {lib!r}: use users/<numeric id> or groups/<numeric id> "
                   "(or set ZOTERO_LIBRARY)", markup=False)
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_BAD_INPUT)
     bounds = parse_period(period, settings.config.digest.timezone).bounds() if period else None
     works = [w for _, w in survey_works(_warehouse(settings), bounds)]
     client = ZoteroClient(lib, key, base=os.environ.get("ZOTERO_API_BASE", API_BASE))
@@ -786,12 +787,12 @@ def zotero(
         report = push(works, client, collection=collection)
     except ZoteroError as e:
         err.print(f"zotero push failed: {e}", markup=False, highlight=False)
-        raise typer.Exit(1) from None
+        raise typer.Exit(EXIT_FAILED) from None
     finally:
         client.close()
     console.print(report.describe(), markup=False, highlight=False)
     if report.failed:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILED)
 
 
 def _add_plugin_commands() -> None:
