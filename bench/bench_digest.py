@@ -1,6 +1,7 @@
 """Digest benchmark: one 30-entry digest in every format (Markdown, HTML, PDF, DOCX, Atom,
 archive), each entry with its figure, after the CJK font is prepared and the figures are
-fetched once (the first run; a loopback stand-in serves arXiv-HTML-shaped pages and images).
+fetched once (the figures stage, then the first digest; a loopback stand-in serves
+arXiv-HTML-shaped pages and images). The timed second run is rendering alone.
 
     .venv/bin/python bench/bench_digest.py [--entries 30] [--profile]
 
@@ -18,6 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from digests import run_digest
+from digests.figure_fetch import digest_with_figures
 from seascout.core.config import Config, DigestConfig, Settings, SourcesConfig
 from seascout.core.model import Author, Kind, Work
 from seascout.core.period import parse_period
@@ -68,7 +70,7 @@ def main() -> None:
                                     arxiv_html_url=f"{srv.base_url}/html/")),
                 home=home, root=home, config_path=None)
             started = time.perf_counter()
-            first = run_digest(settings, wh, period=PERIOD, deliver=False)
+            first = digest_with_figures(settings, wh, period=PERIOD, deliver=False)
             cold = time.perf_counter() - started
             fetched = len(srv.hits())
         started = time.perf_counter()

@@ -29,6 +29,10 @@ def main() -> None:
         str(BENCH / "bench_papers.py"))
     if (BENCH.parents[1] / "shared" / "corpus").is_dir():
         run("arXiv whole-category intake of a real-sized week, then triage", str(BENCH / "bench_intake.py"))
+        run("relations (关联): 10,000 real items against the survey's entries",
+            str(BENCH / "bench_relations.py"))
+        run("relations: precision per kind and recall on the labelled sample",
+            str(BENCH / "eval_relations.py"))
     if Path(args.dev).is_file():
         run("triage: offline throughput on a real stream and eval figures", str(BENCH / "bench_triage.py"),
             args.dev)

@@ -11,6 +11,14 @@ from datetime import datetime
 
 from digests.citation import citation_plain, display_doi, format_citation, is_paper
 from digests.quality import QualityRow, SpotCheckBlock
+from digests.relation_line import (
+    FOLLOW_UP_LABEL,
+    RELATION_LABEL,
+    RelatedEntry,
+    follow_up_markdown,
+    relation_markdown,
+    relation_text,
+)
 from seascout.core.ids import InvalidIdError, url_key
 from seascout.core.model import Kind, Link, LinkKind, QuoteLine, Section, SeedEntry, Work
 
@@ -34,6 +42,9 @@ class LabelledLink:
     url: str
 
 
+SUCCESSOR = "successor of "  # the change note of a survey entry's successor: "successor of 2.4 X"
+
+
 @dataclass
 class DigestEntry:
     number: str  # "1.2"
@@ -46,6 +57,8 @@ class DigestEntry:
     quote: list[QuoteLine] | None = None  # a survey entry's own blockquote, kept as written
     from_survey: bool = False  # a survey entry: its text carries its own images
     figure: str | None = None  # its figure, relative to the digest's folder (`figures/…`)
+    relations: list[RelatedEntry] = field(default_factory=list)  # the survey entries it relates to
+    follow_ups: list[RelatedEntry] = field(default_factory=list)  # kept works relating to it
 
     @property
     def summary_parts(self) -> tuple[str, str]:
@@ -64,7 +77,8 @@ class DigestEntry:
         """The blockquote under the heading: the survey's own lines for a survey entry, else
         update, citation (or the original title) and labelled links in the survey's form."""
         if self.quote is not None:
-            return self.quote
+            own = [q for q in self.quote if q.label not in (RELATION_LABEL, FOLLOW_UP_LABEL)]
+            return own + self._relation_line
         out: list[QuoteLine] = []
         if self.update_text:
             out.append(QuoteLine("更新", self.update_text))
@@ -73,7 +87,26 @@ class DigestEntry:
         elif self.work.title != self.title:
             out.append(QuoteLine("论文标题", self.work.title))
         out.extend(QuoteLine(ln.label, ln.url) for ln in self.links)
+        return out + self._relation_line
+
+    @property
+    def _relation_line(self) -> list[QuoteLine]:
+        """`> - **关联**：延续 2.4 RemoteCLIP；对比 1.3 OceanGPT`, when it relates to any, and in
+        the regenerated survey `> - **后续工作**：…`, the kept works that relate to it."""
+        out = []
+        said = self.change_note and self.change_note.startswith(SUCCESSOR)  # by the 更新 line
+        shown = [r for r in self.relations if not (said and r.kind == "new_version_of")]
+        if shown:
+            out.append(QuoteLine(RELATION_LABEL, relation_markdown(shown), bold="label"))
+        if self.follow_ups:
+            out.append(QuoteLine(FOLLOW_UP_LABEL, follow_up_markdown(self.follow_ups),
+                                 bold="label"))
         return out
+
+    @property
+    def relation_text(self) -> str:
+        """The 关联 line in plain text (the text e-mail)."""
+        return relation_text(self.relations)
 
     @property
     def survey_layout(self) -> bool:
@@ -106,6 +139,13 @@ class DigestEntry:
             return f"已正式发表{'于 ' + venue if venue else ''}"
         if note.startswith("new version"):
             return f"arXiv 新版本 {note.removeprefix('new version').strip()}".strip()
+        if note.startswith(SUCCESSOR):  # a successor of a survey entry by its authors
+            parts = [f"{note.removeprefix(SUCCESSOR).strip()} 的新版本"]
+            if self.work.venue.journal:
+                parts.append(f"发表于 {self.work.venue.journal}")
+            if any(ln.kind is LinkKind.CODE for ln in self.work.links):
+                parts.append("已开源代码")
+            return "，".join(parts)
         return "元数据更新"
 
     @property

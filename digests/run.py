@@ -1,6 +1,8 @@
 """`run_digest`: the digest stage's orchestration — select a period's works
 (`digests.selection`), write every format (`digests.export`), publish the archive and feed,
-deliver once per channel (`digests.delivery`, `digests.channels`)."""
+deliver once per channel (`digests.delivery`, `digests.channels`). Rendering opens no
+connection: the entries' figures are the ones the figures stage stored
+(`digests.figure_fetch`)."""
 
 from __future__ import annotations
 
@@ -26,17 +28,16 @@ from digests.selection import (
 from seascout.core import clock
 from seascout.core.config import Settings
 from seascout.core.period import Period, current_period, parse_period, today
-from spiders.http import HttpClient
 from warehouse import digest_store as store
 from warehouse.db import Warehouse
 
 __all__ = ["DigestReport", "produce", "run_digest"]
 
 
-def produce(settings: Settings, wh: Warehouse, period: Period, now: datetime | None = None,
-            *, http: HttpClient | None = None) -> tuple[Digest, DigestReport]:
+def produce(settings: Settings, wh: Warehouse, period: Period,
+            now: datetime | None = None) -> tuple[Digest, DigestReport]:
     """Select, store and render one period; writes every configured format. Safe to rerun.
-    Entries' figures are fetched first (`http`: the client to use, else one of its own).
+    Entries show the figures stored in the warehouse (the figures stage fetched them).
     The archive page and the feed list closed weeks only (a week still running is not news)."""
     cfg = settings.config.digest
     digest, items = build_digest(settings, wh, period)
@@ -58,8 +59,7 @@ def produce(settings: Settings, wh: Warehouse, period: Period, now: datetime | N
     root = settings.digest_dir
     folder = root / period.id
     folder.mkdir(parents=True, exist_ok=True)
-    report.notes += attach_figures(settings, wh, digest, folder,
-                                   http=http).notes(settings.figures_dir)
+    attach_figures(settings, wh, digest, folder)
     report.markdown = render_markdown(digest, env)
     chart = None
     if digest.chart_svg and "docx" in cfg.formats:
@@ -89,8 +89,7 @@ def produce(settings: Settings, wh: Warehouse, period: Period, now: datetime | N
 
 def run_digest(settings: Settings, wh: Warehouse, *, period: str | None = None,
                run_id: str | None = None, deliver: bool = True,
-               now: datetime | None = None, resend: bool = False,
-               http: HttpClient | None = None) -> DigestReport:
+               now: datetime | None = None, resend: bool = False) -> DigestReport:
     """Render the digest of `period` (default: last complete ISO week) in every configured
     format and deliver it to every configured channel that has not received it yet.
 
@@ -102,7 +101,7 @@ def run_digest(settings: Settings, wh: Warehouse, *, period: str | None = None,
     tz = settings.config.digest.timezone
     p = parse_period(period, tz) if period else current_period(tz, now)
     wh.ensure_schema()
-    digest, report = produce(settings, wh, p, now, http=http)
+    digest, report = produce(settings, wh, p, now)
     if not deliver:
         return report
     configured = channels(settings)
@@ -127,7 +126,7 @@ def run_digest(settings: Settings, wh: Warehouse, *, period: str | None = None,
     for old_id, channel in store.failed_deliveries(wh):
         if old_id == p.id or channel not in configured:
             continue
-        old_digest, old_report = produce(settings, wh, parse_period(old_id, tz), now, http=http)
+        old_digest, old_report = produce(settings, wh, parse_period(old_id, tz), now)
         deliver_once(settings, wh, old_digest, old_report, [channel], run_id)
         report.deliveries[f"{channel} ({old_id})"] = old_report.deliveries.get(channel, "?")
         report.errors.extend(old_report.errors)

@@ -16,6 +16,7 @@ from digests.entry_text import (
     unsupported_facts,
 )
 from digests.quality import QualityRow, SpotCheckBlock, SpotCheckEntry, spot_check_sample
+from digests.related import attach_relations
 from seascout.core import clock
 from seascout.core.config import Settings
 from seascout.core.model import Kind, Work
@@ -40,6 +41,7 @@ def build_digest(settings: Settings, wh: Warehouse,
     sections = [DigestSection(n, t) for n, t in taxonomy]
     entries = place_entries(wh, selected, sections)
     continue_numbers(sections, entries, store.entry_numbers(wh, period.id))
+    attach_relations(wh, entries)
     previous = store.list_digests(wh, before=period.id, limit=1)
     if previous:
         for s in sections:

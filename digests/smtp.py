@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import smtplib
 import ssl
 from collections.abc import Mapping, Sequence
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from digests.render import one_line
 from seascout.core.config import EmailConfig
+from seascout.core.redact import redact
 
 _TYPES = {".pdf": ("application", "pdf"), ".md": ("text", "markdown"),
           ".docx": ("application",
@@ -79,4 +81,10 @@ def send_email(cfg: EmailConfig, password: str | None, msg: EmailMessage,
             if refused:
                 raise EmailError(f"recipients refused: {', '.join(sorted(refused))}")
     except (OSError, smtplib.SMTPException) as e:
-        raise EmailError(f"{cfg.host}:{cfg.port}: {type(e).__name__}: {e}") from None
+        # A server may quote what it refused (a 535 echoing the AUTH PLAIN, decoded or not).
+        plain = base64.b64encode(f"\0{cfg.user}\0{password}".encode()).decode() if password else ""
+        detail = (f"{e.smtp_code} {e.smtp_error.decode('utf-8', 'replace')}"
+                  if isinstance(e, smtplib.SMTPResponseException)
+                  and isinstance(e.smtp_error, bytes) else str(e))
+        raise EmailError(redact(f"{cfg.host}:{cfg.port}: {type(e).__name__}: {detail}",
+                                extra=(password or "", plain))) from None

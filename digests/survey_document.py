@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from digests.document import Digest, DigestEntry, ExportFile, digest_from_survey
 from digests.export import DOCUMENT_FORMATS, Target, environment, write_formats
 from digests.figures import attach_figures
+from digests.related import attach_follow_ups, attach_relations
 from digests.render import render_markdown
 from digests.selection import continue_numbers, place_entries
 from seascout.core import clock
@@ -71,6 +72,8 @@ def build_survey(settings: Settings, wh: Warehouse, survey: Survey, *, version: 
         if item.work_id in added:
             counts[item.section] = counts.get(item.section, 0) + 1
     _number_after_survey(doc, added, store.entry_numbers(wh, ""), survey)
+    attach_relations(wh, added, updates=False)
+    attach_follow_ups(wh, doc.sections, added)
     base = cfg.site_url.rstrip("/")
     note = f"seascout：新增 {len(added)} 条" if added else "seascout"
     if gaps := _number_gaps(doc):  # numbers stay those the digests gave: say why some are missing

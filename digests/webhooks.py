@@ -7,15 +7,16 @@ each payload escapes the platform's markup, and no title can add a line of its o
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
-
-import httpx
+from urllib.parse import parse_qsl, urlsplit
 
 from digests.document import Digest
 from digests.render import one_line
+from spiders.address_guard import trusted_origins
+from spiders.http import FetchError, HttpClient, HttpStatusError, RetryPolicy
 
 # Bytes of message text each platform accepts (with some room for the JSON around it).
 LIMITS = {"feishu": 18_000, "wecom": 4_000, "dingtalk": 18_000, "slack": 3_000}
@@ -98,17 +99,24 @@ def build_payload(kind: str, digest: Digest) -> dict[str, Any]:
 
 
 def post_webhook(kind: str, url: str, payload: dict[str, Any], *, timeout: float = 20.0) -> None:
+    """Post once through the one HTTP client (a failed channel is retried by the next
+    delivery, never twice here: a platform may have shown a message it answered 5xx to).
+    The URL holds the token: no error names it."""
+    client = HttpClient(timeout=timeout, retry=RetryPolicy(max_attempts=1),
+                        trusted=trusted_origins([url]))
     try:
-        from spiders.http import quiet_httpx_log
-
-        quiet_httpx_log()  # its request log line would carry the URL's token
-        resp = httpx.post(url, json=payload, timeout=timeout)
-    except httpx.HTTPError as e:
-        raise WebhookError(f"{kind}: {type(e).__name__}") from None  # the URL holds a token
-    if resp.status_code >= 400:
-        raise WebhookError(_without(url, f"{kind}: HTTP {resp.status_code}: {resp.text[:200]}"))
+        resp = client.post(url, json=payload, accept=range(200, 300))
+    except HttpStatusError as e:
+        if e.status is None:
+            raise WebhookError(_without(url, f"{kind}: {e.reason}")) from None
+        text = e.body[:200].decode("utf-8", "replace")
+        raise WebhookError(_without(url, f"{kind}: HTTP {e.status}: {text}")) from None
+    except FetchError as e:
+        raise WebhookError(_without(url, f"{kind}: {e.reason}")) from None
+    finally:
+        client.close()
     try:
-        reply = resp.json()
+        reply = json.loads(resp.content)
     except ValueError:
         return  # Slack answers "ok" as plain text
     code = reply.get("errcode", reply.get("code", 0)) if isinstance(reply, dict) else 0
@@ -118,8 +126,12 @@ def post_webhook(kind: str, url: str, payload: dict[str, Any], *, timeout: float
 
 
 def _without(url: str, text: str) -> str:
-    """A receiver may echo the request URL, whose path or query is the token: cut it out."""
+    """A receiver may echo the request URL, whose path or query is the token: cut it out,
+    and every long path segment or query value on its own (an echo may quote it alone)."""
     parts = urlsplit(url)
-    for secret in {url, parts.path, parts.query} - {"", "/"}:
+    pieces = [url, parts.path, parts.query] + [
+        p for p in parts.path.split("/") + [v for _, v in parse_qsl(parts.query)]
+        if len(p) >= 12]
+    for secret in sorted(set(pieces) - {"", "/"}, key=len, reverse=True):
         text = text.replace(secret, "<webhook url>")
     return text

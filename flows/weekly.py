@@ -1,11 +1,12 @@
-"""The weekly flow: seed (when the survey changed) → crawl → triage → digest → deliver →
-the whole survey regenerated (when the lab kept something new).
+"""The weekly flow: seed (when the survey changed) → crawl → triage → figures → digest →
+deliver → the whole survey regenerated (when the lab kept something new).
 
 Only wiring: each stage is a library function (`warehouse.seeds`, `spiders.crawl`,
-`spiders.news_runner`, `triage.run`, `digests.run`) wrapped in a task. Retries sit on the
-I/O tasks; a failed source or channel marks the run `partial` and the rest still runs.
-The run record (parameters, counts per stage, errors, LLM cost, timings) lands in the
-warehouse's `runs` table and, as a table artifact, in the Prefect UI.
+`spiders.news_runner`, `triage.run`, `digests.figure_fetch`, `digests.run`) wrapped in a
+task; the figures stage fetches what the digest will show, the digest reads the warehouse
+only. Retries sit on the I/O tasks; a failed source or channel marks the run `partial` and
+the rest still runs. The run record (parameters, counts per stage, errors, LLM cost,
+timings) lands in the warehouse's `runs` table and, as a table artifact, in the Prefect UI.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from warehouse.seeds import seed_if_changed
 from warehouse.state import start_run
 
 if TYPE_CHECKING:  # the stages import their heavy dependencies lazily
+    from digests.figures import FigureOutcome
     from digests.run import DigestReport
     from triage.run import TriageReport
 
@@ -45,6 +47,15 @@ def triage_stage(settings: Settings, wh: Warehouse, run_id: str) -> TriageReport
     report = run_triage(settings, wh, run_id=run_id)
     get_run_logger().info(report.describe())
     return report
+
+
+@task(cache_policy=NO_CACHE)
+def figures_stage(settings: Settings, wh: Warehouse, period: str | None) -> FigureOutcome:
+    from digests.figure_fetch import fetch_figures
+
+    outcome = fetch_figures(settings, wh, period=period)
+    get_run_logger().info(outcome.describe(settings.figures_dir))
+    return outcome
 
 
 @task(retries=1, retry_delay_seconds=30, cache_policy=NO_CACHE)
@@ -88,6 +99,11 @@ def run_stages(settings: Settings, wh: Warehouse, log: StageLog, run_id: str, *,
         log.errors.append(("triage", "triage", f"{type(e).__name__}: {e}"))
     if not digest:
         return None
+    try:  # the figures the digest will show, stored before it renders
+        log.counts["figures"] = log.timed(
+            "figures", lambda: figures_stage(settings, wh, period)).counts()
+    except Exception as e:
+        log.errors.append(("figures", "figures", f"{type(e).__name__}: {e}"))
     try:
         dig = log.timed("digest", lambda: digest_stage(settings, wh, period, run_id, deliver))
     except Exception as e:

@@ -29,6 +29,8 @@ from urllib.parse import urlsplit
 import httpcore
 import httpx
 
+from spiders.deadline import DeadlineStream, bound
+
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 DEFAULT_PORTS = {"http": 80, "https": 443}
 # Not globally reachable, though this Python's `ipaddress` may not say so (IANA special-purpose
@@ -118,7 +120,8 @@ def refusal(url: str, trusted: Container[tuple[str, int]]) -> str | None:
 
 
 class GuardedBackend(httpcore.SyncBackend):
-    """httpcore's socket backend, connecting to checked public addresses only."""
+    """httpcore's socket backend, connecting to checked public addresses only. Its streams
+    keep the current request's wall-clock deadline (`spiders.deadline`)."""
 
     def __init__(self, trusted: Container[tuple[str, int]]):
         self.trusted = trusted
@@ -128,7 +131,9 @@ class GuardedBackend(httpcore.SyncBackend):
                     socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
         name = host.lower().strip("[]")
         if (name, port) in self.trusted:
-            return super().connect_tcp(host, port, timeout, local_address, socket_options)
+            return DeadlineStream(super().connect_tcp(
+                host, port, bound(timeout, httpcore.ConnectTimeout), local_address,
+                socket_options))
         try:
             addresses = resolve_public(name, port)
         except (OSError, UnicodeError) as e:
@@ -136,8 +141,9 @@ class GuardedBackend(httpcore.SyncBackend):
         error: Exception | None = None
         for address in addresses:  # the checked address, never the name again
             try:
-                return super().connect_tcp(address, port, timeout, local_address,
-                                           socket_options)
+                return DeadlineStream(super().connect_tcp(
+                    address, port, bound(timeout, httpcore.ConnectTimeout), local_address,
+                    socket_options))
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as e:
                 error = e
         assert error is not None

@@ -1,4 +1,5 @@
-"""One polite HTTP client for every paper source.
+"""The one HTTP client: every outbound request of the product goes through it (the paper
+sources, news feeds, `seascout add`, figures, webhooks, Zotero).
 
 Why one client: arXiv counts the API, RSS and OAI-PMH endpoints together ("one request every
 3 s, one connection"), Crossref and OpenAlex tell us their limits in headers, and every source
@@ -13,6 +14,13 @@ needs the same answers to 429/5xx, resets, timeouts, truncated bodies and offlin
 - Name-resolution failures and refused connections are *not* retried: offline, a source fails
   at once with an `OfflineError` that says so.
 - Bodies are read as bytes (arXiv sends no charset) with a size cap.
+- Each request has a wall-clock deadline (`deadline`, 60 s by default) besides the
+  per-operation timeouts: a server trickling a byte every few seconds fails it with a
+  `DeadlineError` (final, not retried).
+- `get(..., robots=True)` asks the site's robots.txt first (cached per site) and raises
+  `RobotsDisallowedError` when it disallows the URL. Robots.txt is for crawling: the paper
+  APIs, configured feeds, webhooks and the Zotero API are not asked.
+- `post(url, json=…)` sends a JSON body (webhooks, API writes) and does not follow redirects.
 - Secrets in query strings (``api_key``) are redacted in every message.
 - Every connection, each redirect hop included, goes to a checked public address
   (`spiders.address_guard`): a link to this machine or a private network is refused with a
@@ -31,12 +39,17 @@ from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
+from urllib.robotparser import RobotFileParser
 
 import httpx
 
 from seascout.core import clock
+from spiders import deadline
 from spiders.address_guard import AddressRefused, GuardedTransport, refusal
+
+DEFAULT_USER_AGENT = "seascout/0.1 (+https://github.com/seascout/seascout)"
+ANY_STATUS = range(100, 600)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _SECRET_PARAM_RE = re.compile(r"((?:api_key|apikey|api-key|key|token)=)[^&\s]+", re.IGNORECASE)
@@ -65,14 +78,14 @@ class FetchError(RuntimeError):
     """A request that failed for good; the message names the URL, the cause and a fix."""
 
     def __init__(self, url: str, reason: str, fix: str = "", status: int | None = None,
-                 body: bytes = b""):
+                 body: bytes = b"", method: str = "GET"):
         self.url = redact(url)
         self.reason = reason
         self.fix = fix
         self.status = status
         self.body = body
         # Reason first: the CLI shows one line per failure and URLs can be long.
-        super().__init__(f"{reason}" + (f" — {fix}" if fix else "") + f" (GET {self.url})")
+        super().__init__(f"{reason}" + (f" — {fix}" if fix else "") + f" ({method} {self.url})")
 
 
 class OfflineError(FetchError):
@@ -95,6 +108,14 @@ class RefusedAddressError(FetchError):
 
 class BodyTooLargeError(FetchError):
     """The body passed the client's size cap."""
+
+
+class DeadlineError(FetchError):
+    """The request took longer than the client's wall-clock deadline (final, not retried)."""
+
+
+class RobotsDisallowedError(FetchError):
+    """The site's robots.txt disallows the URL for our User-Agent: never fetched."""
 
 
 @dataclass(slots=True)
@@ -172,21 +193,27 @@ class HttpClient:
 
     `gate_intervals` sets named gates, e.g. ``{"arxiv": 3.0}``; tests scale it down.
     `transport` lets tests inject an httpx transport; normally requests go over the network
-    (or to the loopback replay server in tests and the offline demo).
+    (or to the loopback replay server in tests and the offline demo). `timeout` bounds each
+    socket read, `deadline` the whole request (headers and body, each attempt); `sleep` is
+    the wait between retries (tests inject a no-op).
     """
 
-    user_agent: str
+    user_agent: str = DEFAULT_USER_AGENT
     gate_intervals: Mapping[str, float] = field(default_factory=dict)
     timeout: float = 30.0
     connect_timeout: float = 10.0
+    deadline: float = 60.0
     max_bytes: int = 50_000_000
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     transport: httpx.BaseTransport | None = None
     on_request: Callable[[str, str], None] | None = None  # (gate, url) hook, e.g. for counting
     # (host, port) the config names as sources: reachable on loopback or private addresses
     trusted: Container[tuple[str, int]] = frozenset()
+    sleep: Callable[[float], None] = time.sleep
     requests: int = 0
+    retries: int = 0  # waits before a retry, counted for reports
     _gates: dict[str, PolitenessGate] = field(default_factory=dict, repr=False)
+    _robots: dict[str, RobotFileParser] = field(default_factory=dict, repr=False)
     _client: httpx.Client | None = field(default=None, repr=False)
 
     # -- lifecycle ----------------------------------------------------------------------
@@ -228,16 +255,35 @@ class HttpClient:
 
     def get(self, url: str, params: Mapping[str, Any] | None = None, *,
             headers: Mapping[str, str] | None = None, gate: str | None = None,
-            accept: tuple[int, ...] = (200,)) -> Response:
+            accept: Container[int] = (200,), robots: bool = False) -> Response:
         """GET with politeness and retries. Statuses in `accept` are returned; any other
-        status raises `HttpStatusError` (after retries for 429/5xx)."""
+        status raises `HttpStatusError` (after retries for 429/5xx). `robots=True` (crawling
+        a page) asks the site's robots.txt first."""
+        return self.request("GET", url, params=params, headers=headers, gate=gate,
+                            accept=accept, robots=robots)
+
+    def post(self, url: str, *, json: Any = None, headers: Mapping[str, str] | None = None,
+             gate: str | None = None, accept: Container[int] = (200,)) -> Response:
+        """POST a JSON body, with the same politeness, retries and errors as `get`. Never
+        asks robots.txt (a webhook or an API is not crawled) and follows no redirect."""
+        return self.request("POST", url, json=json, headers=headers, gate=gate, accept=accept)
+
+    def request(self, method: str, url: str, *, params: Mapping[str, Any] | None = None,
+                json: Any = None, headers: Mapping[str, str] | None = None,
+                gate: str | None = None, accept: Container[int] = (200,),
+                robots: bool = False) -> Response:
         try:
             # The URL's own query stays (an eTOC feed's `?jc=…&type=etoc`); params add to it.
             parsed = httpx.URL(url)
             request_url = str(parsed.copy_merge_params(dict(params)) if params else parsed)
         except httpx.InvalidURL as e:
-            raise FetchError(url, f"not a valid URL ({e})", "check the link") from None
+            raise FetchError(url, f"not a valid URL ({e})", "check the link",
+                             method=method) from None
         gate_name = gate or (urlsplit(url).netloc or "default")
+        if robots and not self._robots_allow(request_url, gate_name):
+            raise RobotsDisallowedError(
+                request_url, f"robots.txt of {urlsplit(request_url).netloc} disallows it",
+                "the site asks crawlers not to fetch this page")
         attempt = 0
         last_status: int | None = None
         last_body = b""
@@ -245,9 +291,7 @@ class HttpClient:
             attempt += 1
             retry_after: float | None = None
             try:
-                response = self._once(request_url, headers, gate_name)
-            except OfflineError:
-                raise
+                response = self._once(method, request_url, headers, json, gate_name)
             except _Retryable as e:
                 problem = e.reason
             else:
@@ -256,27 +300,58 @@ class HttpClient:
                 if response.status not in RETRY_STATUSES:
                     raise HttpStatusError(
                         request_url, f"HTTP {response.status}: {_snippet(response.content)}",
-                        _fix_for(response.status), status=response.status, body=response.content)
+                        _fix_for(response.status), status=response.status,
+                        body=response.content, method=method)
                 problem = f"HTTP {response.status}"
-                retry_after = parse_retry_after(response.headers.get("retry-after"))
+                # `Backoff` (seconds) is the Zotero API's own form of the hint
+                retry_after = parse_retry_after(response.headers.get("retry-after")
+                                                or response.headers.get("backoff"))
                 last_status, last_body = response.status, response.content
             if attempt >= self.retry.max_attempts:
                 status = last_status if problem.startswith("HTTP") else None
                 raise HttpStatusError(
-                    request_url, f"{problem} after {attempt} attempts",
+                    request_url, f"{problem} after {attempt} attempts" if attempt > 1 else problem,
                     "the server is overloaded or rate-limiting us; the next run will pick up "
                     "from the stored cursor", status=status,
-                    body=last_body if status else b"")
-            time.sleep(self.retry.delay(attempt, retry_after))
+                    body=last_body if status else b"", method=method)
+            self.retries += 1
+            self.sleep(self.retry.delay(attempt, retry_after))
 
-    def _once(self, url: str, headers: Mapping[str, str] | None, gate_name: str) -> Response:
-        with self.gate(gate_name):
+    def _robots_allow(self, url: str, gate_name: str) -> bool:
+        """Whether the site's robots.txt (fetched once per site) lets our User-Agent fetch
+        `url`. No robots.txt, an error answer or an unreachable one allow (Scrapy's rule);
+        401/403 disallow. A robots.txt redirecting into a private network is refused."""
+        parts = urlsplit(url)
+        site = f"{parts.scheme}://{parts.netloc}"
+        if site not in self._robots:
+            rules: list[str] = []  # no rules: everything allowed
+            try:
+                r = self.get(urlunsplit((parts.scheme, parts.netloc, "/robots.txt", "", "")),
+                             gate=gate_name, accept=ANY_STATUS)
+            except (RefusedAddressError, OfflineError):
+                raise
+            except FetchError:
+                pass
+            else:
+                if r.status in (401, 403):
+                    rules = ["User-agent: *", "Disallow: /"]
+                elif r.status < 400:
+                    rules = r.content.decode("utf-8", "replace").splitlines()
+            parser = RobotFileParser()
+            parser.parse(rules)
+            self._robots[site] = parser
+        return self._robots[site].can_fetch(self.user_agent, url)
+
+    def _once(self, method: str, url: str, headers: Mapping[str, str] | None, json: Any,
+              gate_name: str) -> Response:
+        with self.gate(gate_name), deadline.within(self.deadline):
             self.requests += 1
             if self.on_request:
                 self.on_request(gate_name, url)
             started = time.monotonic()
             try:
-                with self._http().stream("GET", url, headers=dict(headers or {})) as r:
+                with self._http().stream(method, url, headers=dict(headers or {}), json=json,
+                                         follow_redirects=method == "GET") as r:
                     declared = r.headers.get("content-length")
                     if declared and declared.isdigit() and int(declared) > self.max_bytes:
                         raise BodyTooLargeError(url, f"body of {declared} bytes is over the "
@@ -285,6 +360,8 @@ class HttpClient:
                     chunks: list[bytes] = []
                     size = 0
                     for chunk in r.iter_raw():
+                        if time.monotonic() - started > self.deadline:  # an injected transport
+                            raise self._late(method, url)
                         size += len(chunk)
                         if size > self.max_bytes:
                             raise BodyTooLargeError(url, f"body over the {self.max_bytes}-byte cap",
@@ -302,18 +379,28 @@ class HttpClient:
                 raise RefusedAddressError(
                     url, f"refused: {e}", "a link to this machine or a private network is "
                     "never fetched; name the host in the config if it is a source") from None
-            except (httpx.ConnectError, httpx.ConnectTimeout) as e:
+            except httpx.TimeoutException as e:
+                if deadline.passed():
+                    raise self._late(method, url) from None
                 text = f"{e} {e.__cause__ or ''} {e.__context__ or ''}"
-                if _OFFLINE_RE.search(text) or isinstance(e, httpx.ConnectError):
+                if isinstance(e, httpx.ConnectTimeout) and _OFFLINE_RE.search(text):
                     raise OfflineError(url, _short(e),
                                        "check the network or the source's base URL") from None
-                raise _Retryable(f"connect timeout ({_short(e)})") from None
-            except httpx.TimeoutException as e:
+                if isinstance(e, httpx.ConnectTimeout):
+                    raise _Retryable(f"connect timeout ({_short(e)})") from None
                 raise _Retryable(f"timeout ({type(e).__name__})") from None
+            except httpx.ConnectError as e:
+                raise OfflineError(url, _short(e),
+                                   "check the network or the source's base URL") from None
             except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as e:
                 raise _Retryable(f"connection broken ({_short(e)})") from None
             except httpx.DecodingError as e:
                 raise _Retryable(f"body could not be decoded ({_short(e)})") from None
+
+    def _late(self, method: str, url: str) -> DeadlineError:
+        return DeadlineError(url, f"no complete answer within the {self.deadline:g} s deadline "
+                             "(the server sends too slowly)", "try again later",
+                             method=method)
 
 
 class _Retryable(Exception):

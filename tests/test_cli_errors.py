@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from seascout.app.cli import app
@@ -197,3 +198,18 @@ def test_a_folder_that_refuses_a_write_later_is_one_line(home: Path,
 
     monkeypatch.setattr("warehouse.seeds.store_survey", refused)
     _one_line(CliRunner().invoke(app, ["seed"]), 2, f"{home / 'seascout.duckdb'}: Permission denied")
+
+
+def test_a_full_disk_while_writing_is_one_line(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """An ENOSPC without a file name (the digest's export writes) still ends in one line."""
+    import errno
+
+    import seascout.app.cli as cli
+
+    def full(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    guarded = cli._one_line_errors(full)
+    with pytest.raises(typer.Exit) as exc:
+        guarded()
+    assert exc.value.exit_code == cli.EXIT_FAILED

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from digests import run_digest
+from digests.figure_fetch import digest_with_figures
 from seascout.core.config import (
     Config,
     DeliveryConfig,
@@ -188,9 +188,9 @@ def test_figures_are_fetched_once_stored_and_shown_in_every_format(tmp_path: Pat
         serve(srv)
         seed(warehouse, base)
         settings = make_settings(tmp_path, base, formats=["md", "html", "pdf", "docx"])
-        report = run_digest(settings, warehouse, period=PERIOD, deliver=False)
+        report = digest_with_figures(settings, warehouse, period=PERIOD, deliver=False)
         first_hits = len(srv.hits())
-        again = run_digest(settings, warehouse, period=PERIOD, deliver=False)
+        again = digest_with_figures(settings, warehouse, period=PERIOD, deliver=False)
         assert len(srv.hits()) == first_hits  # stored: nothing is fetched a second time
     # the project page's image is disallowed by robots.txt: said once, never fetched
     assert not [h for h in srv.hits() if h.path.startswith("/private/")]
@@ -233,7 +233,7 @@ def test_faults_leave_the_entry_without_a_figure_and_say_so_once(tmp_path: Path,
         srv.add("/news/W020200310838318651557.jpg", Reply.text("gone", status=404))
         seed(warehouse, srv.base_url)
         settings = make_settings(tmp_path, srv.base_url)
-        report = run_digest(settings, warehouse, period=PERIOD, deliver=False)
+        report = digest_with_figures(settings, warehouse, period=PERIOD, deliver=False)
     assert report.ok
     (note,) = [n for n in report.notes if n.startswith("figures:")]
     assert "1 new" in note and "2 skipped" in note
@@ -251,7 +251,7 @@ def test_offline_costs_no_waits_and_stores_nothing(tmp_path: Path, warehouse: Wa
     seed(warehouse, base)
     settings = make_settings(tmp_path, base)
     started = time.monotonic()
-    report = run_digest(settings, warehouse, period=PERIOD, deliver=False)
+    report = digest_with_figures(settings, warehouse, period=PERIOD, deliver=False)
     assert time.monotonic() - started < 10
     (note,) = [n for n in report.notes if n.startswith("figures:")]
     assert "3 not fetched" in note and "offline" in note and "tried again next run" in note
@@ -265,7 +265,7 @@ def test_figures_can_be_turned_off(tmp_path: Path, warehouse: Warehouse) -> None
         seed(warehouse, srv.base_url)
         settings = make_settings(tmp_path, srv.base_url)
         settings.config.digest.figures = False
-        report = run_digest(settings, warehouse, period=PERIOD, deliver=False)
+        report = digest_with_figures(settings, warehouse, period=PERIOD, deliver=False)
         assert not srv.hits()
     assert "![](" not in Path(report.files["md"]).read_text(encoding="utf-8")
 
@@ -282,7 +282,7 @@ def test_email_carries_the_figures_inline(tmp_path: Path, warehouse: Warehouse) 
         with ReplayServer() as srv:
             serve(srv)
             seed(warehouse, srv.base_url)
-            report = run_digest(make_settings(tmp_path, srv.base_url, email_port=port),
+            report = digest_with_figures(make_settings(tmp_path, srv.base_url, email_port=port),
                                 warehouse, period=PERIOD, now=parse_period(
                                     PERIOD, "Asia/Shanghai").bounds()[1] + timedelta(days=1))
     finally:
@@ -332,7 +332,7 @@ def test_a_crawled_link_to_this_machine_is_never_fetched_and_the_final_url_is_ke
             con.executemany("INSERT INTO classifications (work_id, label, confidence, method, "
                             "classified_at) VALUES (?, 'ocean_models', 0.9, 'offline', now())",
                             [[w.ids[0]] for w in hostile])
-        report = run_digest(settings := make_settings(tmp_path, srv.base_url), warehouse,
+        report = digest_with_figures(settings := make_settings(tmp_path, srv.base_url), warehouse,
                             period=PERIOD, deliver=False)
         assert not internal.hits()
         final = srv.url("/img/final.png")
@@ -359,9 +359,9 @@ def test_an_oversize_image_fails_its_entry_only_and_is_not_downloaded_again(
                 Reply.raw(b"\x89PNG\r\n\x1a\n" + bytes(31_000_000), "image/png"))
         seed(warehouse, srv.base_url)
         settings = make_settings(tmp_path, srv.base_url)
-        report = run_digest(settings, warehouse, period=PERIOD, deliver=False)
+        report = digest_with_figures(settings, warehouse, period=PERIOD, deliver=False)
         hits = len(srv.hits())
-        again = run_digest(settings, warehouse, period=PERIOD, deliver=False)
+        again = digest_with_figures(settings, warehouse, period=PERIOD, deliver=False)
         assert len(srv.hits()) == hits  # the big image is not downloaded again
         base = srv.base_url
     (note,) = [n for n in report.notes if n.startswith("figures:")]

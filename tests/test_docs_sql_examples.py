@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from digests.related import refresh_relations
 from seascout.core import clock
 from seascout.core.model import Kind, Link, LinkKind, Provenance, Venue, Work
 from seascout.core.survey import parse_seed_dir
@@ -80,6 +81,7 @@ def wh(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
             with wh.write() as con:
                 con.execute("INSERT INTO classifications (work_id, label, confidence, method, "
                             "classified_at) VALUES (?, ?, 0.9, 'offline', ?)", [key, label, seen])
+    refresh_relations(wh, [key for key, *_ in SYNTHETIC])  # as a digest listing them does
     return wh
 
 
@@ -131,6 +133,8 @@ def expected() -> dict[str, list[tuple]]:  # type: ignore[type-arg]
             ("3.3", "CRTransSar", 1),
         ],
         "recent weeks per section": weekly,
+        "survey entries with the most follow-ups in the last 90 days": [
+            ("1.2", 3), ("2.4", 3), ("1.1", 1), ("3.1", 1), ("3.3", 1)],  # the OpenAlex citations
     }
 
 

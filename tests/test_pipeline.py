@@ -63,6 +63,8 @@ def test_demo_command_runs_the_whole_pipeline(tmp_path: Path) -> None:
     assert not any(e.startswith("1.1 ") for _, entries in sections for e in entries)
     assert "the digest, entry by entry:" in out and "SOMA-1M" in out
     assert "> - **开源代码：**https://github.com/PeihaoWu/SOMA-1M" in md
+    # DisDop (a real record) distils from the survey's own 2.4 RemoteCLIP: its 关联 line says so
+    assert "> - **关联**：延续 [2.4 RemoteCLIP](https://arxiv.org/abs/2306.11029)" in md
     # figures: the first figure of the entries whose arXiv HTML version the replay serves
     assert "![](./figures/arxiv_2601.07392-" in md and "![](./figures/arxiv_2508.02384-" in md
     assert len(list(next((home / "digests").glob("*/figures")).iterdir())) == 2
@@ -101,6 +103,11 @@ def test_weekly_rerun_stores_and_sends_nothing_twice(tmp_path: Path, prefect_har
         crawl = second["counts"]["crawl"]
         assert sum(c["new"] for c in crawl.values()) == 0
         assert second["counts"]["triage"]["classified"] == 0  # nothing left to classify
+        # The figures stage, before the digest: the demo's two HTML papers once, then nothing.
+        fig, again = first["counts"]["figures"], second["counts"]["figures"]
+        assert fig["fetched"] == 2 and fig["later"] == 0 and "figures" in first["timings"]
+        assert again["fetched"] == again["none"] == again["failed"] == 0
+        assert again["known"] == fig["known"] + fig["fetched"] + fig["none"] + fig["failed"]
         # The survey is regenerated once; a rerun with nothing newly kept writes no version.
         assert Path(first["counts"]["survey"]["files"]["md"]).is_file()
         assert second["counts"]["survey"]["files"] == {}

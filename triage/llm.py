@@ -14,6 +14,7 @@ are never taken from the model.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import time
@@ -180,11 +181,17 @@ def parse_reply(text: str, work: Work) -> LLMReply:
 
 
 def litellm_completion() -> Completion:
-    """litellm's `completion`, imported on first use with the local cost map."""
+    """litellm's `completion`, imported on first use with the local cost map, and quiet: its
+    "Give Feedback / Get Help", "Provider List" and debug hints never reach the terminal (a
+    failure is ours to report, in one line); `LITELLM_LOG` still turns its logging on."""
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     import litellm
 
     litellm.telemetry = False
+    litellm.suppress_debug_info = True
+    if not os.environ.get("LITELLM_LOG"):
+        for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
     return litellm.completion  # type: ignore[no-any-return]
 
 

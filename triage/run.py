@@ -10,6 +10,11 @@ retries, a spent budget) the items it could not reach keep their offline label, 
 the report names the LLM's failure so the run is recorded `partial`. The token budget counts
 for every model; for a model litellm has no price for, cost stays $0 and only calls and tokens
 bound the run (the report says so).
+
+The LLM's label stands, but where the offline model is confident in another label (a
+section, or irrelevant: probability ≥ `STRONG_DISAGREEMENT`) it is flagged for a human look,
+its reason naming both labels: text that talks an LLM into a section (a prompt injection) or
+out of one does not pass unseen.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from warehouse.works import get_works
 
 log = logging.getLogger(__name__)
 BATCH = 500
+STRONG_DISAGREEMENT = 0.8  # the offline model's probability for another label that flags an LLM label
 
 
 @dataclass
@@ -54,6 +60,7 @@ class TriageReport:
     classified: int = 0
     flagged: int = 0  # LLM reply invalid twice: offline result kept
     fallback: int = 0  # LLM unusable (budget spent or provider down): offline label, flagged
+    disputed: int = 0  # LLM label kept, flagged: the offline model is confident in another
     cached: int = 0  # LLM replies served from the cache
     llm_calls: int = 0
     llm_tokens: int = 0
@@ -84,6 +91,9 @@ class TriageReport:
             text += f"; {self.cached} from cache"
         if self.flagged:
             text += f"; {self.flagged} flagged (invalid LLM reply, offline label kept)"
+        if self.disputed:
+            text += (f"; {self.disputed} flagged for review (LLM label kept, the offline model "
+                     "confident in another)")
         if self.unpriced:
             text += (f"; no price known for {self.model}: cost counts as $0, the token budget "
                      f"of {self.max_tokens:,} bounds the run")
@@ -150,11 +160,24 @@ def _offline(work: Work, pred: Prediction, h: str, *, flagged: bool = False,
                           reason=reason or pred.reason, flagged=flagged)
 
 
-def _from_reply(work: Work, reply: LLMReply, model: str, h: str) -> tuple[Classification, Summary]:
+def disagreement(pred: Prediction, llm_label: Label) -> str | None:
+    """Both labels, when the offline model gives another label than the LLM's at least
+    `STRONG_DISAGREEMENT` probability; None when they agree or the offline model is unsure."""
+    other, p = max(pred.probabilities.items(), key=lambda kv: kv[1])
+    if other is llm_label or p < STRONG_DISAGREEMENT:
+        return None
+    return f"the LLM says {llm_label.value}, the offline model {other.value} ({p:.2f})"
+
+
+def _from_reply(work: Work, reply: LLMReply, model: str, h: str,
+                pred: Prediction) -> tuple[Classification, Summary]:
     wid = work.work_id or work.ids[0]
+    why = disagreement(pred, reply.label)
     cls = Classification(work_id=wid, label=reply.label, confidence=reply.confidence, method="llm",
                          model=model, prompt_version=PROMPT_VERSION, content_hash=h,
-                         reason=reply.reason)
+                         reason=reply.reason if why is None
+                         else f"{reply.reason} [needs review: {why}]",
+                         flagged=why is not None)
     # LLM text is untrusted text: the one cleaner, as for crawled and lab text
     return cls, Summary(work_id=wid, title_zh=clean_text(reply.title_zh),
                         summary=clean_text(reply.summary_zh, paragraphs=True),
@@ -225,7 +248,8 @@ def _triage_batch(wh: Warehouse, works: list[Work], clf: OfflineClassifier, llm:
                 reply = None
             if reply is not None:
                 report.cached += 1
-                c, s = _from_reply(work, reply, llm.model, h)
+                c, s = _from_reply(work, reply, llm.model, h, pred)
+                report.disputed += c.flagged
                 classes.append(c)
                 summaries.append(s)
                 continue
@@ -249,7 +273,8 @@ def _triage_batch(wh: Warehouse, works: list[Work], clf: OfflineClassifier, llm:
                                     reason=f"{pred.reason} [LLM {result.error}]"))
             summaries.append(lead_summary(work))
             continue
-        c, s = _from_reply(work, result.reply, llm.model, h)
+        c, s = _from_reply(work, result.reply, llm.model, h, pred)
+        report.disputed += c.flagged
         classes.append(c)
         summaries.append(s)
         new_cache.append((h, result.reply.model_dump(mode="json"),

@@ -9,6 +9,7 @@ process, the short connections are cursors on one shared DuckDB instance (`_Data
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import threading
@@ -24,6 +25,7 @@ import duckdb
 from seascout.core import clock
 
 DEFAULT_LOCK_WAIT_SECONDS = 60.0
+SANDBOX_MEMORY_LIMIT = "2GB"  # for users' SQL; DuckDB's default is 80 % of the machine's memory
 ROW_GROUP_SIZE = 16_384  # see `_Database`
 ALIAS = "warehouse"  # the catalog name SQL sees
 _LOCK_RE = re.compile(r"Could not set lock on file|Conflicting lock", re.IGNORECASE)
@@ -36,7 +38,54 @@ class WarehouseLockedError(RuntimeError):
 
 
 class WarehouseMissingError(FileNotFoundError):
-    """A read was asked of a warehouse that does not exist yet."""
+    """A read was asked of a warehouse that does not exist yet (and the base of what else
+    leaves a command without a usable warehouse: the CLI prints each as one line)."""
+
+
+class WarehouseDamagedError(WarehouseMissingError):
+    """The file is there but is no DuckDB database DuckDB can read: another file, truncated,
+    zeroed, a corrupt block. It is left exactly as it is."""
+
+
+class WarehouseDiskFullError(WarehouseMissingError):
+    """A write ran out of disk space; its transaction was rolled back."""
+
+
+_DAMAGED_RE = re.compile(
+    r"not a valid DuckDB database file|Could not read enough bytes|Corrupt database file"
+    r"|does not match stored checksum", re.IGNORECASE)
+_DISK_FULL_RE = re.compile(r"No space left on device|Disk quota exceeded", re.IGNORECASE)
+_FILE_RE = re.compile(r'file \\?"([^"\\]+)')
+
+
+def fault_error(path: Path, error: BaseException) -> WarehouseMissingError | None:
+    """The one-line domain error for a damaged warehouse file or a full disk, else None."""
+    text = " ".join(str(error).split())
+    full = isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)
+    if full or _DISK_FULL_RE.search(text):
+        named = _FILE_RE.search(text)
+        where = getattr(error, "filename", None) or (named.group(1) if named else path)
+        return WarehouseDiskFullError(
+            f"{Path(where).parent}: no space left on device — free space, then rerun: the "
+            "warehouse is unchanged")
+    if isinstance(error, duckdb.Error) and _DAMAGED_RE.search(text):
+        return WarehouseDamagedError(
+            f"{path}: not a readable DuckDB warehouse ({text[:160]}); it was left as it is — "
+            "restore it from a backup or your last `seascout export --parquet` folder, or move "
+            "it aside and run `seascout seed` to start afresh")
+    return None
+
+
+@contextmanager
+def _translated(path: Path) -> Iterator[None]:
+    """Re-raise a damaged file or a full disk met inside the block as its domain error."""
+    try:
+        yield
+    except (duckdb.Error, OSError) as e:
+        unusable = fault_error(path, e)
+        if unusable is None:
+            raise
+        raise unusable from None
 
 
 class Warehouse:
@@ -73,17 +122,20 @@ class Warehouse:
             try:
                 yield con
             except BaseException:
-                con.execute("ROLLBACK")
+                with suppress(duckdb.Error):  # a damaged file may refuse this too: keep the cause
+                    con.execute("ROLLBACK")
                 raise
             con.execute("COMMIT")
 
     @contextmanager
-    def sandboxed(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def sandboxed(self, *, memory_limit: str = SANDBOX_MEMORY_LIMIT
+                  ) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection for SQL written by users (`seascout sql`): the warehouse file, read-only,
         and nothing else. DuckDB's own settings, locked for the connection's life, forbid every
-        other file (ATTACH, COPY … TO, read_csv('/etc/…'), EXPORT), extension installs and loads."""
+        other file (ATTACH, COPY … TO, read_csv('/etc/…'), EXPORT), extension installs and loads;
+        no temp folder (so not even `<db>.tmp/` is writable) and at most `memory_limit`."""
         self.require()
-        con = self._retrying(lambda: _open_sandbox(self.path))
+        con = self._retrying(lambda: _open_sandbox(self.path, memory_limit))
         try:
             yield con
         finally:
@@ -93,7 +145,7 @@ class Warehouse:
     def _connection(self, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
         database = self._retrying(lambda: _Database.open(self.path, read_only=read_only))
         try:
-            with database.connection() as con:
+            with _translated(self.path), database.connection() as con:
                 yield con
         finally:
             database.release()
@@ -104,7 +156,8 @@ class Warehouse:
         delay = 0.05
         while True:
             try:
-                return open_()
+                with _translated(self.path):
+                    return open_()
             except _InUse as e:
                 holder = str(e)
             except duckdb.IOException as e:
@@ -130,7 +183,7 @@ class Warehouse:
         with _writer_lock(self.path):
             database = self._retrying(lambda: _Database.open(self.path, read_only=False))
             try:
-                with database.connection() as con:
+                with _translated(self.path), database.connection() as con:
                     applied = apply_migrations(con, machine_zone=database.machine_zone)
             finally:
                 database.release()
@@ -140,22 +193,26 @@ class Warehouse:
 
 # Users' SQL reaches the warehouse file and nothing else; `lock_configuration` stops a query
 # from SETting any of this back. DuckDB always allows the database file (and its WAL) itself.
-SANDBOX_CONFIG = {
+SANDBOX_CONFIG: dict[str, str | bool] = {
     "enable_external_access": False,  # no other file: ATTACH, COPY TO, read_*(), glob, EXPORT
     "autoinstall_known_extensions": False,  # no download (INSTALL httpfs fails too: no access)
     "autoload_known_extensions": False,
     "allow_community_extensions": False,
+    # DuckDB lets a query write into its temp folder even without external access: with none,
+    # `COPY … TO '<db>.tmp/x.csv'` is refused too (and a query never spills to disk).
+    "temp_directory": "",
     "lock_configuration": True,
 }
 
 
-def _open_sandbox(path: Path) -> duckdb.DuckDBPyConnection:
+def _open_sandbox(path: Path, memory_limit: str) -> duckdb.DuckDBPyConnection:
     key = path.resolve()
     with _registry_lock:
         if key in _databases:  # this process has it open (a flow's short write): wait it out
             raise _InUse("this process")
     config: dict[str, str | bool | int | float | list[str]] = {
         k: v for k, v in SANDBOX_CONFIG.items() if k != "lock_configuration"}
+    config["memory_limit"] = memory_limit
     try:
         con = duckdb.connect(str(key), read_only=True, config=config)
     except duckdb.Error as e:

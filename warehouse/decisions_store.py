@@ -43,6 +43,8 @@ class Candidate:
     doi: str | None
     arxiv_id: str | None
     spot_check: bool = False  # in a digest's 抽查 sample: listed whatever triage's confidence
+    reason: str | None = None  # triage's reason for its label
+    triage_section: int | None = None  # the section triage's label names (None: irrelevant)
 
 
 def _work_id(con: duckdb.DuckDBPyConnection, key: str) -> str:
@@ -167,7 +169,8 @@ SELECT w.work_id, w.title, w.kind, CAST(w.published AS VARCHAR), c.label, c.conf
        coalesce(d.title_zh, m.title_zh), coalesce(d.summary, m.summary), d.action, d.decided_by,
        (SELECT min(i.id)[5:] FROM work_ids i WHERE i.work_id = w.work_id AND i.id LIKE 'doi:%'),
        (SELECT min(i.id)[7:] FROM work_ids i WHERE i.work_id = w.work_id AND i.id LIKE 'arxiv:%'),
-       EXISTS (SELECT 1 FROM spot_check_items x WHERE x.work_id = w.work_id)
+       EXISTS (SELECT 1 FROM spot_check_items x WHERE x.work_id = w.work_id), c.reason,
+       (SELECT min(s.number) FROM sections s WHERE s.label = c.label AND s.number <> 0)
 FROM works w
 LEFT JOIN classifications c USING (work_id)
 LEFT JOIN decisions d USING (work_id)

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from seascout.core import clock
+from seascout.core.redact import redact
 from warehouse.db import Warehouse
 
 UPDATE_NOTES = ("published", "new version%")
@@ -368,16 +369,25 @@ def forget_deliveries(wh: Warehouse, digest_id: str, channels: Sequence[str]) ->
                         [(digest_id, c) for c in channels])
 
 
-def mark_sending(wh: Warehouse, digest_id: str, channel: str) -> None:
-    """Record that a send on `channel` is about to start (attempts unchanged). If the process
-    dies before `record_delivery`, the next run finds `sending` and knows the digest may have
-    gone out: it must not send it again."""
+def claim_delivery(wh: Warehouse, digest_id: str, channel: str, *,
+                   retake_sending: bool = False) -> str | None:
+    """Claim the send of a digest on `channel` (compare-and-set in one transaction): mark it
+    `sending` unless it is `sent` or (without `retake_sending`) already `sending`. Returns the
+    status found (None: never tried); the claim was made unless that is `sent`, or `sending`
+    not retaken. If the process dies before `record_delivery`, the next run finds `sending`
+    and knows the digest may have gone out: it must not send it again."""
     with wh.write() as con:
+        row = con.execute("SELECT status FROM deliveries WHERE digest_id = ? AND channel = ?",
+                          [digest_id, channel]).fetchone()
+        found = row[0] if row else None
+        if found == "sent" or (found == "sending" and not retake_sending):
+            return str(found)
         con.execute(
             """INSERT INTO deliveries (digest_id, channel, status, attempts, last_error, delivered_at)
                VALUES (?, ?, 'sending', 0, NULL, NULL)
                ON CONFLICT (digest_id, channel) DO UPDATE SET status = 'sending'""",
             [digest_id, channel])
+    return found
 
 
 def record_delivery(wh: Warehouse, digest_id: str, channel: str, *, ok: bool,
@@ -393,7 +403,7 @@ def record_delivery(wh: Warehouse, digest_id: str, channel: str, *, ok: bool,
                ON CONFLICT (digest_id, channel) DO UPDATE SET status = excluded.status,
                    attempts = deliveries.attempts + 1, last_error = excluded.last_error,
                    delivered_at = excluded.delivered_at""",
-            [digest_id, channel, "sent" if ok else "failed", error[:2000] if error else None,
+            [digest_id, channel, "sent" if ok else "failed", redact(error)[:2000] if error else None,
              now if ok else None])
         if ok and items:
             con.executemany(

@@ -2,39 +2,79 @@
 
 from __future__ import annotations
 
+import os
+import re
+import threading
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from seascout.core.model import Work
-from warehouse.db import Warehouse
+from warehouse.db import SANDBOX_MEMORY_LIMIT, Warehouse, fault_error
+
+DEFAULT_TIMEOUT_SECONDS = 30.0
+_SIZE = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
 
 
 class QueryError(ValueError):
-    """A query DuckDB rejected (syntax, unknown table, or an attempt to write)."""
+    """A query DuckDB rejected (syntax, unknown table, an attempt to write, too long, too big)."""
 
 
-def run_query(wh: Warehouse, query: str,
-              params: list[Any] | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+def run_query(wh: Warehouse, query: str, params: list[Any] | None = None, *,
+              timeout: float | None = None,
+              memory_limit: str | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Column names and rows of a query on a sandboxed connection: the warehouse read-only,
-    no other file, no extension (see `Warehouse.sandboxed`)."""
-    with wh.sandboxed() as con:
+    no other file, no extension (see `Warehouse.sandboxed`). The query is stopped after
+    `timeout` seconds (default SEASCOUT_SQL_TIMEOUT, else 30) and may use `memory_limit`
+    (default SEASCOUT_SQL_MEMORY, else 2GB)."""
+    limit = timeout if timeout is not None else _seconds("SEASCOUT_SQL_TIMEOUT")
+    memory = memory_limit or os.environ.get("SEASCOUT_SQL_MEMORY", "").strip() or \
+        SANDBOX_MEMORY_LIMIT
+    if not _SIZE.match(memory):
+        raise QueryError(f"SEASCOUT_SQL_MEMORY={memory!r} is not a memory size (e.g. 2GB, 500MB)")
+    with wh.sandboxed(memory_limit=memory) as con:
+        timer = threading.Timer(limit, con.interrupt)  # stops the query where it is
+        timer.daemon = True
+        timer.start()
         try:
             cur = con.execute(query, params or [])
+            if cur.description is None:
+                return [], []
+            return [d[0] for d in cur.description], cur.fetchall()
+        except duckdb.InterruptException:
+            raise QueryError(
+                f"the query ran for {limit:g} s and was stopped (SEASCOUT_SQL_TIMEOUT sets the "
+                "limit; or export with `seascout export --parquet DIR` and query the files)"
+            ) from None
         except duckdb.Error as e:
-            raise QueryError(_explain(e)) from None
-        if cur.description is None:
-            return [], []
-        columns = [d[0] for d in cur.description]
-        return columns, cur.fetchall()
+            fault = fault_error(wh.path, e)  # a corrupt block: the file's fault, not the query's
+            if fault is not None:
+                raise fault from None
+            raise QueryError(_explain(e, memory)) from None
+        finally:
+            timer.cancel()
 
 
-def _explain(error: duckdb.Error) -> str:
+def _seconds(name: str) -> float:
+    raw = os.environ.get(name, "").strip()
+    try:
+        value = float(raw) if raw else DEFAULT_TIMEOUT_SECONDS
+    except ValueError:
+        raise QueryError(f"{name}={raw!r} is not a number of seconds (e.g. 30)") from None
+    if value <= 0:
+        raise QueryError(f"{name}={raw!r} must be more than 0 seconds")
+    return value
+
+
+def _explain(error: duckdb.Error, memory: str) -> str:
     """DuckDB's message on one line, and why the sandbox refused, when it did."""
     text = " ".join(str(error).split())
     if "read-only" in text:
         return f"{text} (the warehouse is opened read-only)"
+    if isinstance(error, duckdb.OutOfMemoryException):
+        return (f"{text[:300]} (seascout sql may use {memory}: SEASCOUT_SQL_MEMORY sets it; or "
+                "narrow the query)")
     if isinstance(error, duckdb.PermissionException) or "configuration has been locked" in text:
         return (f"{text} (seascout sql reads the warehouse only: no other file, no extension, "
                 "no setting; for files use `seascout export --parquet DIR`)")
@@ -62,7 +102,8 @@ def export_parquet(wh: Warehouse, folder: Path) -> list[tuple[str, Path, int]]:
         ).fetchall()]
         for name in names:
             path = folder / f"{name}.parquet"
-            con.execute(f'COPY (SELECT * FROM "{name}") TO \'{path}\' (FORMAT parquet)')
+            # the path as a parameter: a folder named `it's` is a folder, not SQL
+            con.execute(f'COPY (SELECT * FROM "{name}") TO ? (FORMAT parquet)', [str(path)])
             n = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]  # type: ignore[index]
             out.append((name, path, n))
     return out

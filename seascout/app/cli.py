@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import os
@@ -142,6 +143,9 @@ def _one_line_errors(command: F) -> F:
             kind = _error_kind(e)
             if kind is not None:
                 raise _fail(kind[0], e, kind[1]) from None
+            if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise _fail("disk full", f"{e.filename or 'a file this command writes'}: no space left "
+                            "on device — free space, then rerun", EXIT_FAILED) from None
             if isinstance(e, OSError) and e.filename:  # a folder or file we may not write
                 raise _fail("cannot write", f"{e.filename}: {e.strerror or e} — check that "
                             "folder (SEASCOUT_HOME, --home, --out)", EXIT_BAD_INPUT) from None
@@ -442,11 +446,11 @@ def digest(
     config: ConfigOpt = None,
 ) -> None:
     """Render the weekly digest (Markdown, HTML, PDF, DOCX, Atom, archive) and deliver it."""
-    from digests import run_digest
+    from digests.figure_fetch import digest_with_figures
 
     settings = _settings(config)
-    report = run_digest(settings, _warehouse(settings, existing=True), period=period,
-                        deliver=deliver, resend=resend)
+    report = digest_with_figures(settings, _warehouse(settings, existing=True), period=period,
+                                 deliver=deliver, resend=resend)
     console.print(report.describe())
     if not report.ok:
         raise typer.Exit(EXIT_FAILED)
@@ -696,7 +700,7 @@ def review(
     wh = _warehouse(settings, existing=True)
     user = _reviewer(by)
     try:
-        review_app = ReviewApp(wh, p.id, p.bounds(), user, host, port)
+        review_app = ReviewApp(wh, p.id, p.bounds(), user, host, port, figures=settings.figures_dir)
         server = make_server(review_app)
     except OSError as e:
         err.print(f"cannot listen on {host}:{port}: {e.strerror or e} (try another --port)",

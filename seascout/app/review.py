@@ -5,84 +5,73 @@ escaped) and takes one POST form per decision. Safety, in order of the checks:
 
 - bound to 127.0.0.1 by default; bound anywhere else, every request needs the server's
   random access token (`?token=` on the page's URL, a hidden field in its forms);
-- the `Host` header must name the address the server listens on (no DNS rebinding);
+- the `Host` header must name the address the server listens on (no DNS rebinding); bound to
+  every address (`0.0.0.0`, `::`), the address the request came in on or the machine's name;
 - a POST must come from the page itself: its `Origin` (or, without one, its `Referer`) must
   be this server, and it must carry the per-server CSRF token;
 - a refused request gets a 4xx and changes nothing (the decision store checks the work and
   the section inside its transaction).
+
+Robustness: each connection has a socket timeout (a half-open request or a short body is
+dropped after `timeout` seconds), at most `max_threads` requests are handled at once (more get
+an immediate 503), and a warehouse held by a running flow gives a one-line 503 page, not a
+traceback. `SEASCOUT_REVIEW_TIMEOUT` and `SEASCOUT_REVIEW_THREADS` set the two limits.
 """
 
 from __future__ import annotations
 
 import hmac
+import os
 import secrets
+import shutil
+import socket
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from jinja2 import Environment
+from jinja2 import Environment, PackageLoader
 
-from warehouse.db import Warehouse
-from warehouse.decisions_store import DecisionError, decide, review_candidates, section_titles
+from digests.pdf import WEB_FONT, cjk_font_path
+from seascout.app.review_cards import IMAGE_TYPES, Card, anchor, cards, figure_file
+from warehouse.db import Warehouse, WarehouseLockedError
+from warehouse.decisions_store import DecisionError, decide, section_titles
 
 MAX_FORM_BYTES = 64 * 1024
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+WILDCARD = ("0.0.0.0", "::", "")  # noqa: S104 (compared with, never bound by default)
+DEFAULT_TIMEOUT = 30.0  # seconds a connection may take to send its request
+DEFAULT_THREADS = 16  # requests handled at once
 
-_ENV = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
-_PAGE = _ENV.from_string("""<!doctype html>
-<html lang="zh"><head><meta charset="utf-8"><title>seascout review {{ period }}</title>
-<style>
-body{font-family:system-ui,"Noto Sans CJK SC",sans-serif;margin:1.5em;max-width:70em;color:#222}
-article{border:1px solid #ccc;border-radius:6px;padding:.6em 1em;margin:.8em 0}
-article.drop{opacity:.55} article.candidate{border-style:dashed}
-.spot{font-size:.7em;background:#fff8c5;border:1px solid #bf8700;border-radius:4px;padding:0 .3em}
-.meta{color:#555;font-size:.9em} .state{font-weight:bold}
-form{display:inline-block;margin:.2em .4em .2em 0} form.edit{display:block}
-label{display:block;margin-top:.3em}
-textarea,input[type=text]{width:100%;box-sizing:border-box}
-</style></head><body>
-{% macro hidden(c) %}<input type="hidden" name="csrf" value="{{ csrf }}">
-{% if token %}<input type="hidden" name="token" value="{{ token }}">{% endif %}
-<input type="hidden" name="work_id" value="{{ c.work_id }}">{% endmacro %}
-<h1>seascout review · {{ period }}</h1>
-<p class="meta">{{ entries|length }} work(s) first seen this week: in a section first, then the
-digest's 抽查 sample of triage's rejections (your keeps there estimate what the digest missed),
-then the ones triage rejected with the least certainty. Decided by <b>{{ user }}</b>.</p>
-{% if message %}<p class="state" role="status">{{ message }}</p>{% endif %}
-{% for c in entries %}
-<article id="w{{ loop.index }}" class="{{ 'drop' if c.decision == 'drop' else '' }}
- {{ 'candidate' if c.relevance_section is none else '' }}" data-work="{{ c.work_id }}">
-<h2>{% if c.spot_check %}<span class="spot">抽查</span> {% endif %}{{ c.title }}</h2>
-<p class="meta">{{ c.work_id }}{% if c.doi %} · doi {{ c.doi }}{% endif %}{% if c.arxiv_id %}
- · arXiv {{ c.arxiv_id }}{% endif %} · {{ c.kind }}{% if c.published %} · {{ c.published }}{% endif %}
- · triage: {{ c.label or 'not classified' }}{% if c.confidence is not none %}
- ({{ '%.2f'|format(c.confidence) }}){% endif %}</p>
-<p class="state">{% if c.decision == 'drop' %}dropped{% elif c.relevance_section is not none %}
-section {{ c.relevance_section }} · {{ titles.get(c.relevance_section, '') }}{% else %}
-not in the survey{% endif %}{% if c.decision %} — decided ({{ c.decision }}) by {{ c.decided_by }}
-{% endif %}</p>
-<form method="post" action="/decide">{{ hidden(c) }}
-<button name="action" value="keep">keep</button>
-<button name="action" value="drop">drop</button></form>
-<form method="post" action="/decide">{{ hidden(c) }}<input type="hidden" name="action" value="move">
-<select name="section" aria-label="section">{% for n, t in sections %}
-<option value="{{ n }}"{% if n == c.relevance_section %} selected{% endif %}>{{ n }}. {{ t }}</option>
-{% endfor %}</select> <button>move</button></form>
-<form method="post" action="/decide" class="edit">{{ hidden(c) }}
-<input type="hidden" name="action" value="edit">
-<input type="hidden" name="title_zh_shown" value="{{ c.title_zh or '' }}">
-<input type="hidden" name="summary_shown" value="{{ c.summary or '' }}">
-<label>中文标题 <input type="text" name="title_zh" value="{{ c.title_zh or '' }}"></label>
-<label>中文摘要 <textarea name="summary" rows="3">{{ c.summary or '' }}</textarea></label>
-<button>save</button></form>
-</article>
-{% endfor %}
-</body></html>
-""")
+
+def _env_number(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value <= 0:
+        raise SystemExit(f"{name}={raw!r} is not a positive number: unset it or give e.g. {default:g}")
+    return value
+
+
+_ENV = Environment(loader=PackageLoader("seascout.app", "templates"), autoescape=True,
+                   trim_blocks=True, lstrip_blocks=True)
+KINDS = {"paper": "论文", "preprint": "预印本", "news": "新闻", "dataset": "数据集", "other": "其他"}
+ACTIONS = {"keep": " 保留", "move": " 移入"}  # after who decided: （lin 保留）
+FONT_PATH = f"/font/{WEB_FONT}"
+WRONG_HOST = "请按启动时打印的地址打开 — unknown Host header: open the address printed at start"
+CSP = ("default-src 'none'; style-src 'unsafe-inline'; font-src 'self'; img-src 'self'; "
+       "form-action 'self'")
+
 
 
 @dataclass
@@ -97,21 +86,52 @@ class ReviewApp:
     port: int = 0
     token: str | None = None  # required on every request when not bound to loopback
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    timeout: float = field(default_factory=lambda: _env_number(
+        "SEASCOUT_REVIEW_TIMEOUT", DEFAULT_TIMEOUT))
+    max_threads: int = field(default_factory=lambda: int(_env_number(
+        "SEASCOUT_REVIEW_THREADS", DEFAULT_THREADS)))
+    figures: Path | None = None  # where the figures the cards show are stored
 
     @property
     def origin(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"http://{_netloc(self.host, self.port)}"
 
     def url(self) -> str:
-        return self.origin + "/" + (f"?{urlencode({'token': self.token})}" if self.token else "")
+        """The page's address as printed: bound to every address, the machine's name."""
+        origin = f"http://{_netloc(socket.gethostname(), self.port)}" if self.wildcard else self.origin
+        return origin + "/" + (f"?{urlencode({'token': self.token})}" if self.token else "")
 
-    def page(self, message: str = "") -> str:
+    @property
+    def wildcard(self) -> bool:
+        return self.host in WILDCARD
+
+    def hosts(self, local_address: str) -> set[str]:
+        """The `Host` headers a request that came in on `local_address` may carry."""
+        names = {self.host}
+        local = local_address.removeprefix("::ffff:")
+        if self.wildcard:
+            names |= {local, socket.gethostname()}
+        if local.startswith("127.") or local == "::1":
+            names |= {"localhost", local}
+        return {_netloc(n, self.port) for n in names}
+
+    def page(self, message: str = "", at: str = "") -> str:
+        """The page; `message` shown on the card of work `at` (else at the top)."""
         sections = section_titles(self.wh)
-        entries = review_candidates(self.wh, *self.bounds)
-        return _PAGE.render(period=self.period, entries=entries, sections=sections,
-                            titles=dict(sections), user=self.user, message=message,
-                            csrf=self.csrf, token=self.token)
+        cards = self.cards()
+        at = at if any(c.work_id == at for c in cards) else ""
+        return _ENV.get_template("review.html.j2").render(
+            period=self.period, cards=cards, sections=sections, titles=dict(sections),
+            user=self.user, message=message, message_at=at, csrf=self.csrf, token=self.token,
+            font_url=self._with_token(FONT_PATH), kinds=KINDS, actions=ACTIONS)
+
+    def cards(self) -> list[Card]:
+        return cards(self.wh, self.period, self.bounds, self.figures, self._with_token)
+
+    def _with_token(self, path: str) -> str:
+        if not self.token:
+            return path
+        return path + ("&" if "?" in path else "?") + urlencode({"token": self.token})
 
     def apply(self, form: dict[str, str]) -> str:
         """Store one form's decision; raises DecisionError for a bad one."""
@@ -125,12 +145,22 @@ class ReviewApp:
                 raise DecisionError(f"section {section!r} is not a section number") from None
         if action not in ("keep", "drop", "move", "edit"):
             raise DecisionError(f"{action!r}: unknown action (keep, drop, move or edit)")
-        d = decide(self.wh, form.get("work_id", ""), action=None if action == "edit" else action,
-                   section=number, by=self.user,
-                   title_zh=_changed(form, "title_zh") if action == "edit" else None,
-                   summary=_changed(form, "summary") if action == "edit" else None)
-        where = "dropped" if d.section is None else f"{d.action} in section {d.section}"
-        return f"{d.work_id}: {where}"
+        work_id = form.get("work_id", "")
+        if action == "edit":
+            title, summary = _changed(form, "title_zh"), _changed(form, "summary")
+            if title is None and summary is None:  # 保存 pressed on an untouched form
+                return f"{work_id}：没有改动，未保存任何内容"
+            d = decide(self.wh, work_id, action=None, by=self.user, title_zh=title, summary=summary)
+            saved = "与".join(n for n, v in (("中文标题", title), ("中文摘要", summary)) if v is not None)
+            return f"{d.work_id}：已保存{saved}"
+        d = decide(self.wh, work_id, action=action, section=number, by=self.user)
+        if d.section is None:
+            return f"{d.work_id}：已剔除"
+        return f"{d.work_id}：已{'保留在' if d.action == 'keep' else '移至'}第 {d.section} 章"
+
+
+def _netloc(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def _changed(form: dict[str, str], name: str) -> str | None:
@@ -161,22 +191,37 @@ def _handler(app: ReviewApp) -> type[BaseHTTPRequestHandler]:
 
         def _send(self, status: int, body: str, *, location: str | None = None) -> None:
             data = body.encode("utf-8")
+            self._head(status, "text/html; charset=utf-8" if status == HTTPStatus.OK
+                       else "text/plain; charset=utf-8", len(data), location=location)
+            self.wfile.write(data)
+
+        def _head(self, status: int, content_type: str, length: int, *,
+                  location: str | None = None, cache: str = "no-store") -> None:
             self.send_response(status)
-            self.send_header("Content-Type", "text/html; charset=utf-8" if status == HTTPStatus.OK
-                             else "text/plain; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(length))
             self.send_header("X-Frame-Options", "DENY")
-            self.send_header("Content-Security-Policy",
-                             "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'")
+            self.send_header("X-Content-Type-Options", "nosniff")
+            self.send_header("Content-Security-Policy", CSP)
             self.send_header("Referrer-Policy", "same-origin")
-            self.send_header("Cache-Control", "no-store")
+            self.send_header("Cache-Control", cache)
             if location:
                 self.send_header("Location", location)
             self.end_headers()
-            self.wfile.write(data)
+
+        def _send_file(self, path: Path, content_type: str, cache: str) -> None:
+            with path.open("rb") as f:
+                self._head(HTTPStatus.OK, content_type, os.fstat(f.fileno()).st_size, cache=cache)
+                shutil.copyfileobj(f, self.wfile)
+
+        timeout = app.timeout  # the socket's: a half-open request or short body is dropped
 
         def _host_ok(self) -> bool:
-            return self.headers.get("Host", "") == urlsplit(app.origin).netloc
+            return self.headers.get("Host", "") in app.hosts(self.connection.getsockname()[0])
+
+        def _busy(self, e: WarehouseLockedError) -> None:
+            self._send(HTTPStatus.SERVICE_UNAVAILABLE, f"仓库正被占用，未作改动 — the warehouse is "
+                       f"busy, nothing was changed: {e} Reload the page when it is free.")
 
         def _token_ok(self, given: str | None) -> bool:
             return app.token is None or (given is not None and hmac.compare_digest(given, app.token))
@@ -185,18 +230,31 @@ def _handler(app: ReviewApp) -> type[BaseHTTPRequestHandler]:
             url = urlsplit(self.path)
             query = parse_qs(url.query)
             if not self._host_ok():
-                return self._send(HTTPStatus.MISDIRECTED_REQUEST, "unknown Host header")
+                return self._send(HTTPStatus.MISDIRECTED_REQUEST, WRONG_HOST)
             if not self._token_ok(next(iter(query.get("token", [])), None)):
-                return self._send(HTTPStatus.FORBIDDEN, "missing or wrong ?token= (printed at start)")
-            if url.path != "/":
+                return self._send(HTTPStatus.FORBIDDEN, "缺少或错误的 token — missing or wrong "
+                                  "?token= (open the address printed at start)")
+            if url.path == FONT_PATH:  # the packaged CJK font: Chinese without system fonts
+                return self._send_file(cjk_font_path(), "font/ttf", "private, max-age=86400")
+            if url.path not in ("/", "/figure"):
                 return self._send(HTTPStatus.NOT_FOUND, "not found")
-            self._send(HTTPStatus.OK, app.page((query.get("msg") or [""])[0][:300]))
+            first = {k: v[0] for k, v in query.items()}
+            try:
+                if url.path == "/figure":
+                    figure = figure_file(app.wh, app.figures, first.get("work", ""))
+                    if figure is None:
+                        return self._send(HTTPStatus.NOT_FOUND, "no figure stored for this work")
+                    return self._send_file(figure, IMAGE_TYPES[figure.suffix.lower()], "no-store")
+                page = app.page(first.get("msg", "")[:300], first.get("at", ""))
+            except WarehouseLockedError as e:
+                return self._busy(e)
+            self._send(HTTPStatus.OK, page)
 
         def do_POST(self) -> None:
             if not self._host_ok():
-                return self._send(HTTPStatus.MISDIRECTED_REQUEST, "unknown Host header")
+                return self._send(HTTPStatus.MISDIRECTED_REQUEST, WRONG_HOST)
             origin = self.headers.get("Origin") or _origin_of(self.headers.get("Referer", ""))
-            if origin != app.origin:
+            if origin != f"http://{self.headers.get('Host', '')}":
                 return self._send(HTTPStatus.FORBIDDEN, "cross-site request refused (Origin)")
             if urlsplit(self.path).path != "/decide":
                 return self._send(HTTPStatus.NOT_FOUND, "not found")
@@ -211,13 +269,19 @@ def _handler(app: ReviewApp) -> type[BaseHTTPRequestHandler]:
             if not self._token_ok(form.get("token")):
                 return self._send(HTTPStatus.FORBIDDEN, "missing or wrong token")
             if not hmac.compare_digest(form.get("csrf", ""), app.csrf):
-                return self._send(HTTPStatus.FORBIDDEN, "missing or wrong CSRF token: reload the page")
+                return self._send(HTTPStatus.FORBIDDEN, "页面已过期，请刷新 — missing or wrong CSRF "
+                                  "token: reload the page")
             try:
                 message = app.apply(form)
             except DecisionError as e:
-                return self._send(HTTPStatus.BAD_REQUEST, f"decision refused: {e}")
-            query = {"msg": message, **({"token": app.token} if app.token else {})}
-            self._send(HTTPStatus.SEE_OTHER, message, location="/?" + urlencode(query))
+                return self._send(HTTPStatus.BAD_REQUEST, f"决定未保存 (decision refused): {e}")
+            except WarehouseLockedError as e:
+                return self._busy(e)
+            # back to the card acted on (a fragment): the page stays where the lab was
+            work_id = form.get("work_id", "")
+            query = {"msg": message, "at": work_id, **({"token": app.token} if app.token else {})}
+            self._send(HTTPStatus.SEE_OTHER, message,
+                       location=f"/?{urlencode(query)}#{anchor(work_id)}")
 
     return Handler
 
@@ -227,16 +291,68 @@ def _origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
-def make_server(app: ReviewApp) -> ThreadingHTTPServer:
+class ReviewServer(ThreadingHTTPServer):
+    """A threading server that handles at most `max_threads` requests at once: a connection
+    beyond them gets a 503 at once instead of another thread."""
+
+    daemon_threads = True
+
+    def __init__(self, app: ReviewApp) -> None:
+        self.address_family = socket.AF_INET6 if ":" in app.host else socket.AF_INET
+        self.slots = threading.BoundedSemaphore(max(1, app.max_threads))
+        super().__init__((app.host, app.port), _handler(app))
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.slots.acquire(blocking=False):
+            _refuse_busy(request)
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            self.slots.release()  # before the close: a client that saw it close finds a slot
+            self.shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """One line on stderr, never a traceback."""
+        kind, error = sys.exc_info()[:2]
+        name = kind.__name__ if kind else "error"
+        print(f"seascout review: request from {client_address[0]} failed: {name}: {error}",
+              file=sys.stderr)
+
+
+_BUSY = ("HTTP/1.0 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+         "Retry-After: 5\r\nConnection: close\r\nContent-Length: {n}\r\n\r\n")
+
+
+def _refuse_busy(request: socket.socket) -> None:
+    body = "请求过多，请稍后刷新 — too many requests at once: reload the page in a moment\n".encode()
+    try:
+        request.settimeout(1.0)
+        request.sendall(_BUSY.format(n=len(body)).encode() + body)
+    except OSError:
+        pass
+
+
+def make_server(app: ReviewApp) -> ReviewServer:
     """Bind (port 0: any free port) and fix the app's port and token; not yet serving."""
     if app.host not in LOOPBACK and app.token is None:
         app.token = secrets.token_urlsafe(24)
-    server = ThreadingHTTPServer((app.host, app.port), _handler(app))
+    server = ReviewServer(app)
     app.port = server.server_address[1]
     return server
 
 
-def serve_in_thread(app: ReviewApp) -> tuple[ThreadingHTTPServer, Callable[[], None]]:
+def serve_in_thread(app: ReviewApp) -> tuple[ReviewServer, Callable[[], None]]:
     """A server answering in a background thread, and the function that stops it (tests)."""
     server = make_server(app)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -4,22 +4,36 @@ Idempotent without local state: every item seascout writes carries the tag
 `seascout:<work_id>`, and a push first lists the library's items tagged `seascout` and sends
 only the works not there yet. Each batch (at most 50 items, the API's limit) carries a
 `Zotero-Write-Token`, so a batch retried after a lost reply is not written twice (the API
-answers 412, which counts as done). 429 and 5xx are retried with backoff (`Retry-After` /
-`Backoff` respected); 403 means the key was refused and stops the push with that message.
+answers 412, which counts as done). Requests go through the one HTTP client
+(`spiders.http`): 429 and 5xx are retried with backoff (`Retry-After` in seconds or as an
+HTTP date, or Zotero's `Backoff`, respected); 403 means the key was refused and stops the push
+with that message. The key travels in a header and is never part of a message.
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from seascout.app.references import split_name
 from seascout.core.model import Kind, Work
+from spiders.address_guard import trusted_origins
+from spiders.http import (
+    DEFAULT_USER_AGENT,
+    RETRY_STATUSES,
+    FetchError,
+    HttpClient,
+    HttpStatusError,
+    Response,
+    RetryPolicy,
+)
+
+if TYPE_CHECKING:
+    import httpx
 
 API_BASE = "https://api.zotero.org"
 BATCH = 50
@@ -81,63 +95,64 @@ def zotero_item(work: Work, collection: str | None = None) -> dict[str, Any]:
 
 
 class ZoteroClient:
-    """The few calls a push needs, with retries; `sleep` is injectable for tests."""
+    """The few calls a push needs, through the one HTTP client (its retries, `Retry-After` in
+    seconds or as a date, deadline); `sleep` and `transport` are injectable for tests."""
 
     def __init__(self, library: str, api_key: str, *, base: str = API_BASE, attempts: int = 5,
                  backoff: float = 1.0, sleep: Callable[[float], None] = time.sleep,
-                 transport: httpx.BaseTransport | None = None):
+                 transport: httpx.BaseTransport | None = None,
+                 user_agent: str = DEFAULT_USER_AGENT):
         self.library = library.strip("/")
-        self.http = httpx.Client(base_url=base.rstrip("/"), timeout=30.0, transport=transport,
-                                 headers={"Zotero-API-Key": api_key, "Zotero-API-Version": "3"})
-        self.attempts, self.backoff, self.sleep = attempts, backoff, sleep
-        self.retries = 0
+        self.base = base.rstrip("/")
+        self.headers = {"Zotero-API-Key": api_key, "Zotero-API-Version": "3"}
+        self.http = HttpClient(user_agent=user_agent, timeout=30.0, transport=transport,
+                               retry=RetryPolicy(max_attempts=attempts, backoff_base=backoff),
+                               sleep=sleep, trusted=trusted_origins([self.base]))
+        self.attempts = attempts
+
+    @property
+    def retries(self) -> int:
+        return self.http.retries
 
     def close(self) -> None:
         self.http.close()
 
-    def _request(self, method: str, path: str, **kw: Any) -> httpx.Response:
-        for attempt in range(1, self.attempts + 1):
-            try:
-                r = self.http.request(method, f"/{self.library}{path}", **kw)
-            except httpx.TransportError as e:
-                if attempt == self.attempts:
-                    raise ZoteroError(f"Zotero API unreachable: {e}") from None
-                self._wait(None, attempt)
-                continue
-            if r.status_code == 429 or r.status_code >= 500:
-                if attempt == self.attempts:
-                    raise ZoteroError(f"Zotero API kept answering {r.status_code} after "
-                                      f"{self.attempts} attempts; try again later")
-                self._wait(r, attempt)
-                continue
-            if r.status_code == 403:
-                raise ZoteroError(f"Zotero refused the key for {self.library} (403): check "
-                                  "ZOTERO_API_KEY and that it may write to this library")
-            if r.status_code == 404:
-                raise ZoteroError(f"Zotero has no library {self.library!r} (404): use users/<id> "
-                                  "or groups/<id>")
-            return r
-        raise AssertionError("unreachable")
-
-    def _wait(self, r: httpx.Response | None, attempt: int) -> None:
-        self.retries += 1
-        hint = (r.headers.get("Retry-After") or r.headers.get("Backoff")) if r is not None else None
+    def _request(self, method: str, path: str, what: str, *,
+                 params: dict[str, Any] | None = None, body: Any = None,
+                 headers: dict[str, str] | None = None,
+                 accept: tuple[int, ...] = (200,)) -> Response:
+        url = f"{self.base}/{self.library}{path}"
+        sent = {**self.headers, **(headers or {})}
         try:
-            delay = float(hint) if hint is not None else self.backoff * 2 ** (attempt - 1)
-        except ValueError:
-            delay = self.backoff * 2 ** (attempt - 1)
-        self.sleep(min(delay, 120.0))
+            if method == "GET":
+                return self.http.get(url, params, headers=sent, accept=accept)
+            return self.http.post(url, json=body, headers=sent, accept=accept)
+        except HttpStatusError as e:
+            if e.status == 403:
+                raise ZoteroError(f"Zotero refused the key for {self.library} (403): check "
+                                  "ZOTERO_API_KEY and that it may write to this library") from None
+            if e.status == 404:
+                raise ZoteroError(f"Zotero has no library {self.library!r} (404): use users/<id> "
+                                  "or groups/<id>") from None
+            if e.status in RETRY_STATUSES:
+                raise ZoteroError(f"Zotero API kept answering {e.status} after "
+                                  f"{self.attempts} attempts; try again later") from None
+            if e.status is None:
+                raise ZoteroError(f"Zotero API unreachable: {e.reason}") from None
+            text = e.body[:200].decode("utf-8", "replace")
+            text = text.replace(self.headers["Zotero-API-Key"], "<key>")  # an echo of the key
+            raise ZoteroError(f"Zotero {what} ({e.status}): {text}") from None
+        except FetchError as e:
+            raise ZoteroError(f"Zotero API unreachable: {e.reason}") from None
 
     def pushed_tags(self) -> set[str]:
         """Every `seascout:<work_id>` tag on the library's items tagged `seascout`."""
         found: set[str] = set()
         start = 0
         while True:
-            r = self._request("GET", "/items", params={"tag": TAG, "format": "json",
-                                                        "limit": 100, "start": start})
-            if r.status_code != 200:
-                raise ZoteroError(f"Zotero listing failed ({r.status_code}): {r.text[:200]}")
-            page = r.json()
+            r = self._request("GET", "/items", "listing failed",
+                              params={"tag": TAG, "format": "json", "limit": 100, "start": start})
+            page = json.loads(r.content)
             for item in page:
                 for t in item.get("data", {}).get("tags", []):
                     if str(t.get("tag", "")).startswith(TAG + ":"):
@@ -148,13 +163,12 @@ class ZoteroClient:
 
     def create(self, items: Sequence[dict[str, Any]]) -> dict[str, Any]:
         """Write one batch; returns the API's `failed` map ({} when all were written)."""
-        r = self._request("POST", "/items", json=list(items),
-                          headers={"Zotero-Write-Token": secrets.token_hex(16)})
-        if r.status_code == 412:  # this write token was used: a retried batch already written
+        r = self._request("POST", "/items", "refused the batch", body=list(items),
+                          headers={"Zotero-Write-Token": secrets.token_hex(16)},
+                          accept=(200, 412))
+        if r.status == 412:  # this write token was used: a retried batch already written
             return {}
-        if r.status_code != 200:
-            raise ZoteroError(f"Zotero refused the batch ({r.status_code}): {r.text[:200]}")
-        return dict(r.json().get("failed") or {})
+        return dict(json.loads(r.content).get("failed") or {})
 
 
 def push(works: Sequence[Work], client: ZoteroClient, *, collection: str | None = None) -> PushReport:

@@ -29,6 +29,7 @@ from pydantic import (
     model_validator,
 )
 
+from seascout.core import redact
 from seascout.core.model import Label
 
 DEFAULT_CONFIG_NAME = "seascout.toml"
@@ -399,10 +400,23 @@ class Settings:
     def llm_model(self) -> str:
         return os.environ.get("SEASCOUT_LLM_MODEL", self.config.triage.model)
 
+    def __post_init__(self) -> None:
+        redact.remember(*self.secret_env_names())  # their values are masked in every error text
+
+    def secret_env_names(self) -> list[str]:
+        """The environment variables that hold this config's secrets: the SMTP password, the
+        webhook URLs (their tokens), the OpenAlex and LLM keys, the Zotero key."""
+        c = self.config
+        return [n for n in (c.delivery.email.password_env,
+                            *(h.url_env for h in c.delivery.webhooks),
+                            c.sources.openalex.api_key_env, c.triage.api_key_env,
+                            "ZOTERO_API_KEY") if n]
+
     def secret(self, env_name: str) -> str | None:
         """A secret from the environment; never from the config file, never logged."""
         if not env_name:
             return None
+        redact.remember(env_name)
         value = os.environ.get(env_name, "").strip()
         return value or None
 

@@ -219,7 +219,7 @@ class Classification:
     prompt_version: str | None = None
     content_hash: str | None = None
     reason: str | None = None
-    flagged: bool = False  # the LLM reply failed validation and the offline result was kept
+    flagged: bool = False  # worth a human look: offline kept for a failed LLM, or LLM vs a confident offline
 
 
 @dataclass(slots=True)
@@ -262,3 +262,15 @@ class SourceReport:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+
+@dataclass(slots=True, frozen=True)
+class WorkRelation:
+    """How a work stands against a survey entry (`digests.relations`): it builds on, compares
+    with, uses the dataset of, cites, or is a new version of the entry's work."""
+
+    work_id: str
+    target_id: str  # the survey entry's work
+    kind: str  # new_version_of | builds_on | compares_with | uses_dataset | cites
+    evidence: str  # the sentence that says it, or the citation record
+    matched: str = ""  # the name, title or key found

@@ -15,6 +15,15 @@ import lxml.html
 from seascout.core.ids import InvalidIdError, url_key
 from seascout.core.model import Author, Kind, Provenance, Work
 from seascout.core.text import clean_text
+from spiders.address_guard import trusted_origins
+from spiders.http import (
+    BodyTooLargeError,
+    FetchError,
+    HttpClient,
+    HttpStatusError,
+    RefusedAddressError,
+    RetryPolicy,
+)
 from spiders.news.links import body_links
 
 FEED_TIMEOUT_SECONDS = 30.0
@@ -25,30 +34,26 @@ class FeedError(RuntimeError):
 
 
 def fetch_feed(url: str, *, user_agent: str, max_bytes: int) -> bytes:
-    import httpx
-
-    from spiders.address_guard import AddressRefused, GuardedTransport, trusted_origins
-
-    try:  # the configured feed's host is trusted; a redirect elsewhere is checked
-        with httpx.Client(timeout=FEED_TIMEOUT_SECONDS, follow_redirects=True,
-                          transport=GuardedTransport(trusted_origins([url])),
-                          headers={"User-Agent": user_agent}) as client, \
-                client.stream("GET", url) as response:
-            if response.status_code != 200:
-                raise FeedError(f"HTTP {response.status_code} for {url}")
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > max_bytes:
-                    raise FeedError(f"feed larger than the size cap ({max_bytes} bytes): {url}")
-                chunks.append(chunk)
-            return b"".join(chunks)
-    except httpx.HTTPError as e:
-        raise FeedError(f"{type(e).__name__} for {url}: {e}") from e
-    except AddressRefused as e:
-        raise FeedError(f"refused: {e} (a redirect of {url} into this machine or a private "
+    """The feed's bytes through the one HTTP client: one attempt, as before (the next run
+    asks again), with the client's size cap, deadline and address guard (the configured
+    feed's host is trusted; a redirect elsewhere is checked)."""
+    client = HttpClient(user_agent=user_agent, timeout=FEED_TIMEOUT_SECONDS, max_bytes=max_bytes,
+                        retry=RetryPolicy(max_attempts=1), trusted=trusted_origins([url]))
+    try:
+        return client.get(url).content
+    except HttpStatusError as e:
+        if e.status is None:  # a broken connection or a timeout, not an answer
+            raise FeedError(f"{e.reason} for {url}") from None
+        raise FeedError(f"HTTP {e.status} for {url}") from None
+    except BodyTooLargeError:
+        raise FeedError(f"feed larger than the size cap ({max_bytes} bytes): {url}") from None
+    except RefusedAddressError as e:
+        raise FeedError(f"{e.reason} (a redirect of {url} into this machine or a private "
                         "network)") from None
+    except FetchError as e:
+        raise FeedError(f"{e.reason} for {url}") from None
+    finally:
+        client.close()
 
 
 def _text(html: str) -> tuple[str, list[str]]:

@@ -8,14 +8,13 @@ and extracted by the same `extract_article` as crawled pages. Source: `manual`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
-from urllib.robotparser import RobotFileParser
-
-import httpx
+from urllib.parse import urlsplit
 
 from seascout.core import clock
 from seascout.core.config import Settings
 from seascout.core.model import Work
+from spiders import http
+from spiders.address_guard import trusted_origins
 from spiders.news.extract import Article, extract_article
 from spiders.news.records import article_to_work
 from warehouse.db import Warehouse
@@ -35,55 +34,29 @@ class Fetched:
     body: bytes
 
 
-def robots_allows(client: httpx.Client, url: str, user_agent: str) -> bool:
-    """True unless the site's robots.txt disallows the URL (an absent robots.txt allows)."""
-    parts = urlsplit(url)
-    robots_url = urlunsplit((parts.scheme, parts.netloc, "/robots.txt", "", ""))
-    try:
-        response = client.get(robots_url)
-    except httpx.HTTPError:
-        return True  # unreachable robots.txt: Scrapy's behaviour too
-    if response.status_code in (401, 403):
-        return False
-    if response.status_code >= 400:
-        return True
-    parser = RobotFileParser()
-    parser.parse(response.text.splitlines())
-    return parser.can_fetch(user_agent, url)
-
-
 def fetch_page(url: str, *, user_agent: str, max_bytes: int) -> Fetched:
+    """The page through the one HTTP client, robots.txt asked first; the host the user named
+    is trusted, a redirect anywhere else is checked."""
     if urlsplit(url).scheme not in ("http", "https"):
         raise FetchError(f"not an http(s) URL: {url!r}")
-    from spiders.address_guard import AddressRefused, GuardedTransport, trusted_origins
-
-    # the host the user named is trusted; a redirect anywhere else is checked
-    with httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=True,
-                      transport=GuardedTransport(trusted_origins([url])),
-                      headers={"User-Agent": user_agent}) as client:
+    with http.HttpClient(user_agent=user_agent, timeout=TIMEOUT_SECONDS, max_bytes=max_bytes,
+                         retry=http.RetryPolicy(max_attempts=1),
+                         trusted=trusted_origins([url])) as client:
         try:
-            allowed = robots_allows(client, url, user_agent)
-        except AddressRefused as e:
-            raise FetchError(f"refused: {e} (robots.txt of {url} redirects into this machine "
-                             "or a private network)") from None
-        if not allowed:
-            raise FetchError(f"robots.txt of {urlsplit(url).netloc} disallows {url}")
-        try:
-            with client.stream("GET", url) as response:
-                if response.status_code != 200:
-                    raise FetchError(f"HTTP {response.status_code} for {url}")
-                chunks, size = [], 0
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise FetchError(f"page larger than the size cap ({max_bytes} bytes)")
-                    chunks.append(chunk)
-                return Fetched(str(response.url), dict(response.headers), b"".join(chunks))
-        except httpx.HTTPError as e:
-            raise FetchError(f"{type(e).__name__} for {url}: {e}") from e
-        except AddressRefused as e:
-            raise FetchError(f"refused: {e} (a redirect of {url} into this machine or a "
-                             "private network)") from None
+            page = client.get(url, robots=True)
+        except http.RobotsDisallowedError:
+            raise FetchError(f"robots.txt of {urlsplit(url).netloc} disallows {url}") from None
+        except http.HttpStatusError as e:
+            raise FetchError(f"HTTP {e.status} for {url}" if e.status else
+                             f"{e.reason} for {url}") from None
+        except http.BodyTooLargeError:
+            raise FetchError(f"page larger than the size cap ({max_bytes} bytes)") from None
+        except http.RefusedAddressError as e:
+            raise FetchError(f"{e.reason} (a redirect of {url} or of its robots.txt into this "
+                             "machine or a private network)") from None
+        except http.FetchError as e:
+            raise FetchError(f"{e.reason} for {url}") from None
+    return Fetched(page.url, dict(page.headers), page.content)
 
 
 def add_article(settings: Settings, wh: Warehouse, url: str) -> tuple[Work, Article, UpsertResult]:
