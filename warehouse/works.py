@@ -357,34 +357,44 @@ def _match_titles(con: duckdb.DuckDBPyConnection, works: Sequence[Work],
 # The stored works a record is compared with, chosen in SQL (see `warehouse.merge.MAX_BLOCK`):
 # the stored works of the partner class whose titles share the record's loosest blocking key
 # that holds at most MAX_BLOCK of them, within a year of it. Never more than MAX_BLOCK a record.
+# Blocks are named by the hash of their key (a collision only joins two blocks), so the
+# stored side costs a few numbers a work and level, not strings.
 _CANDIDATES_SQL = """
 WITH stored AS (
-    SELECT w.work_id, w.title_key, year(w.published) AS yr,
+    SELECT w.work_id, any_value(w.title_key) AS title_key, any_value(year(w.published)) AS yr,
            CASE WHEN bool_or(starts_with(i.id, 'doi:'))
                 THEN CASE WHEN bool_or(starts_with(i.id, 'arxiv:')) THEN NULL ELSE 'journal' END
                 WHEN bool_or(starts_with(i.id, 'arxiv:')) THEN 'preprint' ELSE 'news' END AS cls
     FROM works w JOIN work_ids i USING (work_id)
     WHERE split_part(w.title_key, ' ', 1) IN (SELECT bkey FROM incoming_titles WHERE level = 0)
-    GROUP BY w.work_id, w.title_key, w.published
-), keyed AS (
-    SELECT s.work_id, s.title_key, s.yr, s.cls, l.level,
-           CASE WHEN l.tokens IS NULL THEN s.title_key
-                ELSE array_to_string(string_split(s.title_key, ' ')[1:l.tokens], ' ') END AS bkey
+    GROUP BY w.work_id
+), keyed AS MATERIALIZED (
+    SELECT s.work_id, s.cls, l.level,
+           hash(CASE WHEN l.tokens IS NULL THEN s.title_key
+                     ELSE array_to_string(string_split(s.title_key, ' ')[1:l.tokens], ' ') END) AS h
     FROM stored s CROSS JOIN block_levels l WHERE s.cls IS NOT NULL
-), sized AS (
-    SELECT *, count(*) OVER b AS n, row_number() OVER (b ORDER BY work_id) AS r
-    FROM keyed WINDOW b AS (PARTITION BY level, cls, bkey)
-), chosen AS (
-    SELECT p.idx, coalesce(min(p.level) FILTER (WHERE coalesce(s.n, 0) <= $cap), $last) AS level
-    FROM incoming_titles p
-    LEFT JOIN (SELECT DISTINCT level, cls, bkey, n FROM sized) s
-      ON s.level = p.level AND s.cls = p.partner AND s.bkey = p.bkey
+), sizes AS (
+    SELECT level, cls, h, count(*) AS n FROM keyed GROUP BY ALL
+), probe AS (
+    SELECT idx, partner, yr, level, hash(bkey) AS h FROM incoming_titles
+), chosen AS MATERIALIZED (
+    SELECT p.idx, any_value(p.partner) AS partner, any_value(p.yr) AS yr,
+           arg_min(p.level, p.level) FILTER (WHERE coalesce(s.n, 0) <= $cap) AS level,
+           arg_min(p.h, p.level) FILTER (WHERE coalesce(s.n, 0) <= $cap) AS h,
+           arg_max(p.h, p.level) AS last_h
+    FROM probe p LEFT JOIN sizes s ON s.level = p.level AND s.cls = p.partner AND s.h = p.h
     GROUP BY p.idx
+), wanted AS (
+    SELECT idx, partner, yr, coalesce(level, $last) AS level, coalesce(h, last_h) AS h FROM chosen
+), blocks AS (
+    SELECT k.work_id, k.cls, k.level, k.h FROM keyed k
+    SEMI JOIN wanted c ON c.level = k.level AND c.partner = k.cls AND c.h = k.h
+    QUALIFY row_number() OVER (PARTITION BY k.level, k.cls, k.h ORDER BY k.work_id) <= $cap
 )
-SELECT p.idx, s.work_id, s.title_key, s.yr
-FROM chosen c JOIN incoming_titles p USING (idx, level)
-JOIN sized s ON s.level = p.level AND s.cls = p.partner AND s.bkey = p.bkey AND s.r <= $cap
-WHERE p.yr IS NULL OR s.yr IS NULL OR abs(p.yr - s.yr) <= 1
+SELECT c.idx, b.work_id, s.title_key, s.yr
+FROM wanted c JOIN blocks b ON b.level = c.level AND b.cls = c.partner AND b.h = c.h
+JOIN stored s ON s.work_id = b.work_id
+WHERE c.yr IS NULL OR s.yr IS NULL OR abs(c.yr - s.yr) <= 1
 """
 
 
