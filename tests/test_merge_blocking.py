@@ -83,3 +83,14 @@ def test_batch_blocks_are_capped_and_keep_true_pairs() -> None:
     blocks = fuzzy_blocks(keys)
     assert max(map(len, blocks)) == MAX_BLOCK
     assert sorted(i for b in blocks for i in b) == list(range(600))
+
+
+def test_duckdb_works_under_a_memory_limit(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    def limit(name: str) -> str:
+        with Warehouse(tmp_path / name, lock_wait=5).write() as con:
+            return str(con.execute("SELECT current_setting('memory_limit')").fetchone()[0])  # type: ignore[index]
+
+    monkeypatch.delenv("SEASCOUT_MEMORY_LIMIT", raising=False)
+    assert limit("default.duckdb") == "953.6 MiB"  # 1 GB
+    monkeypatch.setenv("SEASCOUT_MEMORY_LIMIT", "256MB")
+    assert limit("small.duckdb") == "244.1 MiB"
