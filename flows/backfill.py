@@ -30,13 +30,17 @@ from warehouse.state import get_cursor, set_cursor, start_run
 
 
 def months(since: date, until: date) -> list[tuple[date, date]]:
-    """[since, until] cut at month boundaries: (first day, last day) of each piece."""
+    """[since, until] cut at month boundaries: (first day, last day) of each piece. An `until`
+    on the first of a month (`--until 2025-02-01`, a month boundary) is crawled with the month
+    before it, not as a month of its own one day long."""
     pieces = []
     start = since
     while start <= until:
         nxt = (start.replace(day=1) + timedelta(days=32)).replace(day=1)
         pieces.append((start, min(nxt - timedelta(days=1), until)))
         start = nxt
+    if len(pieces) > 1 and pieces[-1][0] == pieces[-1][1] == until and until.day == 1:
+        pieces[-2:] = [(pieces[-2][0], until)]
     return pieces
 
 
@@ -89,13 +93,11 @@ def _backfill(settings: Settings, since: str, start: date, end: date, sources: l
                                         "digest": digest, "resumed_after": done})
     log = StageLog()
     for n, (first, last) in enumerate(pieces, 1):
-        before = len(log.errors)
-        reports = log.timed("crawl", partial(crawl_all, settings, wh, log, run_id,
-                                             sources=sources, since=first, until=last))
-        log.counts.setdefault("months", {})[f"{first:%Y-%m}"] = sum(r.new for r in reports)
-        logger.info("month %d/%d (%s … %s): %d new", n, len(pieces), first, last,
-                    sum(r.new for r in reports))
-        if len(log.errors) == before:  # only a clean month counts as done
+        report = log.timed("crawl", partial(crawl_all, settings, wh, log, run_id,
+                                            sources=sources, since=first, until=last))
+        log.counts.setdefault("months", {})[f"{first:%Y-%m}"] = report.new
+        logger.info("month %d/%d (%s … %s): %d new", n, len(pieces), first, last, report.new)
+        if not report.failed:  # only a clean month counts as done
             mark_done(wh, key, last)
     tri = log.timed("triage", lambda: triage_stage(settings, wh, run_id))
     log.counts["triage"] = {"classified": tri.classified, "by_label": tri.counts}

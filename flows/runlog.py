@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from prefect.artifacts import create_markdown_artifact
 from prefect.states import Completed, Failed, State
 
-from seascout.core.model import SourceReport
+from spiders.crawl import CrawlReport
 from warehouse.db import Warehouse
 from warehouse.state import finish_run, log_error
 
@@ -25,6 +25,41 @@ MESSAGE_LIMIT = 600  # characters of a state message (the UI shows one line)
 # `extra` of a log line the run's summary repeats: the UI keeps it, a terminal that prints
 # the summary hides it (`HideSummarised`), so nothing is printed twice.
 IN_SUMMARY = {"seascout_in_summary": True}
+
+
+class RunFailed(Exception):
+    """The data of a run's Failed state: an exception Prefect can raise where it wants one
+    (a dict there was `TypeError: Unexpected result for failed state`), carrying the run's
+    record for whoever reads the state (`run_result`)."""
+
+    def __init__(self, message: str, result: dict[str, Any]):
+        super().__init__(message)
+        self.result = result
+
+    def __reduce__(self) -> tuple[Any, ...]:  # the state's data is pickled with its record
+        return (RunFailed, (str(self), self.result))
+
+
+def run_result(state: State) -> dict[str, Any]:
+    """A finished run's record, whether it ended Completed or Failed."""
+    data = state.result(raise_on_failure=False)
+    if isinstance(data, RunFailed):
+        return dict(data.result)
+    if isinstance(data, BaseException):  # the flow raised: a bug, or an error the CLI words
+        raise data
+    return dict(data)
+
+
+class _FailedRunSaidOnce(logging.Filter):
+    """A deployment run (`seascout serve`) that ends Failed is said in one line by Prefect
+    (`Finished in state Failed('every source failed: …')`); its engine then logs the same
+    failure again as "exited with unexpected exception" with a 40-line traceback: dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], RunFailed))
+
+
+logging.getLogger("prefect.flow_runs").addFilter(_FailedRunSaidOnce())
 
 
 class HideSummarised(logging.Filter):
@@ -41,7 +76,17 @@ class StageLog:
     counts: dict[str, Any] = field(default_factory=dict)
     errors: list[tuple[str, str, str]] = field(default_factory=list)  # stage, source, message
     timings: dict[str, float] = field(default_factory=dict)
-    crawled: list[SourceReport] = field(default_factory=list)  # every source report of the run
+    crawl: CrawlReport = field(default_factory=CrawlReport)  # every crawl pass of the run
+
+    def add_crawl(self, report: CrawlReport) -> None:
+        """A crawl pass: into the run's report (kept as `counts["crawl"]`) and its errors, each
+        message once however many passes (months) repeated it."""
+        self.crawl.add(report.sources)
+        self.counts["crawl"] = self.crawl.counts()
+        for r in report.sources:
+            for message in r.errors:
+                if ("crawl", r.source, message) not in self.errors:
+                    self.errors.append(("crawl", r.source, message))
 
     def timed(self, stage: str, fn: Callable[[], T]) -> T:
         start = time.monotonic()
@@ -56,9 +101,7 @@ class StageLog:
         to find); partial when something failed and the rest completed."""
         if not self.errors:
             return "ok"
-        from spiders.crawl import crawl_status
-
-        return "failed" if self.crawled and crawl_status(self.crawled) == "failed" else "partial"
+        return "failed" if self.crawl.sources and self.crawl.status == "failed" else "partial"
 
     def failures(self) -> str:
         """What failed, by stage and source (`crawl arxiv_api, deliver email`); the messages
@@ -70,7 +113,8 @@ class StageLog:
 
 def record(wh: Warehouse, run_id: str, log: StageLog) -> None:
     for stage, source, message in log.errors:
-        log_error(wh, run_id, stage, source, message)
+        if stage != "crawl":  # the crawl driver keeps its own, as they happen
+            log_error(wh, run_id, stage, source, message)
     # LLM calls, tokens and cost are added to the run row by triage itself.
     finish_run(wh, run_id, status=log.status, counts=log.counts, timings=log.timings)
 
@@ -80,7 +124,8 @@ def final_state(log: StageLog, result: dict[str, Any]) -> State:
     Completed named "Partial" with what failed as its message, else Completed."""
     where = "(messages in the run's summary artifact)"
     if log.status == "failed":
-        return Failed(message=f"every source failed: {log.failures()} {where}", data=result)
+        message = f"every source failed: {log.failures()} {where}"
+        return Failed(message=message, data=RunFailed(message, result))
     if log.status == "partial":
         return Completed(name="Partial", message=f"partial: {log.failures()} failed {where}",
                          data=result)
@@ -104,23 +149,28 @@ def summary_markdown(log: StageLog, title: str) -> str:
     if log.errors:
         lines += [f"**{'Every source failed' if log.status == 'failed' else 'Partial'}**: "
                   f"{len(log.errors)} error(s), listed below.", ""]
-    crawl = log.counts.get("crawl", {})
-    if crawl:
-        lines += _table(["source", "fetched", "new", "requests", "status"], [
-            [source, c.get("fetched", 0), c.get("new", 0), c.get("requests", 0),
-             "skipped: " + c["skipped"] if c.get("skipped") else
-             f"failed ({c['errors']} error(s))" if c.get("errors") else "ok"]
-            for source, c in crawl.items()])
-        lines.append("")
+    lines += crawl_markdown(CrawlReport.from_counts(log.counts))
     stages: list[list[object]] = [[stage, words] for stage, words in _stage_words(log.counts)]
     if stages:
         lines += [*_table(["stage", "result"], stages), ""]
-    if log.errors:
-        errors: list[list[object]] = [list(e) for e in log.errors]
-        lines += ["## Errors", "", *_table(["stage", "source", "message"], errors), ""]
+    others: list[list[object]] = [list(e) for e in log.errors if e[0] != "crawl"]
+    if others:  # the crawl's are under its table
+        lines += ["## Errors", "", *_table(["stage", "source", "message"], others), ""]
     if log.timings:
         lines.append("Seconds per stage: " + ", ".join(f"{k} {v:.1f}" for k, v in log.timings.items()))
     return "\n".join(lines).rstrip() + "\n"
+
+
+CRAWL_HEADER = ["source", "fetched", "new", "updated", "requests", "status"]
+
+
+def crawl_markdown(report: CrawlReport) -> list[str]:
+    """The crawl as the summary artifact shows it: the rows and notes the terminal prints."""
+    if not report.sources:
+        return []
+    notes = [f"- {_cell(source)} {kind}: {_cell(text)}" for kind, source, text in report.notes()]
+    return [*_table(CRAWL_HEADER, [list(row) for row in report.rows()]), "",
+            *([*notes, ""] if notes else [])]
 
 
 def _stage_words(counts: dict[str, Any]) -> list[tuple[str, str]]:

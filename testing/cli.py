@@ -17,7 +17,7 @@ def demo(
 ) -> None:
     """Run the weekly pipeline offline: recorded responses on loopback, a local mail sink."""
     from seascout.app import cli  # here, not above: the CLI loads this module while it starts
-    from seascout.app.runtime import prepare_environment
+    from seascout.app.runtime import check_home, prepare_environment
 
     prepare_environment()
     from testing.demo import DEMO_SECRET_ENV, DemoError, claim_home, demo_environment, describe
@@ -25,6 +25,8 @@ def demo(
     target = (home or Path("data") / "demo").resolve()
     started = time.monotonic()
     try:
+        if not target.is_file():  # a file: claim_home says so, naming --home
+            check_home(target, "--home")  # a read-only folder: one line, not a traceback
         claim_home(target)  # never deletes a folder the demo did not make
         os.environ["SEASCOUT_HOME"] = str(target)
         os.environ.setdefault(DEMO_SECRET_ENV, "demo-key-not-secret")
@@ -38,7 +40,7 @@ def demo(
             delivered = deliver_as_ended(env, week)
             cli._print_run(result)
             cli.console.print(delivered, highlight=False)
-            for line in describe(env, result, time.monotonic() - started):
+            for line in describe(env, result, time.monotonic() - started, week):
                 cli.console.print(line, highlight=False)
             if env.replay.unmatched:
                 missing = sorted({r.path for r in env.replay.unmatched})

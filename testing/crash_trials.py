@@ -215,7 +215,7 @@ def stage_of(run: Watched, env: DemoEnvironment, crawl_tasks: int) -> str:
         return "delivery"
     if "triage_stage" in done:
         return "digest"
-    if sum(t in ("paper_source", "news_sources") for t in done) >= crawl_tasks:
+    if sum(t == "crawl_sources" for t in done) >= crawl_tasks:
         return "triage"
     if env.replay.requests or "seed_stage" in done:
         return "crawl"
@@ -256,7 +256,7 @@ def reference_run(env: DemoEnvironment, home: Path, prefect_home: Path, period: 
         if rc != 0 or "Traceback" in run.output:
             raise RuntimeError(f"reference run failed (exit {rc}):\n{run.output[-3000:]}")
         # the marks after crawl need the number of crawl tasks, known only now
-        crawl_tasks = sum(t in ("paper_source", "news_sources") for t in run.finished_tasks())
+        crawl_tasks = sum(t == "crawl_sources" for t in run.finished_tasks())
         marks = _marks_from_log(run, marks, crawl_tasks)
         messages = len(env.mailbox.messages)
     return Reference(snapshot(home), messages, seconds, crawl_tasks, marks)
@@ -269,7 +269,7 @@ def _marks_from_log(run: Watched, polled: dict[str, float], crawl_tasks: int) ->
         m = _FINISHED.search(line)
         if not m:
             continue
-        if m.group(1) in ("paper_source", "news_sources"):
+        if m.group(1) == "crawl_sources":
             seen += 1
             if seen == crawl_tasks:
                 marks["triage"] = t

@@ -297,9 +297,11 @@ def entries_by_section(markdown: str) -> list[tuple[str, list[str]]]:
     return out
 
 
-def describe(env: DemoEnvironment, result: dict[str, Any], seconds: float) -> list[str]:
-    """Where everything is (one `label  value` line each, the values in one column), and the
-    digest entry by entry."""
+def describe(env: DemoEnvironment, result: dict[str, Any], seconds: float,
+             period: str | None = None) -> list[str]:
+    """Where everything is (one `label  value` line each, the values in one column), the
+    digest entry by entry, and commands to try next — on the demo's `period` (the recordings'
+    week: without it they would show the machine's last week, where the demo stored nothing)."""
     digest_files = result.get("digest") or {}
     rows: list[tuple[str, str]] = [("warehouse", str(env.home / "seascout.duckdb")),
                                    ("config", str(env.config_path))]
@@ -310,6 +312,10 @@ def describe(env: DemoEnvironment, result: dict[str, Any], seconds: float) -> li
     rows += [("", f"“{s}”") for s in env.mailbox.subjects()]
     rows += [("try", f"SEASCOUT_HOME={env.home} seascout sql "
                      "\"SELECT section, title FROM relevant_works ORDER BY section\"")]
+    if period:
+        rows += [("", f"SEASCOUT_HOME={env.home} seascout {command} --config {env.config_path} "
+                      f"--period {period}")
+                 for command in ("review", "export --format bibtex", "digest --no-deliver")]
     width = max(len(label) for label, _ in rows) + 2
     lines = [f"demo finished in {seconds:.1f} s — run {result.get('run_id')} ({result.get('status')})"]
     md = digest_files.get("md")

@@ -79,7 +79,7 @@ def test_version_is_printed(cli) -> None:  # type: ignore[no-untyped-def]
 def test_sql_refuses_writes_and_explains(cli) -> None:  # type: ignore[no-untyped-def]
     cli("seed")
     result = cli("sql", "DROP TABLE works", ok=False)
-    assert result.exit_code == 1 and "read-only" in result.output
+    assert result.exit_code == 2 and "read-only" in result.output
 
 
 def test_sql_before_any_seed_says_what_to_do(cli) -> None:  # type: ignore[no-untyped-def]
@@ -117,7 +117,7 @@ def test_sql_reaches_nothing_outside_the_warehouse(cli, tmp_path: Path, monkeypa
     cli("seed")
     monkeypatch.chdir(tmp_path)
     result = cli("sql", statement, ok=False)
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 2, result.output
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("query error"), result.output
     assert "seascout sql reads the warehouse only" in lines[0] or "read-only" in lines[0]
@@ -168,7 +168,7 @@ def test_a_command_in_an_empty_folder_fails_in_one_line_and_creates_nothing(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], says: str) -> None:
     monkeypatch.chdir(tmp_path)  # no config, no seeds/, no data/: a new user's first try
     result = CliRunner().invoke(app, args)
-    assert result.exit_code in (1, 2), result.output
+    assert result.exit_code == 2, result.output
     assert isinstance(result.exception, SystemExit), result.exception  # an exit, not a crash
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and says in lines[0], result.output

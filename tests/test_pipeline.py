@@ -21,12 +21,12 @@ from warehouse.query import run_query
 @pytest.fixture
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep the retries, drop the waiting (the backoff is seconds in production)."""
-    import flows.crawl
+    import spiders.crawl
     from spiders.http import RetryPolicy
 
-    real = flows.crawl.make_http_client
+    real = spiders.crawl.make_http_client
     fast = RetryPolicy(max_attempts=3, backoff_base=0.01, backoff_max=0.02)
-    monkeypatch.setattr(flows.crawl, "make_http_client",
+    monkeypatch.setattr(spiders.crawl, "make_http_client",
                         lambda settings, **kw: real(settings, **{"retry": fast, **kw}))
 
 
@@ -71,6 +71,15 @@ def test_demo_command_runs_the_whole_pipeline(tmp_path: Path) -> None:
     assert rows(home, "SELECT status FROM runs") == [("ok",)]
     assert rows(home, "SELECT count(*) FROM works WHERE kind = 'news'")[0][0] >= 3
     assert rows(home, "SELECT count(*) FROM classifications WHERE method = 'offline'")[0][0] > 50
+    # the commands it suggests are on its own week, the recordings', not the machine's last one
+    suggested = re.search(r"seascout export --format bibtex --config (\S+) --period (\S+)", out)
+    assert suggested, out
+    export = subprocess.run([sys.executable, "-m", "seascout.app.cli", "export", "--format",
+                             "bibtex", "--config", suggested[1], "--period", suggested[2]],
+                            capture_output=True, text=True, timeout=600, cwd=ROOT, check=False,
+                            env={**env, "SEASCOUT_HOME": str(home)})
+    assert export.returncode == 0 and "nothing to export" not in export.stderr, export.stderr
+    assert export.stdout.count("@") >= 3, export.stdout
 
 
 def test_weekly_rerun_stores_and_sends_nothing_twice(tmp_path: Path, prefect_harness: None,

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from flows.runlog import StageLog, digest_preview, final_state, summary_markdown
+from flows.runlog import StageLog, digest_preview, final_state, run_result, summary_markdown
 from seascout.core.model import SourceReport
+from spiders.crawl import CrawlReport
 from testing.demo import demo_environment
 from testing.replay import Reply
 from warehouse.db import Warehouse
@@ -19,12 +20,7 @@ OFFLINE = "offline: cannot reach export.arxiv.org (ConnectError)"
 
 def _log(*reports: SourceReport) -> StageLog:
     log = StageLog()
-    log.crawled.extend(reports)
-    for r in reports:
-        log.counts.setdefault("crawl", {})[r.source] = {
-            "fetched": r.fetched, "new": r.new, "requests": r.requests, "skipped": r.skipped,
-            "errors": len(r.errors)}
-        log.errors.extend(("crawl", r.source, e) for e in r.errors)
+    log.add_crawl(CrawlReport.of(reports))
     return log
 
 
@@ -58,14 +54,15 @@ def test_the_summary_is_a_readable_markdown_table() -> None:
     log.timings = {"crawl": 1.234, "triage": 0.5}
     md = summary_markdown(log, "seascout backfill 2024-01-01 … 2024-02-29 (all sources)")
     assert "{" not in md and "'" not in md  # no Python dict or repr anywhere
-    assert "| arxiv_rss | 3 | 3 | 1 | ok |" in md
-    assert "| crawl | arxiv_api | HTTP 503 \\| Service Unavailable retry later |" in md
+    assert "| arxiv_rss | 3 | 3 | 0 | 1 | ok |" in md
+    assert "| arxiv_api | 0 | 0 | 0 | 0 | failed |" in md
+    assert "- arxiv_api error: HTTP 503 \\| Service Unavailable retry later" in md
     assert "| triage | 3 classified (irrelevant 1, ocean_models 2) |" in md
     assert "| digest | 2026-W48: 2 items (2 new, 0 updated); deliveries: email sent |" in md
     for line in md.splitlines():  # every table row has as many cells as its header
         if line.startswith("|"):
             cells = line.replace("\\|", "").count("|")
-            assert cells in (3, 4, 6), line
+            assert cells in (3, 4, 7), line
 
 
 def test_the_digest_preview_renders_in_the_ui() -> None:
@@ -95,13 +92,13 @@ def _console_handlers_write_to_this_tests_stderr(monkeypatch: pytest.MonkeyPatch
 
 def test_a_backfill_whose_every_source_failed_ends_failed_in_prefect(
         tmp_path: Path, prefect_harness: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    import flows.crawl
+    import spiders.crawl
     from flows.backfill import backfill_flow
     from spiders.http import RetryPolicy
 
-    real = flows.crawl.make_http_client
+    real = spiders.crawl.make_http_client
     fast = RetryPolicy(max_attempts=2, backoff_base=0.01, backoff_max=0.02)
-    monkeypatch.setattr(flows.crawl, "make_http_client",
+    monkeypatch.setattr(spiders.crawl, "make_http_client",
                         lambda settings, **kw: real(settings, **{"retry": fast, **kw}))
     _console_handlers_write_to_this_tests_stderr(monkeypatch)
     home = tmp_path / "home"
@@ -112,7 +109,7 @@ def test_a_backfill_whose_every_source_failed_ends_failed_in_prefect(
                               config_path=str(env.config_path), return_state=True)
         assert state.is_failed(), state
         assert state.message is not None and state.message.startswith("every source failed: crawl arxiv_api")
-        result = state.result(raise_on_failure=False)
+        result = run_result(state)
         assert result["status"] == "failed"
         partial = backfill_flow(since="2024-01-01", until="2024-01-31",
                                 sources=["arxiv_api", "arxiv_rss"],
@@ -161,3 +158,42 @@ def test_the_terminal_prints_a_failure_once(monkeypatch: pytest.MonkeyPatch) -> 
         logging.getLogger().removeHandler(terminal)
     assert seen == ["arxiv_rss: 3 fetched, 3 new, 1 requests",
                     f"arxiv_api FAILED: {OFFLINE} (still stored 0)"]
+
+
+def test_a_failed_deployment_run_is_one_line_not_a_traceback(prefect_harness: None) -> None:
+    """Issue 24 item 8: `seascout serve` runs a deployment as `python -m prefect.engine`
+    does — `run_flow(flow, error_logger=…)`, which takes the run's result. A Failed state
+    holding a dict made that a `TypeError: Unexpected result for failed state` and a 40-line
+    traceback in the serve terminal."""
+    import logging
+
+    from prefect import flow
+    from prefect.flow_engine import run_flow
+
+    from flows.runlog import RunFailed
+
+    log = _log(SourceReport("arxiv_api", errors=[OFFLINE]))
+
+    @flow(name="fails")
+    def fails() -> object:
+        return final_state(log, {"run_id": "r1", "status": log.status})
+
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    engine_log = logging.getLogger("prefect.flow_runs")
+    keep = Keep()
+    engine_log.addHandler(keep)
+    try:
+        with pytest.raises(RunFailed, match="every source failed: crawl arxiv_api") as failed:
+            run_flow(fails, error_logger=engine_log)  # type: ignore[arg-type]
+    finally:
+        engine_log.removeHandler(keep)
+    assert failed.value.result == {"run_id": "r1", "status": "failed"}  # the record rides along
+    said = [r.getMessage() for r in records]
+    assert any(m.startswith("Finished in state Failed(") and "every source failed" in m
+               for m in said), said
+    assert [r.getMessage() for r in records if r.exc_info] == []  # no traceback

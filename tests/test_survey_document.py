@@ -162,7 +162,7 @@ def test_cli_survey_needs_a_warehouse_and_says_so(tmp_path: Path, monkeypatch) -
     monkeypatch.setenv("SEASCOUT_HOME", str(tmp_path))
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(app, ["survey"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "warehouse unavailable" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "seascout.duckdb").exists()
 

@@ -250,7 +250,8 @@ class _Database:
 
     def __init__(self, path: Path, read_only: bool):
         self.path, self.read_only, self.users = path, read_only, 0
-        self.root = duckdb.connect(config={"temp_directory": f"{path}.tmp"})
+        self.root = duckdb.connect(config={"temp_directory": f"{path}.tmp",  # memory_limit: issue 23.2
+                                           "memory_limit": os.environ.get("SEASCOUT_MEMORY_LIMIT", "1GB")})
         try:
             self.machine_zone = _speak_utc(self.root)
             options = "READ_ONLY" if read_only else f"ROW_GROUP_SIZE {ROW_GROUP_SIZE}"

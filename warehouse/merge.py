@@ -74,6 +74,11 @@ def fuzzy_class(ids: Iterable[str]) -> str | None:
 _PARTNER = {"preprint": "journal", "journal": "preprint", "news": "news"}
 
 
+def partner(cls: str) -> str:
+    """The class a record of class `cls` may be matched with by title."""
+    return _PARTNER[cls]
+
+
 def may_match(cls_a: str | None, cls_b: str | None) -> bool:
     return cls_a is not None and _PARTNER.get(cls_a) == cls_b
 
@@ -86,9 +91,40 @@ def titles_match(key_a: str, year_a: int | None, key_b: str, year_b: int | None)
     return fuzz.token_set_ratio(key_a, key_b) >= FUZZY_THRESHOLD
 
 
-def block_of(tkey: str) -> str:
-    """Blocking key for fuzzy matching: the title's first token (acronyms survive versions)."""
-    return tkey.split(" ", 1)[0] if tkey else ""
+# Blocking: a record is compared only with records whose titles begin alike. The loosest
+# block is the first title token (acronyms survive versions); a block holding more than
+# MAX_BLOCK partners (a crowd of look-alike titles, "Deep learning for …") is narrowed to the
+# first 2, 3, 4, 6, 8 tokens, then to the whole title; a whole-title block still too large is
+# cut to MAX_BLOCK. So each record meets at most MAX_BLOCK candidates, and the work grows
+# linearly with the records — at the price that, among more than MAX_BLOCK look-alikes, titles
+# differing within their first words are not matched.
+MAX_BLOCK = 64
+PREFIX_LEVELS = (1, 2, 3, 4, 6, 8)  # tokens per blocking key, loosest first; then the title
+
+
+def block_keys(tkey: str) -> list[str]:
+    """The title's blocking keys, loosest first (`PREFIX_LEVELS`, then the whole title)."""
+    tokens = tkey.split(" ")
+    return [" ".join(tokens[:k]) for k in PREFIX_LEVELS] + [tkey]
+
+
+def fuzzy_blocks(keys: dict[int, list[str]]) -> list[list[int]]:
+    """Blocks of at most MAX_BLOCK indices (each index's `block_keys` in `keys`)."""
+    out: list[list[int]] = []
+    todo = [(0, list(keys))]
+    while todo:
+        level, members = todo.pop()
+        by_key: dict[str, list[int]] = defaultdict(list)
+        for i in members:
+            by_key[keys[i][level]].append(i)
+        for group in by_key.values():
+            if len(group) <= MAX_BLOCK:
+                out.append(group)
+            elif level + 1 <= len(PREFIX_LEVELS):
+                todo.append((level + 1, group))
+            else:
+                out.extend(group[j:j + MAX_BLOCK] for j in range(0, len(group), MAX_BLOCK))
+    return out
 
 
 class Partition:
@@ -118,7 +154,8 @@ class Partition:
 
 
 def group_batch(works: Sequence[Work]) -> list[list[int]]:
-    """Indices of records that are one work: shared keys, then fuzzy titles by block."""
+    """Indices of records that are one work: shared keys, then fuzzy titles by block
+    (`fuzzy_blocks`)."""
     parts = Partition(len(works))
     owner: dict[str, int] = {}
     for i, w in enumerate(works):
@@ -126,20 +163,15 @@ def group_batch(works: Sequence[Work]) -> list[list[int]]:
             if (j := owner.setdefault(k, i)) != i:
                 parts.union(i, j)
 
-    blocks: dict[str, list[int]] = defaultdict(list)
-    for i, w in enumerate(works):
-        if fuzzy_class(w.ids):
-            blocks[block_of(title_key(w.title))].append(i)
-    for members in blocks.values():
-        if len(members) < 2:
-            continue
+    keys = {i: block_keys(title_key(w.title)) for i, w in enumerate(works) if fuzzy_class(w.ids)}
+    for members in fuzzy_blocks(keys):
         for x, i in enumerate(members):
             for j in members[x + 1 :]:
                 if parts.find(i) == parts.find(j):
                     continue
                 a, b = works[i], works[j]
                 if may_match(fuzzy_class(a.ids), fuzzy_class(b.ids)) and titles_match(
-                    title_key(a.title), year(a), title_key(b.title), year(b)
+                    keys[i][-1], year(a), keys[j][-1], year(b)
                 ):
                     parts.union(i, j)
     return parts.groups()

@@ -28,14 +28,16 @@ from seascout.core.ids import title_key
 from seascout.core.model import Author, Kind, Link, LinkKind, Venue, Work
 from warehouse.db import ROW_GROUP_SIZE, Warehouse, registered
 from warehouse.merge import (
+    MAX_BLOCK,
+    PREFIX_LEVELS,
     Partition,
-    block_of,
+    block_keys,
     fuzzy_class,
     group_batch,
     key_order,
-    may_match,
     merge_records,
     normalise,
+    partner,
     rank,
     stored_fields,
     titles_match,
@@ -344,29 +346,80 @@ def _match_keys(con: duckdb.DuckDBPyConnection, works: Sequence[Work]) -> dict[i
 
 def _match_titles(con: duckdb.DuckDBPyConnection, works: Sequence[Work],
                   matches: dict[int, set[str]]) -> None:
-    """Fuzzy title match (same block, year ±1) for records no key matched."""
-    todo = [(i, w) for i, w in enumerate(works) if i not in matches and fuzzy_class(w.ids)]
+    """Fuzzy title match (same block, partner class, year ±1) for records no key matched."""
+    todo = [i for i, w in enumerate(works) if i not in matches and fuzzy_class(w.ids)]
+    keys = {i: title_key(works[i].title) for i in todo}
+    for idx, wid, tkey, y in title_candidates(con, works, todo):
+        if titles_match(keys[idx], year(works[idx]), tkey, y):
+            matches.setdefault(idx, set()).add(wid)
+
+
+# The stored works a record is compared with, chosen in SQL (see `warehouse.merge.MAX_BLOCK`):
+# the stored works of the partner class whose titles share the record's loosest blocking key
+# that holds at most MAX_BLOCK of them, within a year of it. Never more than MAX_BLOCK a record.
+# Blocks are named by the hash of their key (a collision only joins two blocks), so the
+# stored side costs a few numbers a work and level, not strings.
+_CANDIDATES_SQL = """
+WITH stored AS (
+    SELECT w.work_id, any_value(w.title_key) AS title_key, any_value(year(w.published)) AS yr,
+           CASE WHEN bool_or(starts_with(i.id, 'doi:'))
+                THEN CASE WHEN bool_or(starts_with(i.id, 'arxiv:')) THEN NULL ELSE 'journal' END
+                WHEN bool_or(starts_with(i.id, 'arxiv:')) THEN 'preprint' ELSE 'news' END AS cls
+    FROM works w JOIN work_ids i USING (work_id)
+    WHERE split_part(w.title_key, ' ', 1) IN (SELECT bkey FROM incoming_titles WHERE level = 0)
+    GROUP BY w.work_id
+), keyed AS MATERIALIZED (
+    SELECT s.work_id, s.cls, l.level,
+           hash(CASE WHEN l.tokens IS NULL THEN s.title_key
+                     ELSE array_to_string(string_split(s.title_key, ' ')[1:l.tokens], ' ') END) AS h
+    FROM stored s CROSS JOIN block_levels l WHERE s.cls IS NOT NULL
+), sizes AS (
+    SELECT level, cls, h, count(*) AS n FROM keyed GROUP BY ALL
+), probe AS (
+    SELECT idx, partner, yr, level, hash(bkey) AS h FROM incoming_titles
+), chosen AS MATERIALIZED (
+    SELECT p.idx, any_value(p.partner) AS partner, any_value(p.yr) AS yr,
+           arg_min(p.level, p.level) FILTER (WHERE coalesce(s.n, 0) <= $cap) AS level,
+           arg_min(p.h, p.level) FILTER (WHERE coalesce(s.n, 0) <= $cap) AS h,
+           arg_max(p.h, p.level) AS last_h
+    FROM probe p LEFT JOIN sizes s ON s.level = p.level AND s.cls = p.partner AND s.h = p.h
+    GROUP BY p.idx
+), wanted AS (
+    SELECT idx, partner, yr, coalesce(level, $last) AS level, coalesce(h, last_h) AS h FROM chosen
+), blocks AS (
+    SELECT k.work_id, k.cls, k.level, k.h FROM keyed k
+    SEMI JOIN wanted c ON c.level = k.level AND c.partner = k.cls AND c.h = k.h
+    QUALIFY row_number() OVER (PARTITION BY k.level, k.cls, k.h ORDER BY k.work_id) <= $cap
+)
+SELECT c.idx, b.work_id, s.title_key, s.yr
+FROM wanted c JOIN blocks b ON b.level = c.level AND b.cls = c.partner AND b.h = c.h
+JOIN stored s ON s.work_id = b.work_id
+WHERE c.yr IS NULL OR s.yr IS NULL OR abs(c.yr - s.yr) <= 1
+"""
+
+
+def title_candidates(con: duckdb.DuckDBPyConnection, works: Sequence[Work],
+                     todo: Sequence[int]) -> Iterator[tuple[int, str, str, int | None]]:
+    """(index in `works`, work_id, title_key, year) of the stored works that records
+    `works[i]` (i in `todo`, each of a fuzzy class) are to be compared with, streamed."""
     if not todo:
         return
+    levels = len(PREFIX_LEVELS) + 1
+    rows = [(i, partner(fuzzy_class(works[i].ids) or ""), year(works[i]), level, bkey)
+            for i in todo for level, bkey in enumerate(block_keys(title_key(works[i].title)))]
     probe = pa.table({
-        "idx": pa.array([i for i, _ in todo], pa.int32()),
-        "block": pa.array([block_of(title_key(w.title)) for _, w in todo], pa.string()),
+        "idx": pa.array([r[0] for r in rows], pa.int32()),
+        "partner": pa.array([r[1] for r in rows], pa.string()),
+        "yr": pa.array([r[2] for r in rows], pa.int32()),
+        "level": pa.array([r[3] for r in rows], pa.int32()),
+        "bkey": pa.array([r[4] for r in rows], pa.string()),
     })
-    with registered(con, "incoming_titles", probe):
-        candidates = con.execute(
-            """SELECT p.idx, w.work_id, w.title_key, year(w.published),
-                      list(i.id) AS ids
-               FROM incoming_titles p
-               JOIN works w ON split_part(w.title_key, ' ', 1) = p.block
-               JOIN work_ids i ON i.work_id = w.work_id
-               GROUP BY ALL"""
-        ).fetchall()
-    for idx, wid, tkey, y, ids in candidates:
-        w = works[idx]
-        if may_match(fuzzy_class(w.ids), fuzzy_class(ids)) and titles_match(
-            title_key(w.title), year(w), tkey, y
-        ):
-            matches.setdefault(idx, set()).add(wid)
+    block_levels = pa.table({"level": pa.array(range(levels), pa.int32()),
+                             "tokens": pa.array([*PREFIX_LEVELS, None], pa.int32())})
+    with registered(con, "incoming_titles", probe), registered(con, "block_levels", block_levels):
+        cursor = con.execute(_CANDIDATES_SQL, {"cap": MAX_BLOCK, "last": levels - 1})
+        while batch := cursor.fetchmany(10_000):
+            yield from batch
 
 
 def work_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, bool]]:

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
+import click
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from seascout.app.runtime import prepare_environment
+from seascout.app.runtime import check_home, prepare_environment
 from seascout.core.config import ConfigError, Settings, load_settings
 from warehouse.run_lock import exclusive_run
+
+if TYPE_CHECKING:
+    from spiders.crawl import CrawlReport
 
 app = typer.Typer(
     help="seascout — keeps a survey of ocean and remote-sensing foundation models alive.",
@@ -28,6 +33,11 @@ app = typer.Typer(
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
+# Exit codes, the same for every command (README, "Exit codes"):
+EXIT_FAILED = 1  # the command ran and failed: every source, the delivery, the push
+EXIT_BAD_INPUT = 2  # an option, the config, the survey, a missing warehouse or data folder
+EXIT_BUSY = 3  # another run holds the warehouse
+EXIT_INTERRUPTED = 130  # Ctrl-C
 
 
 def _print_version(asked: bool) -> None:
@@ -49,16 +59,21 @@ ConfigOpt = Annotated[Path | None, typer.Option(
     "--config", "-c", help="Config TOML (default: ./seascout.toml).")]
 
 
-def _settings(config: Path | None) -> Settings:
+def _settings(config: Path | None, *, writes: bool = True) -> Settings:
+    """The settings, after the config is read; for a command that `writes`, the data folder
+    checked first (a file or a read-only folder is one line, before anything starts)."""
     prepare_environment()
     try:
-        return load_settings(config)
+        settings = load_settings(config)
     except ConfigError as e:  # one line per problem, each naming file:line
         from rich.markup import escape
 
         for line in str(e).splitlines():
             err.print(f"[red]config error[/red]: {escape(line)}", highlight=False)
-        raise typer.Exit(2) from None
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    if writes:
+        check_home(settings.home)
+    return settings
 
 
 def _warehouse(settings: Settings, *, existing: bool = False):  # type: ignore[no-untyped-def]
@@ -82,26 +97,60 @@ def _fail(what: str, error: object, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _one_line_errors(command: F) -> F:
-    """What a user can get wrong (no survey, no warehouse, a busy one, Ctrl-C) ends the command
-    in one line naming the input and the fix, never in a traceback."""
+def _error_kind(error: BaseException) -> tuple[str, int] | None:
+    """What a user can get wrong, as the words the line starts with and the exit code; None
+    for a bug (its traceback is the report we want)."""
+    from seascout.app.runtime import HomeError
+    from seascout.core.config import ConfigError
+    from seascout.core.period import PeriodError
     from seascout.core.survey import SurveyError
+    from spiders.crawl import CrawlError
     from warehouse.db import WarehouseLockedError, WarehouseMissingError
+    from warehouse.decisions_store import DecisionError
+    from warehouse.query import QueryError
     from warehouse.run_lock import RunLockedError
+
+    kinds: list[tuple[type[BaseException], str, int]] = [
+        (ConfigError, "config error", EXIT_BAD_INPUT),
+        (HomeError, "data folder unusable", EXIT_BAD_INPUT),
+        (SurveyError, "survey error", EXIT_BAD_INPUT),
+        (PeriodError, "period error", EXIT_BAD_INPUT),
+        (CrawlError, "crawl error", EXIT_BAD_INPUT),
+        (QueryError, "query error", EXIT_BAD_INPUT),
+        (DecisionError, "decision refused", EXIT_BAD_INPUT),
+        (WarehouseMissingError, "warehouse unavailable", EXIT_BAD_INPUT),
+        (RunLockedError, "warehouse busy", EXIT_BUSY),
+        (WarehouseLockedError, "warehouse busy", EXIT_BUSY),
+    ]
+    return next(((what, code) for kind, what, code in kinds if isinstance(error, kind)), None)
+
+
+def _one_line_errors(command: F) -> F:
+    """The one error boundary every command runs behind: what a user can get wrong (no
+    survey, no warehouse, a busy one, Ctrl-C …) ends the command in one line on stderr naming
+    the input and the fix, with that kind's exit code — never a traceback."""
 
     @functools.wraps(command)
     def guarded(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except SurveyError as e:
-            raise _fail("survey error", e, 2) from None
-        except (WarehouseMissingError, WarehouseLockedError) as e:
-            raise _fail("warehouse unavailable", e, 1) from None
-        except RunLockedError as e:
-            raise _fail("warehouse busy", e, 1) from None
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise  # the command's own exit, or typer's usage error (exit 2)
         except KeyboardInterrupt:
             raise _fail("interrupted", "stopped by Ctrl-C; a rerun continues where this one "
-                        "stopped", 130) from None
+                        "stopped", EXIT_INTERRUPTED) from None
+        except Exception as e:
+            kind = _error_kind(e)
+            if kind is not None:
+                raise _fail(kind[0], e, kind[1]) from None
+            if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise _fail("disk full", f"{e.filename or 'a file this command writes'}: no space left "
+                            "on device — free space, then rerun", EXIT_FAILED) from None
+            if isinstance(e, OSError) and e.filename:  # a folder or file we may not write
+                raise _fail("cannot write", f"{e.filename}: {e.strerror or e} — check that "
+                            "folder (SEASCOUT_HOME, --home, --out)", EXIT_BAD_INPUT) from None
+            raise
+    guarded.one_line_errors = True  # type: ignore[attr-defined]  # tests/test_cli_errors.py
     return guarded  # type: ignore[return-value]
 
 
@@ -128,13 +177,10 @@ def sql(
     config: ConfigOpt = None,
 ) -> None:
     """Run a read-only SQL query on the warehouse (works while a flow is writing)."""
-    from warehouse.query import QueryError, run_query
+    from warehouse.query import run_query
 
-    settings = _settings(config)
-    try:
-        columns, rows = run_query(_warehouse(settings, existing=True), query)
-    except QueryError as e:
-        raise _fail("query error", e, 1) from None
+    settings = _settings(config, writes=False)
+    columns, rows = run_query(_warehouse(settings, existing=True), query)
     _print_rows(columns, rows, format)
 
 
@@ -177,7 +223,7 @@ def _print_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:  # typ
         console.print(f"{len(rows)} row(s)")
     else:
         err.print(f"unknown --format {fmt!r}: use table, csv or json")
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_BAD_INPUT)
 
 
 @app.command()
@@ -201,13 +247,13 @@ def export(
     """Export every table and view to Parquet, or the entries as BibTeX, RIS or CSL-JSON."""
     from warehouse.query import QueryError, export_parquet
 
-    settings = _settings(config)
+    settings = _settings(config, writes=False)
     if format is not None or parquet is None:
         return _export_references(settings, format, period, survey, out, parquet)
     try:
         exported = export_parquet(_warehouse(settings, existing=True), parquet)
     except QueryError as e:
-        raise _fail("export error", e, 2) from None
+        raise _fail("export error", e, EXIT_BAD_INPUT) from None
     for name, path, n in exported:
         console.print(f"{name:<24} {n:>8} rows → {path}")
 
@@ -228,7 +274,7 @@ def crawl(
     """Fetch new papers and news from every enabled source and store them (exit 1 if all fail)."""
     from datetime import date
 
-    from spiders.crawl import crawl_status, run_all, summarise
+    from spiders.crawl import crawl as run_crawl
     from warehouse.state import finish_run, start_run
 
     settings = _settings(config)
@@ -236,46 +282,39 @@ def crawl(
         start = date.fromisoformat(since) if since else None
         end = date.fromisoformat(until) if until else None
     except ValueError as e:
-        err.print(f"[red]bad date[/red]: {e} (use YYYY-MM-DD)")
-        raise typer.Exit(2) from None
+        raise _fail("bad date", f"{e} (use YYYY-MM-DD)", EXIT_BAD_INPUT) from None
     wh = _warehouse(settings)
     with exclusive_run(settings.db_path, "crawl", on_wait=_note):  # one run at a time
         run_id = start_run(wh, "crawl", {"sources": source, "since": since, "until": until})
         try:
-            reports = run_all(settings, wh, sources=source or None, since=start, until=end,
-                              run_id=run_id)
-        except ValueError as e:
+            report = run_crawl(settings, wh, sources=source or None, since=start, until=end,
+                               run_id=run_id)
+        except BaseException:
             finish_run(wh, run_id, status="failed")
-            raise _fail("crawl error", e, 2) from None
-        status = crawl_status(reports)
-        finish_run(wh, run_id, status=status, counts=summarise(reports))
+            raise
+        finish_run(wh, run_id, status=report.status, counts={"crawl": report.counts()})
+    _print_crawl(report)
+    console.print(f"{report.summary()} (run {run_id})", highlight=False)
+    if report.status == "failed":
+        raise typer.Exit(EXIT_FAILED)
+
+
+_STATE_STYLE = {"ok": "green", "partial": "red", "failed": "red", "skipped": "yellow"}
+_NOTE_STYLE = {"skipped": "yellow", "error": "red", "warning": ""}
+
+
+def _print_crawl(report: CrawlReport) -> None:
+    """A `CrawlReport` on the terminal: the rows and notes of the run's summary artifact."""
     table = Table("source", "fetched", "new", "updated", "requests", "status")
-    notes: list[str] = []
-    for r in reports:
-        if r.skipped:
-            state = "[yellow]skipped[/yellow]"
-            notes.append(f"[yellow]{r.source}[/yellow] skipped: {_one_line(r.skipped)}")
-        elif r.errors:
-            state = "[red]failed[/red]" if not r.fetched else "[red]partial[/red]"
-            notes.extend(f"[red]{r.source}[/red] {_one_line(e)}" for e in r.errors)
-        else:
-            state = "[green]ok[/green]"
-            notes.extend(f"{r.source}: {_one_line(w)}" for w in r.warnings[:3])
-        table.add_row(r.source, str(r.fetched), str(r.new), str(getattr(r, "updated", 0)),
-                      str(r.requests), state)
+    for source, fetched, new, updated, requests, state in report.rows():
+        table.add_row(_one_line(source), str(fetched), str(new), str(updated), str(requests),
+                      f"[{_STATE_STYLE[state]}]{state}[/{_STATE_STYLE[state]}]")
     console.print(table)
-    for line in notes:
-        console.print(line, soft_wrap=True, highlight=False)
-    # A source "worked" when it reached its server and kept no error (idle sources prove nothing).
-    worked = [r for r in reports if not r.skipped and r.ok and r.requests]
-    failed = [r for r in reports if r.errors]
-    console.print(
-        f"crawl {status}: {sum(r.new for r in reports)} new, "
-        f"{sum(getattr(r, 'updated', 0) for r in reports)} updated from {len(worked)} "
-        f"source(s); {len(failed)} failed, "
-        f"{sum(1 for r in reports if r.skipped)} skipped (run {run_id})")
-    if status == "failed":
-        raise typer.Exit(1)
+    for kind, source, text in report.notes():
+        style = _NOTE_STYLE[kind]
+        name = f"[{style}]{_one_line(source)}[/{style}]" if style else _one_line(source)
+        between = {"skipped": " skipped: ", "error": " ", "warning": ": "}[kind]
+        console.print(f"{name}{between}{_one_line(text)}", soft_wrap=True, highlight=False)
 
 
 def _one_line(text: str, limit: int = 240) -> str:
@@ -303,7 +342,7 @@ def add(
         work, article, result = add_article(settings, _warehouse(settings), url)
     except (FetchError, ExtractionError) as e:
         err.print(f"[red]add failed[/red]: {escape(str(e))}", highlight=False)
-        raise typer.Exit(1) from None
+        raise typer.Exit(EXIT_FAILED) from None
     state = "new" if result.inserted else "already stored (merged)"
     console.print(f"{work.work_id} — {state}\n  {work.title}\n  published: "
                   f"{work.published or 'unknown'} · {len(work.abstract or '')} chars · "
@@ -363,7 +402,7 @@ def eval_(
 
         if by not in ("day", "source"):
             err.print(f"--by {by}: use 'day' or 'source'")
-            raise typer.Exit(2)
+            raise typer.Exit(EXIT_BAD_INPUT)
         report = grouped_cv(by=by, k=folds or 5, threshold=cfg.relevance_threshold,
                             title_threshold=cfg.title_threshold, llm_threshold=cfg.llm_threshold,
                             daily_volume=daily_volume, use_embeddings=embeddings)
@@ -373,13 +412,13 @@ def eval_(
         return _eval_decisions(settings, embeddings, folds, repeats, daily_volume)
     if labels is None:
         err.print("pass --labels FILE.jsonl (or --decisions to score on the lab's decisions)")
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_BAD_INPUT)
     if not labels.is_file():
         err.print(f"{labels}: no such file")
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_BAD_INPUT)
     if llm and not settings.llm_model:
         err.print("--llm: no model configured (set triage.model or SEASCOUT_LLM_MODEL)")
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_BAD_INPUT)
     clf = build_classifier(settings, None, use_embeddings=embeddings)
     predict = llm_predictor(settings, clf) if llm else None
     try:
@@ -388,7 +427,7 @@ def eval_(
                           predictions=predictions, llm_predict=predict)
     except (ValueError, OSError) as e:
         err.print(f"{labels}: {e}")
-        raise typer.Exit(2) from None
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     console.print(result.describe(), markup=False, highlight=False)
     if predictions is not None:
         console.print(f"predictions: {predictions}", markup=False, highlight=False)
@@ -408,18 +447,13 @@ def digest(
 ) -> None:
     """Render the weekly digest (Markdown, HTML, PDF, DOCX, Atom, archive) and deliver it."""
     from digests.figure_fetch import digest_with_figures
-    from seascout.core.period import PeriodError
 
     settings = _settings(config)
-    try:
-        report = digest_with_figures(settings, _warehouse(settings, existing=True), period=period,
-                            deliver=deliver, resend=resend)
-    except PeriodError as e:
-        err.print(f"[red]period error[/red]: {e}")
-        raise typer.Exit(2) from None
+    report = digest_with_figures(settings, _warehouse(settings, existing=True), period=period,
+                                 deliver=deliver, resend=resend)
     console.print(report.describe())
     if not report.ok:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILED)
 
 
 @app.command()
@@ -481,9 +515,9 @@ def backfill(
         start = date.fromisoformat(since)
         end = date.fromisoformat(until) if until else today(settings.config.digest.timezone)
     except ValueError as e:
-        raise _fail("bad date", f"{e} (use YYYY-MM-DD)", 2) from None
+        raise _fail("bad date", f"{e} (use YYYY-MM-DD)", EXIT_BAD_INPUT) from None
     if start > end:
-        raise _fail("bad window", f"--since {start} is after --until {end}", 2)
+        raise _fail("bad window", f"--since {start} is after --until {end}", EXIT_BAD_INPUT)
     from flows.backfill import backfill_flow
 
     with exclusive_run(settings.db_path, "backfill", on_wait=_note):  # one run at a time
@@ -504,7 +538,7 @@ def serve(config: ConfigOpt = None) -> None:
     try:
         api = prefect_api_for_serve()
     except PrefectServerError as e:
-        raise _fail("no Prefect server", e, 1) from None
+        raise _fail("no Prefect server", e, EXIT_FAILED) from None
     from flows.deploy import serve_all
 
     with ServerWatch(api.url, say=_say):
@@ -517,7 +551,7 @@ def _run_flow(status: str, run: Callable[[], Any]) -> dict[str, Any]:
     returns the run's final state; a Failed run still carries its record."""
     import logging
 
-    from flows.runlog import HideSummarised
+    from flows.runlog import HideSummarised, run_result
     from seascout.app.runtime import interruptible, prefect_api_for_runs
 
     hide = HideSummarised()  # what `_print_run` prints at the end is not logged here first
@@ -533,10 +567,7 @@ def _run_flow(status: str, run: Callable[[], Any]) -> dict[str, Any]:
     finally:
         for handler in handlers:
             handler.removeFilter(hide)
-    data = state.result(raise_on_failure=False)
-    if isinstance(data, BaseException):  # the flow raised: the guard words it, or it is a bug
-        raise data
-    return dict(data)
+    return run_result(state)  # the flow raised: the boundary words it, or it is a bug
 
 
 def _say(line: str) -> None:
@@ -556,19 +587,15 @@ def _config_arg(settings: Settings) -> str | None:
 def _print_run(result: dict) -> None:  # type: ignore[type-arg]
     """One line per source, then the other stages, then every error in full; exit 1 when the
     run failed."""
+    from spiders.crawl import CrawlReport
+
     counts = result.get("counts", {})
-    table = Table("source", "fetched", "new", "requests", "status")
-    for source, c in counts.get("crawl", {}).items():
-        state = ("[yellow]skipped[/yellow]" if c.get("skipped") else
-                 "[red]failed[/red]" if c.get("errors") else "[green]ok[/green]")
-        table.add_row(source, str(c.get("fetched", 0)), str(c.get("new", 0)),
-                      str(c.get("requests", 0)), state)
-    console.print(table)
-    for source, c in counts.get("crawl", {}).items():
-        if c.get("skipped"):
-            console.print(f"[yellow]{source}[/yellow] skipped: {_one_line(c['skipped'])}", highlight=False)
+    crawled = CrawlReport.from_counts(counts)
+    if crawled.sources:
+        _print_crawl(crawled)
     for stage, source, message in result.get("errors", []):
-        console.print(f"[red]{stage} · {source}[/red]: {_one_line(message)}", highlight=False)
+        if stage != "crawl":  # the crawl's are under its table
+            console.print(f"[red]{stage} · {source}[/red]: {_one_line(message)}", highlight=False)
     if "triage" in counts:
         t = counts["triage"]
         by = ", ".join(f"{k} {v}" for k, v in sorted(t.get("by_label", {}).items())) or "nothing new"
@@ -584,11 +611,12 @@ def _print_run(result: dict) -> None:  # type: ignore[type-arg]
     console.print(f"run {result.get('run_id')}: [bold]{result.get('status')}[/bold]"
                   + (f" ({timings})" if timings else ""), highlight=False)
     if result.get("status") == "failed":  # every source failed: as in the runs table and Prefect
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILED)
 
 
 # --- decisions (issue 17) -----------------------------------------------------------------
 @app.command()
+@_one_line_errors
 def decide(
     work_id: Annotated[str, typer.Argument(help="The work: its work_id or any key (doi:…, arxiv:…).")],
     keep: Annotated[bool, typer.Option("--keep", help="Right where triage put it.")] = False,
@@ -601,26 +629,21 @@ def decide(
     config: ConfigOpt = None,
 ) -> None:
     """Record the lab's decision on a work: keep, drop or move it, edit its Chinese title/summary."""
-    from warehouse.decisions_store import DecisionError
     from warehouse.decisions_store import decide as store_decision
 
     if keep and drop:
         err.print("--keep and --drop exclude each other: pass one")
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_BAD_INPUT)
     if drop and section is not None:
         err.print("--drop takes no --section: a dropped work belongs in none")
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_BAD_INPUT)
     if not (keep or drop or section is not None or title_zh is not None or summary is not None):
         err.print("nothing to decide: pass --keep, --drop, --section N, --title-zh or --summary")
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_BAD_INPUT)
     action = "drop" if drop else "keep" if keep else "move" if section is not None else None
     settings = _settings(config)
-    try:
-        d = store_decision(_warehouse(settings, existing=True), work_id, action=action, section=section,
-                           title_zh=title_zh, summary=summary, by=_reviewer(by))
-    except DecisionError as e:
-        err.print(f"decision refused: {e}", markup=False, highlight=False)
-        raise typer.Exit(2) from None
+    d = store_decision(_warehouse(settings, existing=True), work_id, action=action, section=section,
+                       title_zh=title_zh, summary=summary, by=_reviewer(by))
     where = "dropped" if d.section is None else f"{d.action} → section {d.section} ({d.label.value})"
     console.print(f"{d.work_id}: {where}, by {d.decided_by}", markup=False, highlight=False)
 
@@ -630,7 +653,7 @@ def _reviewer(by: str | None) -> str:
     name = (by or os.environ.get("USER", "")).strip()
     if not name:
         err.print("who decides is not known: pass --by NAME (or set $USER)")
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_BAD_INPUT)
     return name
 
 
@@ -644,7 +667,7 @@ def _eval_decisions(settings: Settings, embeddings: bool, folds: int, repeats: i
     items = decision_items(wh) if wh.path.exists() else []
     if not items:
         err.print("--decisions: the lab has decided nothing yet (`seascout decide` or `seascout review`)")
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_BAD_INPUT)
     clf = build_classifier(settings, wh, use_embeddings=embeddings, with_decisions=False)
     try:
         result = run_decisions_eval(items, clf, training_extra(wh, with_decisions=False),
@@ -652,11 +675,12 @@ def _eval_decisions(settings: Settings, embeddings: bool, folds: int, repeats: i
                                     daily_volume=daily_volume)
     except ValueError as e:
         err.print(f"--decisions: {e}", markup=False, highlight=False)
-        raise typer.Exit(2) from None
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     console.print(result.describe(), markup=False, highlight=False)
 
 
 @app.command()
+@_one_line_errors
 def review(
     host: Annotated[str, typer.Option("--host", help="Address to listen on (a token is required "
                                       "when it is not loopback).")] = "127.0.0.1",
@@ -668,19 +692,12 @@ def review(
 ) -> None:
     """Serve a local page to keep, drop, move and edit the week's entries and candidates."""
     from seascout.app.review import ReviewApp, make_server
-    from seascout.core.period import PeriodError, current_period, parse_period
+    from seascout.core.period import current_period, parse_period
 
     settings = _settings(config)
     tz = settings.config.digest.timezone
-    try:
-        p = parse_period(period, tz) if period else current_period(tz)
-    except PeriodError as e:
-        err.print(f"period error: {e}", markup=False, highlight=False)
-        raise typer.Exit(2) from None
-    wh = _warehouse(settings)
-    if not wh.path.exists():
-        err.print(f"{wh.path}: no warehouse yet — run `seascout seed` first", markup=False)
-        raise typer.Exit(2)
+    p = parse_period(period, tz) if period else current_period(tz)
+    wh = _warehouse(settings, existing=True)
     user = _reviewer(by)
     try:
         review_app = ReviewApp(wh, p.id, p.bounds(), user, host, port, figures=settings.figures_dir)
@@ -688,7 +705,7 @@ def review(
     except OSError as e:
         err.print(f"cannot listen on {host}:{port}: {e.strerror or e} (try another --port)",
                   markup=False, highlight=False)
-        raise typer.Exit(2) from None
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     console.print(f"review {p.id}: open {review_app.url()} (Ctrl-C to stop)", markup=False,
                   highlight=False)
     try:
@@ -703,33 +720,30 @@ def _export_references(settings: Settings, fmt: str | None, period: str | None, 
                        out: Path | None, parquet: Path | None) -> None:
     """`seascout export --format …`: the survey's or a week's entries for a reference manager."""
     from seascout.app.references import FORMATS, render
-    from seascout.core.period import PeriodError, current_period, parse_period
-    from warehouse.db import WarehouseMissingError
+    from seascout.core.period import current_period, parse_period
     from warehouse.query import survey_works, week_works
 
     if fmt is None:
         err.print("pass --parquet DIR, or --format bibtex|ris|csljson")
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_BAD_INPUT)
     if fmt not in FORMATS:
         err.print(f"unknown --format {fmt!r}: use {', '.join(FORMATS)}", markup=False)
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_BAD_INPUT)
     if parquet is not None or (survey and period):
         err.print("--format takes --period P or --survey (not both, and not --parquet)")
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_BAD_INPUT)
     bounds = None
     if not survey:
         tz = settings.config.digest.timezone
-        try:
-            bounds = (parse_period(period, tz) if period else current_period(tz)).bounds()
-        except PeriodError as e:
-            err.print(f"period error: {e}", markup=False, highlight=False)
-            raise typer.Exit(2) from None
-    try:
-        wh = _warehouse(settings)
-        works = [w for _, w in (week_works(wh, bounds) if bounds else survey_works(wh))]
-    except WarehouseMissingError as e:
-        err.print(f"warehouse unavailable: {e}", markup=False, highlight=False)
-        raise typer.Exit(2) from None
+        p = parse_period(period, tz) if period else current_period(tz)
+        bounds = p.bounds()
+    wh = _warehouse(settings)
+    works = [w for _, w in (week_works(wh, bounds) if bounds else survey_works(wh))]
+    if not works:  # an empty file is no answer: say why there is nothing (still exit 0)
+        what = "the survey has no entries yet" if bounds is None else (
+            f"no entries first seen in {p.id} ({p.start} … {p.last_day})")
+        err.print(f"nothing to export: {what} — try another --period, or --survey", markup=False,
+                  highlight=False)
     text = render(fmt, works)
     if out is None:
         sys.stdout.write(text)
@@ -740,6 +754,7 @@ def _export_references(settings: Settings, fmt: str | None, period: str | None, 
 
 
 @app.command()
+@_one_line_errors
 def zotero(
     action: Annotated[str, typer.Argument(help="push: send the survey's entries to Zotero.")],
     library: Annotated[str | None, typer.Option(
@@ -753,40 +768,35 @@ def zotero(
 ) -> None:
     """Push the survey's entries to a Zotero library (key in ZOTERO_API_KEY); a rerun adds what is missing."""
     from seascout.app.zotero import API_BASE, ZoteroClient, ZoteroError, push
-    from seascout.core.period import PeriodError, parse_period
-    from warehouse.db import WarehouseMissingError
+    from seascout.core.period import parse_period
     from warehouse.query import survey_works
 
     if action != "push":
         err.print(f"unknown action {action!r}: use `seascout zotero push`", markup=False)
-        raise typer.Exit(2)
-    settings = _settings(config)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    settings = _settings(config, writes=False)
     key = os.environ.get("ZOTERO_API_KEY", "").strip()
     lib = (library or os.environ.get("ZOTERO_LIBRARY", "")).strip().strip("/")
     if not key:
         err.print("ZOTERO_API_KEY is not set: create a key with write access at zotero.org/settings/keys")
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_BAD_INPUT)
     if not (lib.startswith(("users/", "groups/")) and lib.split("/", 1)[1].isdigit()):
         err.print(f"--library {lib!r}: use users/<numeric id> or groups/<numeric id> "
                   "(or set ZOTERO_LIBRARY)", markup=False)
-        raise typer.Exit(2)
-    try:
-        bounds = parse_period(period, settings.config.digest.timezone).bounds() if period else None
-        works = [w for _, w in survey_works(_warehouse(settings), bounds)]
-    except (PeriodError, WarehouseMissingError) as e:
-        err.print(f"zotero push: {e}", markup=False, highlight=False)
-        raise typer.Exit(2) from None
+        raise typer.Exit(EXIT_BAD_INPUT)
+    bounds = parse_period(period, settings.config.digest.timezone).bounds() if period else None
+    works = [w for _, w in survey_works(_warehouse(settings), bounds)]
     client = ZoteroClient(lib, key, base=os.environ.get("ZOTERO_API_BASE", API_BASE))
     try:
         report = push(works, client, collection=collection)
     except ZoteroError as e:
         err.print(f"zotero push failed: {e}", markup=False, highlight=False)
-        raise typer.Exit(1) from None
+        raise typer.Exit(EXIT_FAILED) from None
     finally:
         client.close()
     console.print(report.describe(), markup=False, highlight=False)
     if report.failed:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILED)
 
 
 def _add_plugin_commands() -> None:

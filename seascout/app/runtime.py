@@ -36,6 +36,35 @@ def prepare_environment(root: Path | None = None) -> None:
         os.environ.setdefault(key, value)
 
 
+class HomeError(RuntimeError):
+    """The data folder (SEASCOUT_HOME, default ./data) cannot hold what a command writes."""
+
+
+def writable(folder: Path) -> bool:
+    """Whether this process may create files in `folder` (a read-only mount too)."""
+    return os.access(folder, os.W_OK | os.X_OK)
+
+
+def check_home(home: Path, option: str = "") -> None:
+    """HomeError unless `home` is a folder this process can write, or can be made one (the
+    nearest existing folder above it is writable). Creates nothing. `option`: the command's
+    own option that named the folder (`--home`), else it is SEASCOUT_HOME or ./data."""
+    if option:
+        what, fix = f"{home} ({option})", f"pass {option} a folder you can write"
+    else:
+        what = f"{home} ({'SEASCOUT_HOME' if os.environ.get('SEASCOUT_HOME') else 'the data folder'})"
+        fix = "set SEASCOUT_HOME to a folder you can write, or unset it to use ./data"
+    existing = home
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        where = "is a file" if existing == home else f"cannot be made: {existing} is a file"
+        raise HomeError(f"{what} {where}, not a folder — {fix}")
+    if not writable(existing):
+        where = "is read-only" if existing == home else f"cannot be made: {existing} is read-only"
+        raise HomeError(f"{what} {where} — {fix}")
+
+
 class PrefectServerError(RuntimeError):
     """The Prefect server a command needs is not configured or does not answer."""
 
