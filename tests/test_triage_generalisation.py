@@ -27,7 +27,8 @@ def test_the_title_screen_keeps_the_fields_words_a_title_uses() -> None:
     for title in ("Earth vision: a benchmark for observing the Earth with multimodal models",
                   "SpectralGPT: Spectral Foundation Model",
                   "UAV-VL-R1: Generalizing Vision-Language Models for UAV Visual Reasoning",
-                  "GlobalGeoTree: A Multi-Granular Vision-Language Dataset"):
+                  "GlobalGeoTree: A Multi-Granular Vision-Language Dataset",
+                  "A Framework for Flexible Peak Storm Surge Prediction"):
         assert in_fields(title, "", bare=True), title
         assert not in_fields(title, ""), "the narrow screen is for items with an abstract"
     assert not in_fields("Geometric deep learning on graphs", "", bare=True)
@@ -116,3 +117,19 @@ def test_grouped_cv_scores_each_item_by_a_model_that_never_saw_its_day() -> None
 def test_eval_cv_refuses_an_unknown_grouping() -> None:
     result = CliRunner().invoke(app, ["eval", "--cv", "--by", "month"])
     assert result.exit_code == 2 and "--by month: use 'day' or 'source'" in result.output
+
+
+def test_papers_read_on_public_pages_are_one_source_grouped_by_month() -> None:
+    web = [ex for ex in corpus_examples() if ex.source == "web"]
+    assert len(web) >= 80 and sum(ex.label is Label.OCEAN_MODELS for ex in web) >= 40
+    assert all(ex.day.startswith("web:") and len(ex.day) == 8 for ex in web)
+
+
+def test_the_shipped_embeddings_cover_every_training_text() -> None:
+    """A first fit embeds none of the built-in texts: `python -m triage.embedding` after a
+    change to the training data."""
+    from triage.embedding import _key, _shipped, training_texts
+
+    shipped = _shipped()
+    stale = [t for t in training_texts() if _key(t) not in shipped]
+    assert not stale, f"{len(stale)} training texts have no shipped embedding, e.g. {stale[0]!r}"

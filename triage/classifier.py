@@ -5,12 +5,12 @@ A real arXiv day is ~99 % irrelevant, so the classifier is built for that base r
 1. **Screen** (`rules.in_fields`): an item that names none of the survey's fields (the ocean,
    remote sensing, ships) is irrelevant at once. About one arXiv item in twelve passes. A
    record with its title alone is screened with the wider title vocabulary and its venue.
-2. **Relevance**: a logistic regression over tf-idf words and bigrams, the boundary-rule
-   features (`rules.rule_features`, the rule vote) and multilingual sentence embeddings
-   (`triage.embedding`, `triage.embeddings = true`), trained on real labelled arXiv items and
-   news pages (`triage/training/`: the field's papers *and* its near misses at their real
-   frequency), the project's written examples and the survey's own entries. An item is
-   relevant when its probability reaches `threshold`.
+2. **Relevance**: a logistic regression over tf-idf words and bigrams, the title's character
+   n-grams, the boundary-rule features (`rules.rule_features`, the rule vote) and multilingual
+   sentence embeddings (`triage.embedding`, `triage.embeddings = true`), trained on real
+   labelled arXiv items and news pages (`triage/training/`: the field's papers *and* its near
+   misses at their real frequency), the project's written examples and the survey's own
+   entries. An item is relevant when its probability reaches `threshold`.
 3. **Section**: a second logistic regression over the same features, trained on the relevant
    items only, picks the section (a news page is section 5 or nothing).
 
@@ -107,8 +107,8 @@ def _rule_row(h: Hits) -> list[float]:
 
 
 class _Head:
-    """One reader: tf-idf words and bigrams (and, for titles, character n-grams that catch coined
-    names such as GeoSolver or SkyNative), the rule features, optionally sentence embeddings,
+    """One reader: tf-idf words and bigrams, character n-grams of the title that catch coined
+    names such as GeoSolver or SkyNative, the rule features, optionally sentence embeddings,
     and two logistic regressions — relevance, then the section among the relevant."""
 
     def __init__(self, *, titles: bool, C: float, rule_weight: float, use_embeddings: bool):
@@ -124,6 +124,8 @@ class _Head:
         texts = [self._text(d) for d in docs]
         rules = np.asarray([_rule_row(_hits(d.title, d.text, d.news)) for d in docs], dtype=np.float32)
         parts = [v.transform(texts) for v in self._vectorizers] + [csr_matrix(rules * self.rule_weight)]
+        if not self.titles:  # coined names in the title (GeoSolver, SkyNative) beside the words
+            parts.append(self._title_chars.transform([d.title for d in docs]))
         if self.use_embeddings:
             from triage.embedding import embed
 
@@ -134,14 +136,19 @@ class _Head:
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
 
+        def chars() -> TfidfVectorizer:
+            return TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=3, sublinear_tf=True,
+                                   lowercase=True, dtype=np.float32)
+
         self._vectorizers = [TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True,
                                              stop_words="english", dtype=np.float32)]
         if self.titles:
-            self._vectorizers.append(TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=3,
-                                                     sublinear_tf=True, lowercase=True, dtype=np.float32))
+            self._vectorizers.append(chars())
         texts = [self._text(d) for d in docs]
         for v in self._vectorizers:
             v.fit(texts)
+        if not self.titles:
+            self._title_chars = chars().fit([d.title for d in docs])
         x = self._features(docs)
         relevant = y != _INDEX[Label.IRRELEVANT]
         self.relevance = LogisticRegression(C=self.C, max_iter=3000).fit(x, relevant)

@@ -58,11 +58,13 @@ def _alt(row: dict) -> Label | None:  # type: ignore[type-arg]
 def corpus_examples() -> tuple[Example, ...]:
     """The labelled real arXiv items (title + abstract), in the file's order."""
     out = []
-    for row in _rows("training/arxiv_labelled.jsonl"):
+    for row in _rows("training/arxiv_labelled.jsonl") + _rows("training/arxiv_web_labelled.jsonl"):
         title = untex(row["title"])
-        repo, _, path = row["source"].partition(":")
-        # the candidate pool has no listing day: its archive file names the day
-        day = row["listing_date"] or path.rsplit("/", 1)[-1].split(".")[0]
+        if row["corpus_file"] == "web":  # read on a public page: grouped by submission month
+            repo, day = "web", f"web:{row['arxiv_id'][:4]}"
+        else:  # the candidate pool has no listing day: its archive file names the day
+            repo, _, path = row["source"].partition(":")
+            day = row["listing_date"] or path.rsplit("/", 1)[-1].split(".")[0]
         out.append(Example(f"{title} {untex(row['abstract'])}", Label(row["label"]), title=title,
                            alt_label=_alt(row), day=day, source=repo))
     return tuple(out)

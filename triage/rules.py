@@ -376,7 +376,7 @@ TITLE_WORDS = frozenset({
 TITLE_PREFIXES = ("agricultur", "geo", "spectral", "earthquake", "landslide", "hydrolog", "ecolog")
 TITLE_PARTS = ("earth", "geo", "sat2", "rsvlm", "rsclip")
 TITLE_PHRASES = (" low altitude ", " change detection ", " land surface ", " from space ", " from the sky ",
-                 " change analysis ", " damage assessment ", " semantic change ")
+                 " change analysis ", " damage assessment ", " semantic change ", " storm surge ")
 _NOT_GEO = ("geometr", "geodesic")
 
 

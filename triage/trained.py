@@ -30,7 +30,8 @@ from triage.examples import training_examples
 log = logging.getLogger(__name__)
 _MEMO: dict[str, OfflineClassifier] = {}
 # what the rules' findings depend on
-_DATA = ("rules.py", "examples.jsonl", "training/arxiv_labelled.jsonl", "training/news_labelled.jsonl")
+_DATA = ("rules.py", "examples.jsonl", "training/arxiv_labelled.jsonl", "training/arxiv_web_labelled.jsonl",
+         "training/news_labelled.jsonl")
 _SOURCES = ("classifier.py", "examples.py", "embedding.py", *_DATA)  # what a fitted classifier depends on
 
 
