@@ -94,3 +94,17 @@ def test_duckdb_works_under_a_memory_limit(tmp_path, monkeypatch) -> None:  # ty
     assert limit("default.duckdb") == "953.6 MiB"  # 1 GB
     monkeypatch.setenv("SEASCOUT_MEMORY_LIMIT", "256MB")
     assert limit("small.duckdb") == "244.1 MiB"
+
+
+def test_a_memory_limit_that_is_no_size_is_one_line_naming_the_variable(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from seascout.app.cli import app
+
+    monkeypatch.setenv("SEASCOUT_HOME", str(tmp_path))
+    monkeypatch.setenv("SEASCOUT_MEMORY_LIMIT", "bogus")
+    result = CliRunner().invoke(app, ["seed"])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "SEASCOUT_MEMORY_LIMIT='bogus'" in lines[0], result.stderr
+    assert "Traceback" not in result.output

@@ -124,7 +124,7 @@ def test_ctrl_c_during_seascout_crawl_is_recorded_interrupted(tmp_path: Path,
     home = tmp_path / "data"
     monkeypatch.setenv("SEASCOUT_HOME", str(home))
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(spiders.crawl, "run_all", stopped)
+    monkeypatch.setattr(spiders.crawl, "crawl", stopped)
     result = CliRunner().invoke(app, ["crawl", "--source", "arxiv_api"])
     assert result.exit_code == 130, result.output
     assert result.output.strip().startswith("interrupted: stopped by Ctrl-C")

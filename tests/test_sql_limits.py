@@ -55,10 +55,10 @@ def test_the_cli_says_a_stopped_query_in_one_line(tmp_path: Path,
     runner = CliRunner()
     assert runner.invoke(app, ["seed", "--config", str(cfg)]).exit_code == 0
     result = runner.invoke(app, ["sql", SLOW, "--config", str(cfg)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a query error is bad input (README: exit codes)
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("query error: the query ran for 0.05 s"), \
         result.output
     monkeypatch.setenv("SEASCOUT_SQL_TIMEOUT", "soon")
     result = runner.invoke(app, ["sql", "SELECT 1", "--config", str(cfg)])
-    assert result.exit_code == 1 and "SEASCOUT_SQL_TIMEOUT='soon' is not a number" in result.output
+    assert result.exit_code == 2 and "SEASCOUT_SQL_TIMEOUT='soon' is not a number" in result.output

@@ -26,11 +26,22 @@ from seascout.core import clock
 
 DEFAULT_LOCK_WAIT_SECONDS = 60.0
 SANDBOX_MEMORY_LIMIT = "2GB"  # for users' SQL; DuckDB's default is 80 % of the machine's memory
+MEMORY_LIMIT = "1GB"  # for the pipeline (SEASCOUT_MEMORY_LIMIT): bounds a merge of look-alike titles
+MEMORY_SIZE = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
 ROW_GROUP_SIZE = 16_384  # see `_Database`
 ALIAS = "warehouse"  # the catalog name SQL sees
 _LOCK_RE = re.compile(r"Could not set lock on file|Conflicting lock", re.IGNORECASE)
 _PID_RE = re.compile(r"PID (\d+)")
 T = TypeVar("T")
+
+
+def _memory_limit() -> str:
+    from seascout.core.config import ConfigError
+
+    value = os.environ.get("SEASCOUT_MEMORY_LIMIT", "").strip() or MEMORY_LIMIT
+    if not MEMORY_SIZE.match(value):
+        raise ConfigError(f"SEASCOUT_MEMORY_LIMIT={value!r} is not a memory size (e.g. 1GB, 512MB)")
+    return value
 
 
 class WarehouseLockedError(RuntimeError):
@@ -250,8 +261,7 @@ class _Database:
 
     def __init__(self, path: Path, read_only: bool):
         self.path, self.read_only, self.users = path, read_only, 0
-        self.root = duckdb.connect(config={"temp_directory": f"{path}.tmp",  # memory_limit: issue 23.2
-                                           "memory_limit": os.environ.get("SEASCOUT_MEMORY_LIMIT", "1GB")})
+        self.root = duckdb.connect(config={"temp_directory": f"{path}.tmp", "memory_limit": _memory_limit()})
         try:
             self.machine_zone = _speak_utc(self.root)
             options = "READ_ONLY" if read_only else f"ROW_GROUP_SIZE {ROW_GROUP_SIZE}"

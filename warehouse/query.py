@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -11,10 +10,9 @@ from typing import Any
 import duckdb
 
 from seascout.core.model import Work
-from warehouse.db import SANDBOX_MEMORY_LIMIT, Warehouse, fault_error
+from warehouse.db import MEMORY_SIZE, SANDBOX_MEMORY_LIMIT, Warehouse, fault_error
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
-_SIZE = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
 
 
 class QueryError(ValueError):
@@ -31,7 +29,7 @@ def run_query(wh: Warehouse, query: str, params: list[Any] | None = None, *,
     limit = timeout if timeout is not None else _seconds("SEASCOUT_SQL_TIMEOUT")
     memory = memory_limit or os.environ.get("SEASCOUT_SQL_MEMORY", "").strip() or \
         SANDBOX_MEMORY_LIMIT
-    if not _SIZE.match(memory):
+    if not MEMORY_SIZE.match(memory):
         raise QueryError(f"SEASCOUT_SQL_MEMORY={memory!r} is not a memory size (e.g. 2GB, 500MB)")
     with wh.sandboxed(memory_limit=memory) as con:
         timer = threading.Timer(limit, con.interrupt)  # stops the query where it is

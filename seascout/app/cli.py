@@ -289,6 +289,8 @@ def crawl(
         try:
             report = run_crawl(settings, wh, sources=source or None, since=start, until=end,
                                run_id=run_id)
+        except KeyboardInterrupt:
+            raise  # the run lock records the run interrupted, with its run_errors line
         except BaseException:
             finish_run(wh, run_id, status="failed")
             raise
