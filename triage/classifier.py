@@ -171,7 +171,7 @@ class OfflineClassifier:
     deposits without an abstract). Both learn from every labelled item, the title reader from
     its title."""
 
-    def __init__(self, *, use_embeddings: bool = False, threshold: float = 0.64, C: float = 8.0,
+    def __init__(self, *, use_embeddings: bool = False, threshold: float = 0.60, C: float = 8.0,
                  rule_weight: float = 0.5, title_threshold: float = 0.35):
         self.use_embeddings = use_embeddings
         self.threshold = threshold

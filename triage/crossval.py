@@ -181,7 +181,7 @@ def assign_folds(groups: Sequence[str], k: int) -> list[int]:
     return [fold_of[g] for g in groups]
 
 
-def grouped_cv(*, by: str = "day", k: int = 5, threshold: float = 0.64, title_threshold: float = 0.35,
+def grouped_cv(*, by: str = "day", k: int = 5, threshold: float = 0.60, title_threshold: float = 0.35,
                llm_threshold: float = 0.005, daily_volume: int = 1500, use_embeddings: bool = True,
                examples: Sequence[Example] | None = None, **options: float) -> CVReport:
     """Out-of-fold predictions for every real labelled item (and for its title alone)."""

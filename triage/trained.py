@@ -47,7 +47,7 @@ def _key(extra: Sequence[tuple[Doc, Label]], options: dict[str, object],
 
 
 def trained_classifier(extra: Sequence[tuple[Doc, Label]] = (), *, cache_dir: Path | None = None,
-                       use_embeddings: bool = False, threshold: float = 0.64,
+                       use_embeddings: bool = False, threshold: float = 0.60,
                        title_threshold: float = 0.35) -> OfflineClassifier:
     """The classifier fit on the built-in training data plus `extra`, from the cache when it
     holds one (`SEASCOUT_MODEL_CACHE` overrides `cache_dir`)."""

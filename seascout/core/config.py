@@ -268,7 +268,7 @@ class TriageConfig(_Strict):
     max_tokens_per_run: int = Field(1_000_000, ge=0)
     max_cost_usd_per_run: float = Field(2.0, ge=0)
     # The offline operating point, chosen by grouped cross-validation (`seascout eval --cv`):
-    relevance_threshold: float = Field(0.64, ge=0, le=1)  # offline: relevant from this probability
+    relevance_threshold: float = Field(0.60, ge=0, le=1)  # offline: relevant from this probability
     title_threshold: float = Field(0.35, ge=0, le=1)  # the same for a record with its title alone
     llm_threshold: float = Field(0.005, ge=0, le=1)  # with an LLM: items from this relevance go to it
     embeddings: StrictBool = True  # multilingual USE sentence embeddings beside the offline model's words
